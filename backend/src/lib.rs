@@ -1,0 +1,13 @@
+//! The Atelier server as a library: configuration, the git store, the sample importer and the
+//! HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
+
+pub mod config;
+pub mod events;
+pub mod http;
+pub mod import;
+pub mod manifest;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use server::{App, AppState};

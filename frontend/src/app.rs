@@ -1,0 +1,31 @@
+//! The app shell: header, routes, and the page for paths that match no route.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::header::Header;
+use crate::pages::{
+    design::DesignPage, explore::Explore, not_found::NotFound, search::Search, sign_in::SignIn,
+};
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Explore/>
+                    <Route path=path!("/search") view=Search/>
+                    <Route path=path!("/signin") view=SignIn/>
+                    <Route path=path!("/:owner/:slug") view=DesignPage/>
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Atelier — an open hardware design commons. Designs are git repositories; every hour of work is credited."</p>
+            </footer>
+        </Router>
+    }
+}

@@ -1,0 +1,5 @@
+//! Widgets shared by several pages.
+
+pub mod design_card;
+pub mod header;
+pub mod status;

@@ -1,0 +1,11 @@
+//! The Atelier single-page app: Leptos, client-side rendered, compiled to WASM.
+
+mod api;
+mod app;
+mod components;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,184 @@
+//! `cargo xtask`: build orchestration for Atelier.
+//!
+//! - `setup`: install what the build needs (a wasm32 std, wasm-bindgen-cli at the lockfile's
+//!   version, optionally wasm-opt, Chromium and chromedriver), printing what and why.
+//! - `build`: build the single-page app into `<target>/dist`.
+//! - `run [-- ARGS]`: setup, build the SPA and the server, then `atelier serve ARGS`.
+//! - `test [-- ARGS]`: setup, `cargo fmt --check`, clippy with `-D warnings`, build the SPA,
+//!   then every unit, integration and browser test (`cargo test --workspace ARGS`).
+
+mod setup;
+mod spa;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <setup|build|run|test> [-- ARGS]
+
+  setup   install the toolchain pieces the build needs (wasm std, wasm-bindgen, chromium)
+  build   build the single-page app into <target>/dist
+  run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
+  test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.skip_while(|a| a == "--").collect();
+    let ws = Workspace::locate()?;
+    let started = Instant::now();
+    match task.as_str() {
+        "setup" => {
+            setup::ensure(&ws, setup::Needs::everything())?;
+        }
+        "build" => {
+            let tools = setup::ensure(&ws, setup::Needs::build())?;
+            spa::build(&ws, &tools)?;
+        }
+        "run" => run(&ws, &rest)?,
+        "test" => test(&ws, &rest)?,
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        other => bail!("unknown task {other:?}\n\n{USAGE}"),
+    }
+    eprintln!(
+        "xtask {task}: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Where things are: the workspace root and cargo's target directory.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask lives inside the workspace")?
+            .to_owned();
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                }
+            }
+            None => root.join("target"),
+        };
+        Ok(Self { root, target })
+    }
+
+    /// The built single-page app.
+    pub fn dist(&self) -> PathBuf {
+        self.target.join("dist")
+    }
+
+    /// Tools the project installs for itself (npm packages).
+    pub fn tools(&self) -> PathBuf {
+        self.target.join("tools")
+    }
+
+    /// `cargo` as invoked for this workspace (the toolchain that runs xtask).
+    pub fn cargo(&self) -> Command {
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.current_dir(&self.root);
+        cmd
+    }
+}
+
+/// Runs `cmd`, echoing it first; fails with its exit status.
+pub fn run_cmd(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {}", describe(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(cmd));
+    }
+    Ok(())
+}
+
+fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Times a step and prints how long it took.
+fn step<T>(name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    eprintln!("==> {name}");
+    let out = work()?;
+    eprintln!("==> {name}: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+fn run(ws: &Workspace, args: &[String]) -> Result<()> {
+    let tools = step("setup", || setup::ensure(ws, setup::Needs::build()))?;
+    step("build the single-page app", || spa::build(ws, &tools))?;
+    step("build the server", || {
+        run_cmd(
+            ws.cargo()
+                .args(["build", "--release", "-p", "backend", "--bin", "atelier"]),
+        )
+    })?;
+    let mut serve = Command::new(ws.target.join("release").join("atelier"));
+    serve.arg("serve").args(args);
+    // Defaults for a checkout; flags and ATELIER_* variables given by the user win.
+    for (flag, env, value) in [
+        ("--dist", "ATELIER_DIST", ws.dist()),
+        ("--designs", "ATELIER_DESIGNS", ws.root.join("designs")),
+        ("--data", "ATELIER_DATA", ws.root.join("atelier-data")),
+    ] {
+        let given = args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+        if !given && std::env::var_os(env).is_none() {
+            serve.arg(flag).arg(value);
+        }
+    }
+    run_cmd(&mut serve)
+}
+
+fn test(ws: &Workspace, args: &[String]) -> Result<()> {
+    let tools = step("setup", || setup::ensure(ws, setup::Needs::everything()))?;
+    step("cargo fmt --check", || {
+        run_cmd(ws.cargo().args(["fmt", "--all", "--check"]))
+    })?;
+    step("cargo clippy", || {
+        run_cmd(ws.cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("build the single-page app", || spa::build(ws, &tools))?;
+    let chromedriver = tools
+        .chromedriver
+        .clone()
+        .context("setup did not provide chromedriver")?;
+    step("cargo test", || {
+        run_cmd(
+            ws.cargo()
+                .args(["test", "--workspace"])
+                .args(args)
+                .env("ATELIER_TEST_DIST", ws.dist())
+                .env("ATELIER_CHROMEDRIVER", &chromedriver),
+        )
+    })
+}

@@ -1,0 +1,301 @@
+//! Toolchain bootstrap: finds or installs everything the build and the tests need, printing what
+//! it installs and why. Only package registries are used (Debian's, crates.io, npm).
+//!
+//! The wasm32 std comes from rustup's target when `rustup target list --installed` has it;
+//! otherwise from Debian's `rustc-web` toolchain built with `-Zbuild-std` (see
+//! `../shared/TOOLCHAIN.md`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::{Workspace, run_cmd};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Debian's offline toolchain for the wasm32 std.
+const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+const DEBIAN_WASM_LD: &str = "/usr/lib/llvm-22/bin/wasm-ld";
+const DEBIAN_WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+
+/// binaryen from npm: Debian's wasm-opt (version 108) emits modules that break in Chromium.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const MIN_WASM_OPT_VERSION: u32 = 116;
+
+/// What a task needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub browser: bool,
+}
+
+impl Needs {
+    pub fn build() -> Self {
+        Self { browser: false }
+    }
+    pub fn everything() -> Self {
+        Self { browser: true }
+    }
+}
+
+/// How to compile for wasm32.
+#[derive(Debug, Clone)]
+pub enum WasmStd {
+    /// rustup's prebuilt std for the target: plain `cargo build --target`.
+    Rustup,
+    /// Debian's rustc-web with `-Zbuild-std` and lld-22's `wasm-ld`.
+    Debian,
+}
+
+/// Everything `setup` found or installed.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub wasm_std: WasmStd,
+    pub wasm_bindgen: PathBuf,
+    pub wasm_opt: Option<PathBuf>,
+    pub chromedriver: Option<PathBuf>,
+}
+
+pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
+    let wasm_std = ensure_wasm_std()?;
+    let wasm_bindgen = ensure_wasm_bindgen(ws)?;
+    let wasm_opt = find_wasm_opt(ws);
+    let chromedriver = if needs.browser {
+        Some(ensure_browser()?)
+    } else {
+        None
+    };
+    Ok(Tools {
+        wasm_std,
+        wasm_bindgen,
+        wasm_opt,
+        chromedriver,
+    })
+}
+
+/// `ATELIER_WASM_STD=rustup|debian` forces a path (to test the fallback on a machine that has
+/// both); otherwise rustup's target is used when installed, else Debian's toolchain.
+fn ensure_wasm_std() -> Result<WasmStd> {
+    let forced = std::env::var("ATELIER_WASM_STD").ok();
+    if forced.as_deref() != Some("debian") && rustup_has_wasm_std() {
+        return Ok(WasmStd::Rustup);
+    }
+    if forced.as_deref() == Some("rustup") {
+        bail!("ATELIER_WASM_STD=rustup but rustup has no complete {WASM_TARGET} std");
+    }
+    let present = [DEBIAN_CARGO, DEBIAN_RUSTC, DEBIAN_STD_SRC, DEBIAN_WASM_LD]
+        .iter()
+        .all(|p| Path::new(p).exists());
+    if !present {
+        apt_install(
+            DEBIAN_WASM_PACKAGES,
+            "rustup has no wasm32-unknown-unknown std here; Debian's rustc-web builds one with -Zbuild-std",
+        )?;
+    }
+    Ok(WasmStd::Debian)
+}
+
+/// rustup lists the target and its `libcore` is really there (an interrupted download can
+/// leave the first without the second).
+fn rustup_has_wasm_std() -> bool {
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET)
+        });
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let has_core = sysroot.is_some_and(|root| {
+        std::fs::read_dir(root.join("lib/rustlib").join(WASM_TARGET).join("lib"))
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+            })
+            .unwrap_or(false)
+    });
+    listed && has_core
+}
+
+/// The `wasm-bindgen` version pinned in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen_version(ws: &Workspace) -> Result<String> {
+    let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+fn ensure_wasm_bindgen(ws: &Workspace) -> Result<PathBuf> {
+    let version = locked_wasm_bindgen_version(ws)?;
+    let cargo_bin = cargo_home().join("bin");
+    let installed = cargo_bin.join("wasm-bindgen");
+    let found = |path: &Path| {
+        Command::new(path)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let wanted = format!("wasm-bindgen {version}");
+    if found(&installed).as_deref() == Some(wanted.as_str()) {
+        return Ok(installed);
+    }
+    eprintln!(
+        "setup: installing wasm-bindgen-cli {version} from crates.io \
+         (its version must equal the wasm-bindgen {version} in Cargo.lock; takes a few minutes once)"
+    );
+    let install = |locked: bool| {
+        let mut cmd = ws.cargo();
+        cmd.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={version}"),
+        ]);
+        if locked {
+            cmd.arg("--locked");
+        }
+        run_cmd(&mut cmd)
+    };
+    // `--locked` is reproducible but fails when one of the CLI's locked dependencies has
+    // since been yanked; the unlocked resolution is the fallback.
+    if install(true).is_err() {
+        eprintln!("setup: the locked install failed; retrying with fresh dependency resolution");
+        install(false)?;
+    }
+    match found(&installed) {
+        Some(v) if v == wanted => Ok(installed),
+        other => bail!("installed wasm-bindgen-cli but {installed:?} reports {other:?}"),
+    }
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+}
+
+/// wasm-opt is optional: a good one (recent binaryen) shrinks the wasm a little. Debian's old
+/// one breaks the module, so versions below [`MIN_WASM_OPT_VERSION`] are refused. When npm is
+/// available and none is found, binaryen is installed from npm into `<target>/tools`.
+fn find_wasm_opt(ws: &Workspace) -> Option<PathBuf> {
+    let npm_bin = ws.tools().join("node_modules/.bin/wasm-opt");
+    let usable = |path: &Path| -> bool {
+        Command::new(path)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| {
+                // "wasm-opt version 125 (version_125)"
+                let text = String::from_utf8_lossy(&o.stdout).into_owned();
+                text.split_whitespace()
+                    .nth(2)
+                    .and_then(|v| v.parse::<u32>().ok())
+            })
+            .is_some_and(|v| v >= MIN_WASM_OPT_VERSION)
+    };
+    for candidate in [npm_bin.clone(), PathBuf::from("wasm-opt")] {
+        if usable(&candidate) {
+            return Some(candidate);
+        }
+    }
+    let npm_works = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !npm_works {
+        eprintln!(
+            "setup: no usable wasm-opt and no npm; the wasm is left as wasm-bindgen wrote it"
+        );
+        return None;
+    }
+    eprintln!(
+        "setup: installing {BINARYEN_NPM} from npm into {} (optional: wasm-opt -Oz)",
+        ws.tools().display()
+    );
+    let installed = std::fs::create_dir_all(ws.tools()).is_ok()
+        && run_cmd(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(ws.tools())
+                .arg(BINARYEN_NPM),
+        )
+        .is_ok();
+    if installed && usable(&npm_bin) {
+        Some(npm_bin)
+    } else {
+        eprintln!("setup: wasm-opt could not be installed; continuing without it");
+        None
+    }
+}
+
+/// Debian's Chromium and chromedriver for the browser tests.
+fn ensure_browser() -> Result<PathBuf> {
+    let chromium = which("chromium");
+    let driver = which("chromedriver");
+    if let (Some(_), Some(driver)) = (&chromium, driver) {
+        return Ok(driver);
+    }
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "the browser tests drive headless Chromium through chromedriver",
+    )?;
+    which("chromedriver").context("chromium-driver is installed but chromedriver is not on PATH")
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Installs Debian packages, or tells a non-root user the exact command to run.
+fn apt_install(packages: &[&str], why: &str) -> Result<()> {
+    let list = packages.join(" ");
+    eprintln!("setup: installing Debian packages {list}: {why}");
+    if !is_root() {
+        bail!(
+            "installing {list} needs root. Run:\n\n    sudo apt-get update && sudo apt-get install -y {list}\n\nthen run this command again"
+        );
+    }
+    static UPDATE: Once = Once::new();
+    let mut updated = Ok(());
+    UPDATE.call_once(|| updated = run_cmd(Command::new("apt-get").args(["update", "-q"])));
+    updated?;
+    run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
