@@ -18,4 +18,23 @@ pub struct Config {
     /// Sample designs imported into a new data directory on first start.
     #[arg(long, env = "ATELIER_DESIGNS", default_value = "designs")]
     pub designs: PathBuf,
+    /// The URL people use to reach this server, e.g. `https://atelier.example.org`. With an
+    /// `https` URL the session cookie is marked `Secure`; it is also the origin accepted for
+    /// cookie-authenticated writes. Unset: the request's `Host` is trusted.
+    #[arg(long, env = "ATELIER_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+fn parse_public_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.contains('/') {
+        return Err(
+            "must be an origin (scheme and host, no path), e.g. https://atelier.example.org".into(),
+        );
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }

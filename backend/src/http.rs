@@ -1,16 +1,23 @@
 //! The HTTP layer: one route table ([`app`]) used by `main` and by every test.
 //!
-//! Invariant: handlers translate between the wire types of `api` and the store; they hold no
-//! business logic and never touch git directly. Blocking work goes through [`blocking`].
+//! Invariant: handlers translate between the wire types of `api` and the store or accounts;
+//! they hold no business logic and never touch git directly. Blocking work goes through
+//! [`blocking`]. Every `/api` request passes [`auth::authenticate`] first.
 
+mod accounts;
+pub mod auth;
 mod designs;
 mod error;
+mod extract;
 mod health;
 mod spa;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use axum::middleware;
 use axum::routing::any;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -23,8 +30,18 @@ use crate::server::AppState;
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
+        .merge(accounts::router())
         .merge(designs::router())
-        .fallback(error::api_not_found);
+        .fallback(error::api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        // API answers depend on the caller and change with every write.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .nest("/api", api)
         // `nest` leaves the bare prefix with a slash to the outer router (the SPA).
@@ -47,6 +64,15 @@ where
 {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|err| AppError::internal(err))?
+        .map_err(AppError::internal)?
         .map_err(Into::into)
+}
+
+/// Formats seconds since the Unix epoch as RFC 3339 UTC (`2024-03-01T10:00:00Z`).
+pub fn rfc3339(seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        // Git times outside time's range (years beyond ±9999) only come from forged commits.
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }

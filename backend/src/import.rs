@@ -83,7 +83,9 @@ pub fn import_samples(store: &Store, dir: &Path) -> Result<Vec<DesignId>, Error>
             .ok_or_else(|| invalid(&folder, "folder name is not UTF-8"))?;
         let id = DesignId::new(SAMPLES_OWNER, slug).map_err(|e| invalid(&folder, e.to_string()))?;
         let commits = read_sample(&folder)?;
-        store.create(&id, &commits)?;
+        store
+            .create(&id, &commits)
+            .map_err(|err| invalid(&folder, err.to_string()))?;
         tracing::info!(design = %id, commits = commits.len(), "imported sample design");
         ids.push(id);
     }

@@ -1,11 +1,14 @@
-//! The Atelier server as a library: configuration, the git store, the sample importer and the
-//! HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
+//! The Atelier server as a library: configuration, the git store, accounts, the sample importer
+//! and the HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
 
+pub mod accounts;
 pub mod config;
+pub mod db;
 pub mod events;
 pub mod http;
 pub mod import;
 pub mod manifest;
+pub mod names;
 pub mod server;
 pub mod store;
 

@@ -1,4 +1,7 @@
-//! The `atelier` command: `atelier serve` runs the server. Thin: everything lives in the library.
+//! The `atelier` command: `atelier serve` runs the server; `atelier admin grant` makes an
+//! instance admin. Thin: everything lives in the library.
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -20,6 +23,22 @@ struct Cli {
 enum Command {
     /// Serve the web app and the JSON API (imports `designs/` into a new data directory first).
     Serve(Config),
+    /// Instance administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Make an account an instance admin.
+    Grant {
+        username: String,
+        /// Data directory of the instance.
+        #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
+        data: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -29,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
         )
+        .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Command::Serve(config) => {
@@ -37,6 +57,17 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("serving on http://{}", listener.local_addr()?);
             server::serve(listener, state, server::shutdown_signal()).await?;
+        }
+        Command::Admin {
+            command: AdminCommand::Grant { username, data },
+        } => {
+            let path = data.join("atelier.db");
+            if !path.exists() {
+                anyhow::bail!("no database at {}: is --data right?", path.display());
+            }
+            let accounts = backend::accounts::Accounts::new(backend::db::open(&path).await?);
+            let account = accounts.grant_admin(&username).await?;
+            println!("{} is now an instance admin", account.username);
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::events::Events;
 use crate::import;
@@ -19,6 +20,7 @@ use crate::store::Store;
 pub struct App {
     pub config: Config,
     pub store: Store,
+    pub accounts: Accounts,
     pub events: Events,
 }
 
@@ -35,7 +37,8 @@ impl Deref for AppState {
 
 impl App {
     /// Opens the data directory named by `config`, creating it and importing the sample designs
-    /// when it holds no repositories yet.
+    /// when it holds no repositories yet; opens (and migrates) the accounts database and makes
+    /// sure the system account that owns the samples exists.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
         let events = Events::new();
         let (config, store) = {
@@ -46,9 +49,16 @@ impl App {
             })
             .await??
         };
+        let db_path = config.data.join("atelier.db");
+        let pool = crate::db::open(&db_path)
+            .await
+            .with_context(|| format!("opening the database {}", db_path.display()))?;
+        let accounts = Accounts::new(pool);
+        accounts.ensure_system(import::SAMPLES_OWNER).await?;
         Ok(AppState(Arc::new(App {
             config,
             store,
+            accounts,
             events,
         })))
     }
@@ -86,7 +96,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, crate::http::app(state))
+    let app = crate::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

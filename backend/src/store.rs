@@ -12,6 +12,7 @@ use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
 use crate::events::{Events, RefChange};
 use crate::manifest::{self, Manifest, ManifestError};
+use crate::names;
 
 /// The branch every new design starts with.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -68,26 +69,9 @@ impl fmt::Display for DesignId {
     }
 }
 
-/// Checks a user or design name against `[a-z0-9][a-z0-9-]{0,38}`; the error names the bad part.
+/// Checks a user or design name against [`names::check`]; the error names the bad part.
 pub fn validate_name(what: &str, name: &str) -> Result<()> {
-    let bad = |why: String| {
-        Err(Error::InvalidName(format!(
-            "invalid {what} {name:?}: {why}"
-        )))
-    };
-    if name.is_empty() || name.len() > 39 {
-        return bad("must be 1 to 39 characters long".into());
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return bad(format!("{c:?} is not allowed (use a-z, 0-9 and '-')"));
-    }
-    if name.starts_with('-') {
-        return bad("must start with a letter or digit".into());
-    }
-    Ok(())
+    names::check(name).map_err(|why| Error::InvalidName(format!("invalid {what} {name:?}: {why}")))
 }
 
 /// Who made a commit and when (seconds since the Unix epoch, UTC).
@@ -105,6 +89,15 @@ pub struct NewCommit {
     pub committer: Person,
     pub message: String,
     pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// A commit author of a design.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub name: String,
+    /// Lower-cased.
+    pub email: String,
+    pub commits: u64,
 }
 
 /// What listing a design reads from its default branch.
@@ -204,6 +197,35 @@ impl Store {
             updated: head.time().seconds(),
             manifest,
         })
+    }
+
+    /// Everyone who authored commits on the default branch, by email (lower-cased), with the
+    /// name of their latest commit and their commit count; most commits first.
+    pub fn authors(&self, id: &DesignId) -> Result<Vec<Author>> {
+        let repo = self.open_repo(id)?;
+        let mut walk = repo.revwalk()?;
+        walk.push_ref(&format!("refs/heads/{DEFAULT_BRANCH}"))?;
+        walk.set_sorting(git2::Sort::TIME)?;
+        let mut by_email: BTreeMap<String, Author> = BTreeMap::new();
+        for oid in walk {
+            let commit = repo.find_commit(oid?)?;
+            let author = commit.author();
+            let email = String::from_utf8_lossy(author.email_bytes()).to_lowercase();
+            let entry = by_email.entry(email.clone()).or_insert_with(|| Author {
+                // Newest first: the first name seen is the latest one used.
+                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                email,
+                commits: 0,
+            });
+            entry.commits += 1;
+        }
+        let mut authors: Vec<Author> = by_email.into_values().collect();
+        authors.sort_by(|a, b| {
+            b.commits
+                .cmp(&a.commits)
+                .then_with(|| a.email.cmp(&b.email))
+        });
+        Ok(authors)
     }
 
     /// Creates a new design whose default branch holds `commits`, oldest first, and announces the
@@ -312,14 +334,14 @@ mod tests {
     }
 
     #[test]
-    fn names_follow_the_username_rule() {
-        for good in ["a", "cargo-trailer", "x1", "0", &"a".repeat(39)] {
-            assert!(validate_name("slug", good).is_ok(), "{good}");
-        }
-        for bad in ["", "-a", "A", "a_b", "a.b", "a/b", "é", &"a".repeat(40)] {
-            let err = validate_name("slug", bad).unwrap_err().to_string();
-            assert!(err.starts_with("invalid slug"), "{bad}: {err}");
-        }
+    fn invalid_names_are_named_in_the_error() {
+        let err = DesignId::new("ada", "Lamp").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid slug \"Lamp\": 'L' is not allowed (use a-z, 0-9 and '-')"
+        );
+        let err = DesignId::new("", "lamp").unwrap_err().to_string();
+        assert_eq!(err, "invalid owner \"\": must be 1 to 39 characters long");
     }
 
     #[test]

@@ -1,87 +1,12 @@
 //! HTTP API tests: the real router (`backend::http::app`) driven in-process with `oneshot`,
 //! over a temporary data directory imported from a small sample folder.
 
-use std::path::Path;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
+use axum::http::{StatusCode, header};
 
-use backend::{App, AppState, Config};
-
-struct TestApp {
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-impl TestApp {
-    /// Three samples: two with manifests (one written later), one with a broken manifest.
-    async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let designs = dir.path().join("designs");
-        for (slug, name, date) in [
-            ("anvil", "Anvil", "2024-02-01T00:00:00Z"),
-            ("bench", "bench grinder", "2024-03-01T00:00:00Z"),
-        ] {
-            write(
-                &designs.join(slug),
-                "okh.toml",
-                &format!(
-                    "name = \"{name}\"\nfunction = \"Makes {slug}s\"\nlicense = \"CERN-OHL-S-2.0\"\n"
-                ),
-            );
-            write(
-                &designs.join(slug),
-                "history.toml",
-                &format!(
-                    "[[commit]]\nauthor = \"Ada <ada@example.org>\"\ndate = {date}\nmessage = \"Start\"\n"
-                ),
-            );
-        }
-        write(&designs.join("broken"), "okh.toml", "name = \n");
-        let dist = dir.path().join("dist");
-        write(&dist, "index.html", "<!doctype html><title>Atelier</title>");
-        write(&dist, "assets/app-0123abcd.js", "console.log(1)");
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data: dir.path().join("data"),
-            dist,
-            designs,
-        };
-        let state = App::open(config).await.unwrap();
-        Self { state, _dir: dir }
-    }
-
-    async fn get(&self, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let response = backend::http::app(self.state.clone())
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, body.to_vec())
-    }
-
-    async fn json(&self, uri: &str) -> (StatusCode, Value) {
-        let (status, headers, body) = self.get(uri).await;
-        assert_eq!(
-            headers[header::CONTENT_TYPE],
-            "application/json",
-            "{uri} answered {status} with {:?}",
-            String::from_utf8_lossy(&body)
-        );
-        (status, serde_json::from_slice(&body).unwrap())
-    }
-}
+use backend::App;
+use common::TestApp;
 
 #[tokio::test]
 async fn health_counts_designs() {
@@ -184,7 +109,11 @@ async fn unknown_api_paths_are_json_404s_not_the_spa() {
 #[tokio::test]
 async fn spa_routes_get_index_html_uncached_and_assets_are_immutable() {
     let app = TestApp::new().await;
-    let (status, headers, body) = app.get("/atelier/anvil").await;
+    let common::Answer {
+        status,
+        headers,
+        body,
+    } = app.get("/atelier/anvil").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         String::from_utf8(body)
@@ -200,16 +129,16 @@ async fn spa_routes_get_index_html_uncached_and_assets_are_immutable() {
     );
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 
-    let (status, headers, _) = app.get("/assets/app-0123abcd.js").await;
-    assert_eq!(status, StatusCode::OK);
+    let asset = app.get("/assets/app-0123abcd.js").await;
+    assert_eq!(asset.status, StatusCode::OK);
     assert_eq!(
-        headers[header::CACHE_CONTROL],
+        asset.headers[header::CACHE_CONTROL],
         "public, max-age=31536000, immutable"
     );
 
-    let (status, headers, _) = app.get("/assets/missing-0123abcd.js").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(headers.get(header::CACHE_CONTROL).is_none());
+    let missing = app.get("/assets/missing-0123abcd.js").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.headers.get(header::CACHE_CONTROL).is_none());
 }
 
 #[tokio::test]

@@ -2,4 +2,5 @@
 
 pub mod design_card;
 pub mod header;
+pub mod search_form;
 pub mod status;

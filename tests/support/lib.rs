@@ -51,6 +51,7 @@ impl TestServer {
             data: data.path().join("data"),
             dist,
             designs: sample_designs_dir(),
+            public_url: None,
         };
         let state = backend::App::open(config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -1,17 +1,18 @@
-//! `GET /api/designs` (paged list) and `GET /api/designs/{owner}/{slug}` (one design).
+//! Designs: `GET /api/designs` (paged list), `GET /api/designs/{owner}/{slug}`, its
+//! `contributors` (commit authors mapped to accounts) and `maintainers` (GET, PUT).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use api::{DesignList, DesignSort, DesignSummary};
 
-use super::{AppError, AppResult, blocking};
+use super::auth::SignedIn;
+use super::extract::{Json, Path, Query};
+use super::{AppError, AppResult, blocking, rfc3339};
+use crate::accounts::Role;
 use crate::server::AppState;
 use crate::store::{DesignId, DesignRecord};
 
@@ -19,6 +20,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/designs", get(list))
         .route("/designs/{owner}/{slug}", get(show))
+        .route("/designs/{owner}/{slug}/contributors", get(contributors))
+        .route(
+            "/designs/{owner}/{slug}/maintainers",
+            get(maintainers).put(set_maintainers),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,13 +33,14 @@ struct ListParams {
     per_page: Option<u32>,
     #[serde(default)]
     sort: DesignSort,
+    /// Only designs owned by this account.
+    owner: Option<String>,
 }
 
 async fn list(
     State(app): State<AppState>,
-    params: Result<Query<ListParams>, QueryRejection>,
-) -> AppResult<Json<DesignList>> {
-    let Query(params) = params?;
+    Query(params): Query<ListParams>,
+) -> AppResult<JsonResponse<DesignList>> {
     let page = params.page.unwrap_or(1);
     if page == 0 {
         return Err(AppError::BadRequest("page starts at 1".into()));
@@ -45,15 +52,17 @@ async fn list(
     let per_page = per_page.min(MAX_PER_PAGE);
 
     let store = app.store.clone();
-    let mut records = blocking(move || {
+    let owner = params.owner.clone();
+    let records = blocking(move || {
         store
             .ids()?
             .iter()
+            .filter(|id| owner.as_deref().is_none_or(|o| id.owner() == o))
             .map(|id| store.record(id))
             .collect::<Result<Vec<_>, _>>()
     })
     .await?;
-    let mut designs: Vec<DesignSummary> = records.drain(..).map(summary).collect();
+    let mut designs: Vec<DesignSummary> = records.into_iter().map(summary).collect();
     match params.sort {
         DesignSort::Updated => {
             designs.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.id.cmp(&b.id)))
@@ -72,7 +81,7 @@ async fn list(
         .skip(start)
         .take(per_page as usize)
         .collect();
-    Ok(Json(DesignList {
+    Ok(JsonResponse(DesignList {
         designs,
         total,
         page,
@@ -80,14 +89,75 @@ async fn list(
     }))
 }
 
+/// Validates the path's design id and reads the design (404 when it does not exist).
+async fn record(app: &AppState, owner: &str, slug: &str) -> AppResult<DesignRecord> {
+    let id = DesignId::new(owner, slug)?;
+    let store = app.store.clone();
+    blocking(move || store.record(&id)).await
+}
+
 async fn show(
     State(app): State<AppState>,
     Path((owner, slug)): Path<(String, String)>,
-) -> AppResult<Json<DesignSummary>> {
+) -> AppResult<JsonResponse<DesignSummary>> {
+    Ok(JsonResponse(summary(record(&app, &owner, &slug).await?)))
+}
+
+async fn contributors(
+    State(app): State<AppState>,
+    Path((owner, slug)): Path<(String, String)>,
+) -> AppResult<JsonResponse<api::ContributorList>> {
     let id = DesignId::new(&owner, &slug)?;
     let store = app.store.clone();
-    let record = blocking(move || store.record(&id)).await?;
-    Ok(Json(summary(record)))
+    let authors = blocking(move || store.authors(&id)).await?;
+    let mut contributors = Vec::with_capacity(authors.len());
+    for author in authors {
+        contributors.push(api::Contributor {
+            account: app.accounts.account_for_email(&author.email).await?,
+            name: author.name,
+            commits: author.commits,
+        });
+    }
+    Ok(JsonResponse(api::ContributorList {
+        total: contributors.len() as u64,
+        page: 1,
+        per_page: contributors.len().max(1) as u32,
+        contributors,
+    }))
+}
+
+async fn maintainers(
+    State(app): State<AppState>,
+    Path((owner, slug)): Path<(String, String)>,
+) -> AppResult<JsonResponse<api::Maintainers>> {
+    let record = record(&app, &owner, &slug).await?;
+    Ok(JsonResponse(api::Maintainers {
+        maintainers: app.accounts.maintainers(&record.id.to_string()).await?,
+        owner: record.id.owner().to_owned(),
+    }))
+}
+
+/// Replaces the maintainer list: the owner or an instance admin only.
+async fn set_maintainers(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path((owner, slug)): Path<(String, String)>,
+    Json(body): Json<api::MaintainersUpdate>,
+) -> AppResult<JsonResponse<api::Maintainers>> {
+    let account = caller.require_scope("designs:write")?;
+    let record = record(&app, &owner, &slug).await?;
+    let id = record.id.to_string();
+    if app.accounts.role(account, &owner, &id).await? < Role::Owner {
+        return Err(AppError::Forbidden(format!(
+            "only the owner of {id} or an instance admin may change its maintainers"
+        )));
+    }
+    let maintainers = app
+        .accounts
+        .set_maintainers(&owner, &id, &body.maintainers)
+        .await?;
+    tracing::info!(design = %id, by = %account.username, ?maintainers, "maintainers changed");
+    Ok(JsonResponse(api::Maintainers { owner, maintainers }))
 }
 
 fn summary(record: DesignRecord) -> DesignSummary {
@@ -107,13 +177,4 @@ fn summary(record: DesignRecord) -> DesignSummary {
         updated: rfc3339(record.updated),
         manifest_error,
     }
-}
-
-/// Formats seconds since the Unix epoch as RFC 3339 UTC (`2024-03-01T10:00:00Z`).
-pub fn rfc3339(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        // Git times outside time's range (years beyond ±9999) only come from forged commits.
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }

@@ -1,23 +1,35 @@
 //! `AppError`: every failure of a handler becomes one JSON error body with a stable code.
 //! Internal errors are logged with their details and answered with a generic message.
 
+use std::time::Duration;
+
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::http::{StatusCode, Uri};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::store;
+use crate::{accounts, store};
 
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug)]
 pub enum AppError {
-    /// 400: the request names something malformed; the message says which part.
+    /// 400: the request is malformed; the message names the bad part.
     BadRequest(String),
+    /// 400 `invalid`: fields of the body break rules; each is named with its problem.
+    Invalid(Vec<(String, String)>),
+    /// 401: the caller must sign in (or present a valid token).
+    Unauthorized(String),
+    /// 403: signed in, but not allowed.
+    Forbidden(String),
+    /// 403 `csrf`: a cookie-authenticated write without the CSRF header or a same origin.
+    Csrf,
     /// 404.
     NotFound(String),
     /// 409: the request conflicts with the current state.
     Conflict(String),
+    /// 429: too many failed attempts; retry after the given time.
+    RateLimited(Duration),
     /// 500: logged, never sent.
     Internal(anyhow::Error),
 }
@@ -27,27 +39,66 @@ impl AppError {
         Self::Internal(err.into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String) {
-        match self {
-            Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, "bad_request", msg.clone()),
-            Self::NotFound(msg) => (StatusCode::NOT_FOUND, "not_found", msg.clone()),
-            Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg.clone()),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal server error; the details are in the server log".into(),
-            ),
-        }
+    pub fn unauthorized() -> Self {
+        Self::Unauthorized(
+            "sign in first (or send an API token as `Authorization: Bearer ...`)".into(),
+        )
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let Self::Internal(err) = &self {
-            tracing::error!(error = format!("{err:#}"), "internal error");
-        }
-        let (status, code, message) = self.parts();
-        (status, Json(api::ApiError::new(code, message))).into_response()
+        let (status, code, message, fields) = match self {
+            Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, "bad_request", msg, vec![]),
+            Self::Invalid(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|(_, m)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                (StatusCode::BAD_REQUEST, "invalid", message, fields)
+            }
+            Self::Unauthorized(msg) => (StatusCode::UNAUTHORIZED, "unauthorized", msg, vec![]),
+            Self::Forbidden(msg) => (StatusCode::FORBIDDEN, "forbidden", msg, vec![]),
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "csrf",
+                format!(
+                    "cross-site request refused: send the header `{}: 1` or a same-origin `Origin`",
+                    api::CSRF_HEADER
+                ),
+                vec![],
+            ),
+            Self::NotFound(msg) => (StatusCode::NOT_FOUND, "not_found", msg, vec![]),
+            Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg, vec![]),
+            Self::RateLimited(wait) => {
+                let secs = wait.as_secs().max(1);
+                let body = api::ApiError::new(
+                    "rate_limited",
+                    format!("too many failed sign-ins; try again in {secs} seconds"),
+                );
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                return response;
+            }
+            Self::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal server error; the details are in the server log".into(),
+                    vec![],
+                )
+            }
+        };
+        let mut body = api::ApiError::new(code, message);
+        body.error.fields = fields
+            .into_iter()
+            .map(|(field, message)| api::FieldError { field, message })
+            .collect();
+        (status, Json(body)).into_response()
     }
 }
 
@@ -64,8 +115,40 @@ impl From<store::Error> for AppError {
     }
 }
 
+impl From<accounts::Error> for AppError {
+    fn from(err: accounts::Error) -> Self {
+        match err {
+            accounts::Error::Invalid(fields) => Self::Invalid(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| (field.to_owned(), message))
+                    .collect(),
+            ),
+            accounts::Error::Conflict(msg) => Self::Conflict(msg),
+            accounts::Error::NotFound(msg) => Self::NotFound(msg),
+            accounts::Error::Forbidden(msg) => Self::Forbidden(msg),
+            err
+            @ (accounts::Error::Db(_) | accounts::Error::Hash(_) | accounts::Error::Join(_)) => {
+                Self::internal(err)
+            }
+        }
+    }
+}
+
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
         Self::BadRequest(rejection.body_text())
     }
 }

@@ -3,11 +3,11 @@
 
 use ::api::{DesignList, DesignSummary, paging::MAX_PER_PAGE};
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
 use crate::components::design_card::DesignCard;
+use crate::components::search_form::SearchForm;
 use crate::components::status::{ErrorView, Loading};
 
 fn matches(design: &DesignSummary, words: &[String]) -> bool {
@@ -32,11 +32,7 @@ pub fn Search() -> impl IntoView {
     view! {
         <section class="page search">
             <h1>"Search"</h1>
-            <Form action="/search" attr:role="search" attr:class="search-form">
-                <label for="search-q">"Words to look for"</label>
-                <input id="search-q" type="search" name="q" prop:value=q autofocus/>
-                <button type="submit">"Search"</button>
-            </Form>
+            <SearchForm id="search-q" label="Words to look for" class="search-form"/>
             <Suspense fallback=|| view! { <Loading what="designs"/> }>
                 {move || {
                     let q = q();

@@ -1,0 +1,261 @@
+//! Accounts and sign-in: `POST /api/accounts`, `GET /api/accounts/{username}`,
+//! `GET/POST/DELETE /api/session`, tokens under `/api/tokens`, emails and password under
+//! `/api/account`.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+
+use super::auth::{Caller, ClientAddr, SignedIn, session_cookie};
+use super::extract::{Json, Path};
+use super::{AppError, AppResult, rfc3339};
+use crate::accounts::{self, SESSION_TTL_SECS};
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", post(sign_up))
+        .route("/accounts/{username}", get(profile))
+        .route("/session", get(session).post(sign_in).delete(sign_out))
+        .route("/tokens", get(tokens).post(create_token))
+        .route("/tokens/{id}", delete(delete_token))
+        .route("/account/emails", get(emails).post(add_email))
+        .route("/account/emails/{email}", delete(remove_email))
+        .route("/account/password", put(change_password))
+}
+
+pub fn account(account: &accounts::Account) -> api::Account {
+    api::Account {
+        username: account.username.clone(),
+        is_admin: account.is_admin,
+        is_system: account.is_system,
+        created_at: rfc3339(account.created_at),
+    }
+}
+
+fn session_body(account: &accounts::Account) -> api::Session {
+    api::Session {
+        account: self::account(account),
+        via: "session".into(),
+        scopes: Vec::new(),
+    }
+}
+
+/// Starts a session for `account` and answers `status` with the cookie and the session.
+async fn signed_in(
+    app: &AppState,
+    account: &accounts::Account,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (secret, _) = app.accounts.create_session(account).await?;
+    Ok((
+        status,
+        [(
+            header::SET_COOKIE,
+            session_cookie(app, &secret, SESSION_TTL_SECS),
+        )],
+        axum::Json(session_body(account)),
+    )
+        .into_response())
+}
+
+async fn sign_up(
+    State(app): State<AppState>,
+    Json(body): Json<api::NewAccount>,
+) -> AppResult<Response> {
+    let account = app
+        .accounts
+        .create(&body.username, &body.email, &body.password)
+        .await?;
+    signed_in(&app, &account, StatusCode::CREATED).await
+}
+
+async fn profile(
+    State(app): State<AppState>,
+    Path(username): Path<String>,
+) -> AppResult<axum::Json<api::Account>> {
+    let found = app.accounts.find(&username).await?;
+    let found =
+        found.ok_or_else(|| AppError::NotFound(format!("no account named {username:?}")))?;
+    Ok(axum::Json(account(&found)))
+}
+
+async fn sign_in(
+    State(app): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(body): Json<api::SignIn>,
+) -> AppResult<Response> {
+    let keys = [
+        format!("user:{}", body.username.trim().to_lowercase()),
+        format!(
+            "ip:{}",
+            addr.map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unknown".into())
+        ),
+    ];
+    app.accounts
+        .limiter
+        .check(&keys, Instant::now())
+        .map_err(|limited| AppError::RateLimited(limited.retry_after))?;
+    match app
+        .accounts
+        .authenticate(body.username.trim(), &body.password)
+        .await?
+    {
+        Some(account) => signed_in(&app, &account, StatusCode::OK).await,
+        None => {
+            app.accounts.limiter.record_failure(&keys, Instant::now());
+            Err(AppError::Unauthorized("wrong username or password".into()))
+        }
+    }
+}
+
+async fn session(caller: Caller) -> AppResult<axum::Json<api::Session>> {
+    match caller {
+        Caller::Anonymous => Err(AppError::Unauthorized("not signed in".into())),
+        Caller::Session { account, .. } => Ok(axum::Json(session_body(&account))),
+        Caller::Token { account, scopes } => Ok(axum::Json(api::Session {
+            account: self::account(&account),
+            via: "token".into(),
+            scopes,
+        })),
+    }
+}
+
+async fn sign_out(State(app): State<AppState>, caller: SignedIn) -> AppResult<Response> {
+    let Caller::Session { secret, .. } = &caller.0 else {
+        return Err(AppError::Forbidden(
+            "an API token has no session to end; revoke the token instead".into(),
+        ));
+    };
+    app.accounts.delete_session(secret).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie(&app, "", 0))],
+    )
+        .into_response())
+}
+
+fn token(token: accounts::Token) -> api::Token {
+    api::Token {
+        id: token.id,
+        name: token.name,
+        scopes: token.scopes,
+        created_at: rfc3339(token.created_at),
+        last_used_at: token.last_used_at.map(rfc3339),
+    }
+}
+
+async fn tokens(
+    State(app): State<AppState>,
+    caller: SignedIn,
+) -> AppResult<axum::Json<api::TokenList>> {
+    let account = caller.require_session()?;
+    let tokens: Vec<api::Token> = app
+        .accounts
+        .tokens(account)
+        .await?
+        .into_iter()
+        .map(token)
+        .collect();
+    Ok(axum::Json(api::TokenList {
+        total: tokens.len() as u64,
+        page: 1,
+        per_page: tokens.len().max(1) as u32,
+        tokens,
+    }))
+}
+
+async fn create_token(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Json(body): Json<api::NewToken>,
+) -> AppResult<(StatusCode, axum::Json<api::CreatedToken>)> {
+    let account = caller.require_session()?;
+    let (created, secret) = app
+        .accounts
+        .create_token(account, &body.name, &body.scopes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(api::CreatedToken {
+            token: token(created),
+            secret,
+        }),
+    ))
+}
+
+async fn delete_token(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let account = caller.require_session()?;
+    app.accounts.delete_token(account, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn email(email: accounts::Email) -> api::Email {
+    api::Email {
+        email: email.email,
+        primary: email.primary,
+        verified: email.verified,
+    }
+}
+
+async fn emails(
+    State(app): State<AppState>,
+    caller: SignedIn,
+) -> AppResult<axum::Json<api::EmailList>> {
+    let account = caller.require_session()?;
+    let emails: Vec<api::Email> = app
+        .accounts
+        .emails(account)
+        .await?
+        .into_iter()
+        .map(email)
+        .collect();
+    Ok(axum::Json(api::EmailList {
+        total: emails.len() as u64,
+        page: 1,
+        per_page: emails.len().max(1) as u32,
+        emails,
+    }))
+}
+
+async fn add_email(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Json(body): Json<api::NewEmail>,
+) -> AppResult<(StatusCode, axum::Json<api::Email>)> {
+    let account = caller.require_session()?;
+    let added = app.accounts.add_email(account, &body.email).await?;
+    Ok((StatusCode::CREATED, axum::Json(email(added))))
+}
+
+async fn remove_email(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(address): Path<String>,
+) -> AppResult<StatusCode> {
+    let account = caller.require_session()?;
+    app.accounts.remove_email(account, &address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes the password, revokes every session, and signs this browser in again.
+async fn change_password(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Json(body): Json<api::PasswordChange>,
+) -> AppResult<Response> {
+    let account = caller.require_session()?.clone();
+    app.accounts
+        .change_password(&account, &body.current_password, &body.new_password)
+        .await?;
+    signed_in(&app, &account, StatusCode::OK).await
+}

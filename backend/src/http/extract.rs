@@ -1,0 +1,18 @@
+//! axum's `Json`, `Query` and `Path` extractors with rejections turned into [`AppError`]s, so a
+//! malformed request gets the same JSON error body as everything else.
+
+use axum::extract::{FromRequest, FromRequestParts};
+
+use super::AppError;
+
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);

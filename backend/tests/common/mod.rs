@@ -1,0 +1,241 @@
+//! Shared fixture of the backend's HTTP tests: the real router (`backend::http::app`) over a
+//! temporary data directory, driven in-process with `oneshot`.
+
+#![allow(dead_code)] // Each test binary uses a different part.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use backend::{App, AppState, Config};
+
+pub struct TestApp {
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A response, its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "{} with a body that is not JSON: {:?}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The `name=value` part of the session cookie this response sets.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("atelier_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+    }
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum As {
+    Anonymous,
+    /// A session cookie (`name=value`); the CSRF header is sent on writes.
+    Cookie(String),
+    /// A session cookie without the CSRF header.
+    CookieNoCsrf(String),
+    Bearer(String),
+}
+
+impl TestApp {
+    /// Three samples: two with manifests (one written later), one with a broken manifest.
+    pub async fn new() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let designs = dir.path().join("designs");
+        for (slug, name, date) in [
+            ("anvil", "Anvil", "2024-02-01T00:00:00Z"),
+            ("bench", "bench grinder", "2024-03-01T00:00:00Z"),
+        ] {
+            write(
+                &designs.join(slug),
+                "okh.toml",
+                &format!(
+                    "name = \"{name}\"\nfunction = \"Makes {slug}s\"\nlicense = \"CERN-OHL-S-2.0\"\n"
+                ),
+            );
+            write(
+                &designs.join(slug),
+                "history.toml",
+                &format!(
+                    "[[commit]]\nauthor = \"Ada <ada@example.org>\"\ndate = {date}\nmessage = \"Start\"\nfiles = [\"okh.toml\"]\n\n\
+                     [[commit]]\nauthor = \"Grace Hopper <Grace.Hopper@Navy.example>\"\ndate = {date}\nmessage = \"More\"\n"
+                ),
+            );
+        }
+        write(&designs.join("broken"), "okh.toml", "name = \n");
+        let dist = dir.path().join("dist");
+        write(&dist, "index.html", "<!doctype html><title>Atelier</title>");
+        write(&dist, "assets/app-0123abcd.js", "console.log(1)");
+        let mut config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data: dir.path().join("data"),
+            dist,
+            designs,
+            public_url: None,
+        };
+        configure(&mut config);
+        let state = App::open(config).await.unwrap();
+        Self { state, dir }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        who: &As,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method.clone()).uri(uri);
+        match who {
+            As::Anonymous => {
+                if method != Method::GET {
+                    request = request.header(api::CSRF_HEADER, "1");
+                }
+            }
+            As::Cookie(cookie) => {
+                request = request.header(header::COOKIE, cookie);
+                if method != Method::GET {
+                    request = request.header(api::CSRF_HEADER, "1");
+                }
+            }
+            As::CookieNoCsrf(cookie) => request = request.header(header::COOKIE, cookie),
+            As::Bearer(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = backend::http::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.request(Method::GET, uri, &As::Anonymous, None).await
+    }
+
+    /// GET as anonymous, asserting a JSON answer.
+    pub async fn json(&self, uri: &str) -> (StatusCode, Value) {
+        let answer = self.get(uri).await;
+        assert_eq!(
+            answer.headers[header::CONTENT_TYPE],
+            "application/json",
+            "{uri} answered {} with {:?}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        (answer.status, answer.json())
+    }
+
+    /// Signs up and returns the session cookie.
+    pub async fn sign_up(&self, username: &str) -> String {
+        let answer = self
+            .request(
+                Method::POST,
+                "/api/accounts",
+                &As::Anonymous,
+                Some(serde_json::json!({
+                    "username": username,
+                    "email": format!("{username}@example.org"),
+                    "password": password(username),
+                })),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        answer
+            .session_cookie()
+            .expect("sign-up sets the session cookie")
+    }
+
+    /// Signs in (a new session) and returns the cookie.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let answer = self
+            .request(
+                Method::POST,
+                "/api/session",
+                &As::Anonymous,
+                Some(serde_json::json!({"username": username, "password": password(username)})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+        answer
+            .session_cookie()
+            .expect("sign-in sets the session cookie")
+    }
+
+    /// Creates a token with `scopes` for the signed-in `cookie` and returns its secret.
+    pub async fn token(&self, cookie: &str, scopes: &[&str]) -> String {
+        let answer = self
+            .request(
+                Method::POST,
+                "/api/tokens",
+                &As::Cookie(cookie.to_owned()),
+                Some(serde_json::json!({"name": "test", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        answer.json()["secret"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The password every test account uses.
+pub fn password(username: &str) -> String {
+    format!("{username}-long-password")
+}
