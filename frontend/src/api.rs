@@ -1,36 +1,70 @@
-//! The one typed fetch helper: JSON in, `api::ApiError` out for every failure.
+//! The one typed fetch helper: JSON in, `api::ApiError` out for every failure. Every
+//! state-changing request carries the CSRF header the server requires.
 
-use ::api::ApiError;
-use gloo_net::http::Request;
+use ::api::{ApiError, CSRF_HEADER};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// `GET path` and decode the JSON answer. Server errors keep their code and message; network
-/// and decoding failures become errors with the codes `network` and `decode`.
+/// `GET path` and decode the JSON answer.
 pub async fn get<T: DeserializeOwned>(path: impl AsRef<str>) -> Result<T, ApiError> {
-    let response = Request::get(path.as_ref())
+    decode(send(Request::get(path.as_ref()), None::<&()>).await?).await
+}
+
+/// `POST path` with a JSON body; decodes the JSON answer.
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    decode(send(Request::post(path), Some(body)).await?).await
+}
+
+/// `PUT path` with a JSON body; decodes the JSON answer.
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    decode(send(Request::put(path), Some(body)).await?).await
+}
+
+/// `DELETE path`; expects no content.
+pub async fn delete(path: &str) -> Result<(), ApiError> {
+    send(Request::delete(path), None::<&()>).await.map(drop)
+}
+
+async fn send<B: Serialize>(
+    request: RequestBuilder,
+    body: Option<&B>,
+) -> Result<Response, ApiError> {
+    let request = request
         .header("Accept", "application/json")
+        .header(CSRF_HEADER, "1");
+    let request = match body {
+        Some(body) => request.json(body),
+        None => request.build(),
+    }
+    .map_err(|err| ApiError::new("encode", format!("Could not prepare the request ({err}).")))?;
+    let response = request
         .send()
         .await
         .map_err(|err| ApiError::new("network", format!("Could not reach the server ({err}).")))?;
     if response.ok() {
-        return response.json::<T>().await.map_err(|err| {
-            ApiError::new(
-                "decode",
-                format!("The server sent an unexpected answer ({err})."),
-            )
-        });
+        return Ok(response);
     }
     let status = response.status();
-    match response.json::<ApiError>().await {
-        Ok(err) => Err(err),
-        Err(_) => Err(ApiError::new(
+    Err(match response.json::<ApiError>().await {
+        Ok(err) => err,
+        Err(_) => ApiError::new(
             "http",
             format!("The server answered {status} {}.", response.status_text()),
-        )),
-    }
+        ),
+    })
 }
 
-/// Percent-encodes a query string value.
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    response.json::<T>().await.map_err(|err| {
+        ApiError::new(
+            "decode",
+            format!("The server sent an unexpected answer ({err})."),
+        )
+    })
+}
+
+/// Percent-encodes a path segment or query value.
 pub fn encode(value: &str) -> String {
     String::from(js_sys::encode_uri_component(value))
 }

@@ -4,13 +4,20 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::auth::Auth;
 use crate::components::header::Header;
-use crate::pages::{
-    design::DesignPage, explore::Explore, not_found::NotFound, search::Search, sign_in::SignIn,
-};
+use crate::pages::design::DesignPage;
+use crate::pages::explore::Explore;
+use crate::pages::not_found::NotFound;
+use crate::pages::profile::Profile;
+use crate::pages::search::Search;
+use crate::pages::settings::Settings;
+use crate::pages::sign_in::SignIn;
+use crate::pages::sign_up::SignUp;
 
 #[component]
 pub fn App() -> impl IntoView {
+    Auth::provide();
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -20,6 +27,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Explore/>
                     <Route path=path!("/search") view=Search/>
                     <Route path=path!("/signin") view=SignIn/>
+                    <Route path=path!("/signup") view=SignUp/>
+                    <Route path=path!("/settings") view=Settings/>
+                    <Route path=path!("/:user") view=Profile/>
                     <Route path=path!("/:owner/:slug") view=DesignPage/>
                 </Routes>
             </main>

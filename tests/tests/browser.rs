@@ -92,3 +92,130 @@ async fn unknown_pages_and_designs_say_so() -> anyhow::Result<()> {
     browser.screenshot("design-not-found").await?;
     browser.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    browser.goto(&server.url("/signup")).await?;
+    let fill = |css: &'static str, text: &'static str| {
+        let browser = &browser;
+        async move {
+            let input = browser.wait_for(css).await?;
+            input.clear().await?;
+            input.send_keys(text).await?;
+            anyhow::Ok(())
+        }
+    };
+
+    // Field-level errors first.
+    fill("#field-username", "Ada Lovelace").await?;
+    fill("#field-email", "ada").await?;
+    fill("#field-password", "short").await?;
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let error = browser
+        .wait_for("#field-username-error:not(:empty)")
+        .await?;
+    assert_eq!(
+        error.text().await?,
+        "username 'A' is not allowed (use a-z, 0-9 and '-')"
+    );
+    assert_eq!(
+        browser.texts("#field-password-error").await?,
+        ["password must be at least 10 characters long"]
+    );
+    browser.screenshot("sign-up-errors").await?;
+
+    fill("#field-username", "ada").await?;
+    fill("#field-email", "ada@example.org").await?;
+    fill("#field-password", "analytical-engine").await?;
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let heading = browser.wait_for(".profile h1").await?;
+    assert_eq!(heading.text().await?, "@ada");
+    assert_eq!(browser.client.current_url().await?.path(), "/@ada");
+    browser.screenshot("profile").await?;
+
+    // Sign out through the account menu (keyboard-usable <details>).
+    browser
+        .wait_for(".account-menu summary")
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::XPath("//button[normalize-space()='Sign out']"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("nav a[href='/signin']").await?;
+    assert!(browser.texts(".account-menu").await?.is_empty());
+
+    // Sign in again.
+    browser.goto(&server.url("/signin")).await?;
+    fill("#field-username", "ada").await?;
+    fill("#field-password", "wrong-password").await?;
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let alert = browser.wait_for(".form-error").await?;
+    assert_eq!(alert.text().await?, "wrong username or password");
+    fill("#field-password", "analytical-engine").await?;
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let menu = browser.wait_for(".account-menu summary").await?;
+    assert_eq!(menu.text().await?, "ada");
+
+    // Create a token: its secret is shown once, then listed without it.
+    browser.goto(&server.url("/settings")).await?;
+    browser.wait_for(".emails code").await?;
+    assert_eq!(browser.texts(".emails code").await?, ["ada@example.org"]);
+    fill("#field-name", "workshop laptop").await?;
+    browser
+        .client
+        .find(Locator::XPath("//button[normalize-space()='Create token']"))
+        .await?
+        .click()
+        .await?;
+    let secret = browser.wait_for(".new-token .secret").await?.text().await?;
+    assert!(
+        secret.starts_with("atl_") && secret.len() == 68,
+        "{secret:?}"
+    );
+    browser.wait_for(".tokens .token-name").await?;
+    assert_eq!(
+        browser.texts(".tokens .token-name").await?,
+        ["workshop laptop"]
+    );
+    browser.screenshot("settings-token").await?;
+
+    // The secret works as a bearer token.
+    let session = server
+        .state
+        .accounts
+        .token_account(&secret)
+        .await?
+        .expect("the shown secret is a valid token");
+    assert_eq!(session.0.username, "ada");
+
+    // After a reload the secret is gone for good.
+    browser.client.refresh().await?;
+    browser.wait_for(".tokens .token-name").await?;
+    assert!(browser.texts(".new-token").await?.is_empty());
+    browser.close().await
+}

@@ -1,15 +1,59 @@
-//! Sign in. Accounts are not part of this version yet: the page says so plainly.
+//! Sign in with username and password.
 
+use ::api::{ApiError, Session, SignIn as SignInBody};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+use crate::auth::Auth;
+use crate::components::field::{Field, FormError};
 
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let auth = Auth::get();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let body = SignInBody {
+            username: username.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::post::<_, Session>("/api/session", &body).await {
+                Ok(session) => {
+                    error.set(None);
+                    auth.account.set(Some(session.account));
+                    navigate("/", Default::default());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+            busy.set(false);
+        });
+    };
     view! {
-        <section class="page sign-in">
+        <section class="page sign-in narrow">
             <h1>"Sign in"</h1>
-            <p>"This instance does not have accounts yet. Browsing designs needs no account."</p>
-            <p><A href="/">"Explore designs"</A></p>
+            <form on:submit=submit novalidate>
+                <Field name="username" label="Username" value=username error autocomplete="username"/>
+                <Field name="password" label="Password" kind="password" value=password error autocomplete="current-password"/>
+                <FormError error/>
+                <button type="submit" disabled=move || busy.get()>
+                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+            <p>"New here? " <A href="/signup">"Create an account"</A></p>
         </section>
     }
 }
