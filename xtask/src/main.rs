@@ -38,7 +38,16 @@ fn main() -> Result<()> {
             spa::build(&ws, &tools)?;
         }
         "run" => run(&ws, &rest)?,
-        "test" => test(&ws, &rest)?,
+        "test" => {
+            let (passed, failed) = test(&ws, &rest)?;
+            eprintln!(
+                "xtask test: done in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            // The closing line CI reads: the totals over every test binary.
+            println!("{passed} passed, {failed} failed");
+            return Ok(());
+        }
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return Ok(());
@@ -152,7 +161,7 @@ fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     run_cmd(&mut serve)
 }
 
-fn test(ws: &Workspace, args: &[String]) -> Result<()> {
+fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
     let tools = step("setup", || setup::ensure(ws, setup::Needs::everything()))?;
     step("cargo fmt --check", || {
         run_cmd(ws.cargo().args(["fmt", "--all", "--check"]))
@@ -173,7 +182,7 @@ fn test(ws: &Workspace, args: &[String]) -> Result<()> {
         .clone()
         .context("setup did not provide chromedriver")?;
     step("cargo test", || {
-        run_cmd(
+        run_counting(
             ws.cargo()
                 .args(["test", "--workspace"])
                 .args(args)
@@ -181,4 +190,38 @@ fn test(ws: &Workspace, args: &[String]) -> Result<()> {
                 .env("ATELIER_CHROMEDRIVER", &chromedriver),
         )
     })
+}
+
+/// Runs `cargo test`, passing its output through, and adds up the `test result:` lines.
+fn run_counting(cmd: &mut Command) -> Result<(u64, u64)> {
+    use std::io::{BufRead as _, BufReader};
+    eprintln!("$ {}", describe(cmd));
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", describe(cmd)))?;
+    let (mut passed, mut failed) = (0, 0);
+    let stdout = child.stdout.take().context("piped stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        // "test result: ok. 13 passed; 0 failed; 0 ignored; ..."
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                rest.split(';')
+                    .filter_map(|part| part.trim().rsplit_once(' '))
+                    .find(|(n, w)| *w == word && !n.is_empty())
+                    .and_then(|(n, _)| n.rsplit(' ').next()?.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            passed += count("passed");
+            failed += count("failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        println!("{passed} passed, {failed} failed");
+        bail!("`{}` failed ({status})", describe(cmd));
+    }
+    Ok((passed, failed))
 }
