@@ -257,6 +257,356 @@ pub struct ContributorList {
     pub per_page: u32,
 }
 
+/// `GET /api/designs/{owner}/{slug}`: everything the design page shows first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignDetail {
+    #[serde(flatten)]
+    pub summary: DesignSummary,
+    pub default_branch: String,
+    /// The head commit of the default branch.
+    pub head_commit: CommitSummary,
+    /// The manifest's fields, when it parses.
+    pub manifest: Option<Manifest>,
+    /// Problems found in `okh.toml` (parse error or validation), each with its line.
+    pub manifest_problems: Vec<Problem>,
+    /// The README rendered to sanitized HTML; relative links point into the design at `head`.
+    pub readme_html: Option<String>,
+    pub readme_path: Option<String>,
+    /// The BOM named by the manifest, parsed.
+    pub bom: Option<Bom>,
+    pub counts: Counts,
+    /// The design this one was forked from, and that design's head at the time.
+    pub parent: Option<ParentRef>,
+    /// The network's root design (itself when not a fork).
+    pub network_root: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub commits: u64,
+    pub contributors: u64,
+    pub forks: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    pub id: String,
+    pub commit: String,
+}
+
+/// A problem in a file, with its 1-based line when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The OKH-LOSH manifest fields Atelier shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub okhv: Option<String>,
+    pub name: Option<String>,
+    pub repo: Option<String>,
+    pub version: Option<String>,
+    pub license: Option<String>,
+    pub licensor: Option<String>,
+    pub function: Option<String>,
+    pub readme: Option<String>,
+    pub bom: Option<String>,
+    pub manufacturing_instructions: Option<String>,
+    pub image: Vec<String>,
+    pub documentation_language: Option<String>,
+    pub technology_readiness_level: Option<String>,
+    pub parts: Vec<ManifestPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestPart {
+    pub name: Option<String>,
+    pub source: Vec<String>,
+    pub export: Vec<String>,
+    pub material: Option<String>,
+    pub tsdc: Vec<String>,
+}
+
+/// A parsed bill of materials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bom {
+    pub path: String,
+    pub rows: Vec<BomRow>,
+    /// Rows skipped or partly read.
+    pub warnings: Vec<Problem>,
+    /// Set when the file could not be read as a BOM at all (`rows` is then empty).
+    pub error: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BomRow {
+    pub line: usize,
+    pub name: String,
+    /// As written ("2 sets").
+    pub quantity_text: String,
+    /// Its leading number, when there is one.
+    pub quantity: Option<f64>,
+    pub unit: Option<String>,
+    pub part_number: Option<String>,
+    pub manufacturer: Option<String>,
+    pub material: Option<String>,
+    pub category: Option<String>,
+    pub specs: Option<String>,
+    pub url: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A commit's author or committer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    /// The account whose commit emails include this person's email; `None`: unclaimed.
+    pub account: Option<String>,
+    pub time: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSummary {
+    pub id: String,
+    pub parents: Vec<String>,
+    pub author: Person,
+    pub committer: Person,
+    /// First line of the message.
+    pub summary: String,
+    pub message: String,
+    pub trailers: Vec<Trailer>,
+}
+
+/// `GET .../commits?rev=&path=&page=&per_page=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitList {
+    pub commits: Vec<CommitSummary>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// `+`, `-` or ` `.
+    pub origin: String,
+    pub old_line: Option<u32>,
+    pub new_line: Option<u32>,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    pub header: String,
+    pub lines: Vec<DiffLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    pub old_path: Option<String>,
+    /// `added`, `deleted`, `modified`, `renamed`, `copied`, `typechange`.
+    pub status: String,
+    pub binary: bool,
+    pub old_size: u64,
+    pub new_size: u64,
+    pub hunks: Vec<Hunk>,
+    /// The text diff was left out (too big) or cut.
+    pub truncated: bool,
+}
+
+/// `GET .../commits/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitDetail {
+    pub commit: CommitSummary,
+    pub files: Vec<FileChange>,
+}
+
+/// `GET .../compare/{base}...{head}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub base: String,
+    pub head: String,
+    pub merge_base: Option<String>,
+    /// Commits in head and not in base, newest first (at most 250).
+    pub commits: Vec<CommitSummary>,
+    pub files: Vec<FileChange>,
+}
+
+/// One entry of `GET .../tree/{rev}/{path}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeEntry {
+    pub name: String,
+    pub path: String,
+    /// `file`, `dir`, `symlink` or `submodule`.
+    pub kind: String,
+    /// Bytes, for files.
+    pub size: Option<u64>,
+    /// The blob or tree id.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tree {
+    /// The commit the revision resolved to.
+    pub commit: String,
+    pub path: String,
+    pub entries: Vec<TreeEntry>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branch {
+    pub name: String,
+    pub head: String,
+    pub updated: String,
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchList {
+    pub branches: Vec<Branch>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub tag: String,
+    pub commit: String,
+    pub tagger: Option<Person>,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseList {
+    pub releases: Vec<Release>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// `POST .../releases`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRelease {
+    pub tag: String,
+    /// Branch, tag or commit id; default: the default branch.
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// `GET .../network`: the whole fork network as a tree from its root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkNode {
+    pub id: String,
+    /// The parent's head when this design was forked (`None` for the root).
+    pub forked_at: Option<String>,
+    pub children: Vec<NetworkNode>,
+}
+
+/// `POST /api/designs`: a new design with a starter `okh.toml` and README.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDesign {
+    pub slug: String,
+    pub name: String,
+    pub function: String,
+    /// SPDX expression.
+    pub license: String,
+    #[serde(default)]
+    pub licensor: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// `POST .../forks`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewFork {
+    /// The fork's slug under the caller's name; default: the source's slug.
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+/// Work declared with a commit; becomes the `Labor-Hours` and `Labor-Type` trailers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Labor {
+    pub hours: f64,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// Work types a commit may declare.
+pub const LABOR_TYPES: &[&str] = &[
+    "design",
+    "documentation",
+    "sourcing",
+    "testing",
+    "review",
+    "maintenance",
+];
+
+/// One change of `POST .../commits`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Change {
+    /// Create or replace a file: `content` (UTF-8 text) or a previous upload's `upload_id`.
+    Put {
+        path: String,
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        upload_id: Option<String>,
+    },
+    Delete {
+        path: String,
+    },
+    Move {
+        from: String,
+        to: String,
+    },
+}
+
+/// `POST .../commits`: one atomic commit, refused with 409 if `branch` moved from `expected_head`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCommit {
+    pub branch: String,
+    pub expected_head: String,
+    pub message: String,
+    #[serde(default)]
+    pub labor: Option<Labor>,
+    pub changes: Vec<Change>,
+}
+
+/// `GET .../rendered/{rev}/{path}`: a Markdown file as sanitized HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rendered {
+    /// The commit the revision resolved to.
+    pub commit: String,
+    pub html: String,
+}
+
+/// The answer to `POST .../uploads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    /// Reference it from a commit's `put` change within 24 hours.
+    pub upload_id: String,
+    pub size: u64,
+    /// The blob id the bytes were stored as.
+    pub blob: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,7 +152,7 @@ fn check_password(field: &'static str, password: &str) -> Result<()> {
 }
 
 /// 128 random bits (sessions) or 256 (tokens) as hex.
-fn random_hex(bytes: usize) -> String {
+pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     hex(&buf)

@@ -23,6 +23,9 @@ pub struct Config {
     /// cookie-authenticated writes. Unset: the request's `Host` is trusted.
     #[arg(long, env = "ATELIER_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// Largest file one upload may carry, in bytes (larger ones get 413).
+    #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
+    pub max_upload: u64,
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {

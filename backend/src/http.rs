@@ -6,7 +6,9 @@
 
 mod accounts;
 pub mod auth;
+mod browse;
 mod designs;
+mod edit;
 mod error;
 mod extract;
 mod health;
@@ -22,6 +24,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use edit::Uploads;
 pub use error::{AppError, AppResult};
 
 use crate::server::AppState;
@@ -32,6 +35,8 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(accounts::router())
         .merge(designs::router())
+        .merge(browse::router())
+        .merge(edit::router())
         .fallback(error::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

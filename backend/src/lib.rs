@@ -2,12 +2,14 @@
 //! and the HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
 
 pub mod accounts;
+pub mod bom;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
 pub mod import;
 pub mod manifest;
+pub mod markdown;
 pub mod names;
 pub mod server;
 pub mod store;

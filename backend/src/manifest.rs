@@ -86,6 +86,73 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     })
 }
 
+/// Fields OKH-LOSH requires.
+pub const REQUIRED: &[&str] = &["okhv", "name", "license", "licensor", "function", "version"];
+
+/// Checks a parsed manifest: required fields present and non-empty, `license` a valid SPDX
+/// expression. Each problem carries the line of its key when the key is there.
+pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|line| {
+                line.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| i + 1)
+    };
+    let mut problems = Vec::new();
+    let present = |key: &str| -> bool {
+        match key {
+            "okhv" => manifest
+                .okhv
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            "name" => manifest
+                .name
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            "license" => manifest
+                .license
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            "licensor" => manifest.licensor.as_ref().is_some_and(|v| match v {
+                toml::Value::String(s) => !s.trim().is_empty(),
+                _ => true,
+            }),
+            "function" => manifest
+                .function
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            "version" => manifest
+                .version
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            _ => true,
+        }
+    };
+    for key in REQUIRED {
+        if !present(key) {
+            problems.push(ManifestError {
+                line: line_of(key),
+                message: format!("the required field `{key}` is missing or empty"),
+            });
+        }
+    }
+    if let Some(license) = manifest.license.as_deref().filter(|l| !l.trim().is_empty())
+        && let Err(err) = spdx::Expression::parse(license)
+    {
+        problems.push(ManifestError {
+            line: line_of("license"),
+            message: format!(
+                "license {license:?} is not a valid SPDX expression ({})",
+                err.reason
+            ),
+        });
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +187,32 @@ tsdc = "WEL"
         let err = parse("name = \"ok\"\nlicense = \nfunction = \"x\"\n").unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert!(err.to_string().starts_with("okh.toml line 2: "), "{err}");
+    }
+
+    #[test]
+    fn validation_names_missing_fields_and_bad_licenses_with_lines() {
+        let text = "okhv = \"OKH-LOSHv1.0\"\nname = \"Lamp\"\nlicense = \"CERN-OHL-S-2.0 OR MIT\"\nlicensor = \"Ada\"\nfunction = \"Lights\"\nversion = \"1.0.0\"\n";
+        assert_eq!(validate(&parse(text).unwrap(), text), []);
+        let text = "name = \"Lamp\"\n\nlicense = \"Free for all\"\nfunction = \"\"\n";
+        let problems: Vec<String> = validate(&parse(text).unwrap(), text)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems[0],
+            "okh.toml: the required field `okhv` is missing or empty"
+        );
+        assert_eq!(
+            problems[2],
+            "okh.toml line 4: the required field `function` is missing or empty"
+        );
+        assert!(
+            problems[4].starts_with(
+                "okh.toml line 3: license \"Free for all\" is not a valid SPDX expression"
+            ),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 5, "{problems:?}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct App {
     pub store: Store,
     pub accounts: Accounts,
     pub events: Events,
+    /// Uploaded files waiting to be committed.
+    pub uploads: crate::http::Uploads,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -60,19 +62,20 @@ impl App {
             store,
             accounts,
             events,
+            uploads: Default::default(),
         })))
     }
 }
 
-/// Opens `<data>/repos`. A new data directory is filled from `designs` into a scratch directory
+/// Opens `<data>/store`. A new data directory is filled from `designs` into a scratch directory
 /// that is renamed into place only when the whole import succeeded, so a failed first start is
 /// retried in full by the next one.
 fn open_store(data: &Path, designs: &Path, events: Events) -> anyhow::Result<Store> {
-    let repos = data.join("repos");
+    let repos = data.join("store");
     if !repos.exists() {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create data directory {}", data.display()))?;
-        let scratch = data.join("repos.importing");
+        let scratch = data.join("store.importing");
         if scratch.exists() {
             std::fs::remove_dir_all(&scratch)?;
         }

@@ -1,14 +1,37 @@
-//! Designs as bare git repositories under `<data>/repos/<owner>/<slug>.git`.
+//! Designs as bare git repositories grouped in fork networks.
 //!
-//! Invariant: the store is the only code that touches git, and it knows nothing about HTTP,
-//! search or labor. Every ref it moves is announced on [`Events`]. Its methods block (git2):
-//! call them from `spawn_blocking`. A `git2::Repository` is opened per operation, never shared.
+//! Layout under the store root:
+//! - `repos/<owner>/<slug>.git`: one bare *member* repository per design. It holds only refs and
+//!   config (lineage: `atelier.network`, `atelier.parent`, `atelier.forkedAt`); its objects are
+//!   reached through `objects/info/alternates`.
+//! - `networks/<id>.git`: the *pool* of a fork network. Every object of every member is written
+//!   here; the pool is never pruned (`extensions.preciousObjects`) and keeps a ref per member ref
+//!   (`refs/members/<owner>/<slug>/...`), so deleting a fork never breaks another. Forking is
+//!   O(1) in repository size: a new member, an alternates file, a copy of the refs.
+//!
+//! Invariants: the store is the only code that touches git, and it knows nothing about HTTP,
+//! search or labor. Every ref it moves is announced on [`Events`]. Nothing is shown through a
+//! design unless reachable from that design's refs (objects are shared across the network).
+//! Writes to one design are serialized. Its methods block: call them from `spawn_blocking`; a
+//! `git2::Repository` is opened per operation and never shared across threads.
 
-use std::collections::BTreeMap;
+pub mod paths;
+mod read;
+mod write;
+
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Once};
 
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
+
+pub use paths::PathError;
+pub use read::{
+    Branch, ChangedFile, CommitDetail, CommitInfo, Comparison, DiffLine, Entry, EntryKind, Hunk,
+    Release,
+};
+pub use write::{Change, CommitRequest};
 
 use crate::events::{Events, RefChange};
 use crate::manifest::{self, Manifest, ManifestError};
@@ -25,10 +48,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0}")]
     InvalidName(String),
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    #[error("{0}")]
+    Invalid(String),
     #[error("design {0} already exists")]
     AlreadyExists(DesignId),
     #[error("design {0} not found")]
     NotFound(DesignId),
+    /// A revision, path, commit or release that the design does not have.
+    #[error("{0}")]
+    Missing(String),
+    /// The branch moved since the caller read it.
+    #[error("branch {branch} has moved: its head is now {current}")]
+    Conflict { branch: String, current: Oid },
+    #[error("{0}")]
+    Exists(String),
     #[error("a commit must contain at least one file")]
     EmptyCommit,
     #[error(transparent)]
@@ -52,6 +87,14 @@ impl DesignId {
             owner: owner.to_owned(),
             slug: slug.to_owned(),
         })
+    }
+
+    /// Parses `owner/slug`.
+    pub fn parse(id: &str) -> Result<Self> {
+        let (owner, slug) = id.split_once('/').ok_or_else(|| {
+            Error::InvalidName(format!("invalid design id {id:?}: use owner/slug"))
+        })?;
+        Self::new(owner, slug)
     }
 
     pub fn owner(&self) -> &str {
@@ -91,6 +134,26 @@ pub struct NewCommit {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
+/// What listing a design reads from its default branch.
+#[derive(Debug, Clone)]
+pub struct DesignRecord {
+    pub id: DesignId,
+    pub head: Oid,
+    /// Commit time of the head, seconds since the Unix epoch.
+    pub updated: i64,
+    pub manifest: Result<Manifest, ManifestError>,
+    pub lineage: Lineage,
+}
+
+/// Where a design comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lineage {
+    /// The fork network (shared object pool) the design belongs to.
+    pub network: String,
+    /// The design it was forked from and that design's head at the time.
+    pub parent: Option<(DesignId, Oid)>,
+}
+
 /// A commit author of a design.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Author {
@@ -100,29 +163,41 @@ pub struct Author {
     pub commits: u64,
 }
 
-/// What listing a design reads from its default branch.
-#[derive(Debug, Clone)]
-pub struct DesignRecord {
-    pub id: DesignId,
-    pub head: Oid,
-    /// Commit time of the head, seconds since the Unix epoch.
-    pub updated: i64,
-    pub manifest: Result<Manifest, ManifestError>,
-}
-
 /// The repositories of one Atelier instance.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
     events: Events,
+    locks: Arc<Mutex<HashMap<DesignId, Arc<Mutex<()>>>>>,
+}
+
+/// Lets libgit2 open pools, which declare `extensions.preciousObjects` so that `git gc` never
+/// prunes objects another fork may need.
+fn allow_precious_objects() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `set_extensions` changes libgit2's global option table without locking; it
+        // runs exactly once, before this process opens any repository through the store.
+        #[allow(unsafe_code)]
+        let result = unsafe { git2::opts::set_extensions(&["preciousobjects"]) };
+        if let Err(err) = result {
+            tracing::error!(%err, "cannot enable libgit2's preciousObjects extension");
+        }
+    });
 }
 
 impl Store {
     /// Opens (creating when missing) the store rooted at `root`.
     pub fn open(root: impl Into<PathBuf>, events: Events) -> Result<Self> {
+        allow_precious_objects();
         let root = root.into();
-        std::fs::create_dir_all(&root)?;
-        Ok(Self { root, events })
+        std::fs::create_dir_all(root.join("repos"))?;
+        std::fs::create_dir_all(root.join("networks"))?;
+        Ok(Self {
+            root,
+            events,
+            locks: Arc::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -130,7 +205,18 @@ impl Store {
     }
 
     fn repo_path(&self, id: &DesignId) -> PathBuf {
-        self.root.join(&id.owner).join(format!("{}.git", id.slug))
+        self.root
+            .join("repos")
+            .join(&id.owner)
+            .join(format!("{}.git", id.slug))
+    }
+
+    fn pool_path(&self, network: &str) -> PathBuf {
+        self.root.join("networks").join(format!("{network}.git"))
+    }
+
+    pub fn exists(&self, id: &DesignId) -> bool {
+        self.repo_path(id).is_dir()
     }
 
     fn open_repo(&self, id: &DesignId) -> Result<Repository> {
@@ -141,11 +227,21 @@ impl Store {
         Ok(Repository::open_bare(path)?)
     }
 
+    fn open_pool(&self, network: &str) -> Result<Repository> {
+        Ok(Repository::open_bare(self.pool_path(network))?)
+    }
+
+    /// Serializes writes to one design. Held for the whole write, released on drop.
+    fn lock(&self, id: &DesignId) -> Arc<Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(id.clone()).or_default().clone()
+    }
+
     /// Every design in the store, in `owner/slug` order. Directories that are not valid design
     /// names or not repositories are skipped.
     pub fn ids(&self) -> Result<Vec<DesignId>> {
         let mut ids = Vec::new();
-        for owner in std::fs::read_dir(&self.root)? {
+        for owner in std::fs::read_dir(self.root.join("repos"))? {
             let owner = owner?;
             let Some(owner_name) = owner.file_name().to_str().map(str::to_owned) else {
                 continue;
@@ -168,35 +264,222 @@ impl Store {
         Ok(ids)
     }
 
-    /// Reads the head commit and manifest of one design.
+    /// Reads the head commit, manifest and lineage of one design.
     pub fn record(&self, id: &DesignId) -> Result<DesignRecord> {
         let repo = self.open_repo(id)?;
         let head = repo
-            .find_reference(&format!("refs/heads/{DEFAULT_BRANCH}"))?
+            .find_reference(&branch_ref(DEFAULT_BRANCH))?
             .peel_to_commit()?;
-        let manifest = match head.tree()?.get_path(Path::new(MANIFEST_PATH)) {
-            Ok(entry) => {
-                let blob = entry.to_object(&repo)?.peel_to_blob()?;
-                match std::str::from_utf8(blob.content()) {
-                    Ok(text) => manifest::parse(text),
-                    Err(_) => Err(ManifestError {
-                        line: None,
-                        message: "okh.toml is not UTF-8 text".into(),
-                    }),
-                }
-            }
-            Err(err) if err.code() == git2::ErrorCode::NotFound => Err(ManifestError {
+        let manifest = match read::file_at(&repo, &head, MANIFEST_PATH)? {
+            Some(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => manifest::parse(text),
+                Err(_) => Err(ManifestError {
+                    line: None,
+                    message: "okh.toml is not UTF-8 text".into(),
+                }),
+            },
+            None => Err(ManifestError {
                 line: None,
                 message: "the design has no okh.toml".into(),
             }),
-            Err(err) => return Err(err.into()),
         };
         Ok(DesignRecord {
             id: id.clone(),
             head: head.id(),
             updated: head.time().seconds(),
             manifest,
+            lineage: lineage(&repo)?,
         })
+    }
+
+    pub fn lineage(&self, id: &DesignId) -> Result<Lineage> {
+        lineage(&self.open_repo(id)?)
+    }
+
+    /// Designs forked directly from `id`, in name order.
+    pub fn forks(&self, id: &DesignId) -> Result<Vec<DesignId>> {
+        let network = self.lineage(id)?.network;
+        Ok(self
+            .network(&network)?
+            .into_iter()
+            .filter(|(_, lineage)| lineage.parent.as_ref().is_some_and(|(p, _)| p == id))
+            .map(|(member, _)| member)
+            .collect())
+    }
+
+    /// Every design of a network with its lineage, in name order.
+    pub fn network(&self, network: &str) -> Result<Vec<(DesignId, Lineage)>> {
+        let mut members = Vec::new();
+        for id in self.ids()? {
+            let Ok(repo) = self.open_repo(&id) else {
+                continue;
+            };
+            let lineage = lineage(&repo)?;
+            if lineage.network == network {
+                members.push((id, lineage));
+            }
+        }
+        Ok(members)
+    }
+
+    /// Creates a new design (and its fork network) whose default branch holds `commits`,
+    /// oldest first, and announces the new branch head. Returns the head commit id.
+    pub fn create(&self, id: &DesignId, commits: &[NewCommit]) -> Result<Oid> {
+        if commits.is_empty() || commits.iter().any(|c| c.files.is_empty()) {
+            return Err(Error::EmptyCommit);
+        }
+        for path in commits.iter().flat_map(|c| c.files.keys()) {
+            paths::validate(path)?;
+        }
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.exists(id) {
+            return Err(Error::AlreadyExists(id.clone()));
+        }
+        let network = new_network_id(id);
+        let pool = self.init_pool(&network)?;
+        let mut parent: Option<Oid> = None;
+        for commit in commits {
+            let tree = write::tree_from_files(&pool, &commit.files)?;
+            let tree = pool.find_tree(tree)?;
+            let parents: Vec<git2::Commit<'_>> = parent
+                .map(|p| pool.find_commit(p))
+                .transpose()?
+                .into_iter()
+                .collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            parent = Some(pool.commit(
+                None,
+                &signature(&commit.author)?,
+                &signature(&commit.committer)?,
+                &commit.message,
+                &tree,
+                &parents,
+            )?);
+        }
+        // Just checked: `commits` is not empty.
+        let head = parent.expect("at least one commit was written");
+        let repo = self.init_member(id, &network, None)?;
+        let refname = branch_ref(DEFAULT_BRANCH);
+        repo.reference(&refname, head, false, "atelier: create design")?;
+        self.mirror_ref(&pool, id, &refname, Some(head))?;
+        self.announce(id, &refname, None, Some(head));
+        Ok(head)
+    }
+
+    /// Forks `source` as `target`: a new member of the same network with a copy of the source's
+    /// branches and tags. Takes the same time whatever the repository's size.
+    pub fn fork(&self, source: &DesignId, target: &DesignId) -> Result<Oid> {
+        let lock = self.lock(target);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.exists(target) {
+            return Err(Error::AlreadyExists(target.clone()));
+        }
+        let from = self.open_repo(source)?;
+        let network = lineage(&from)?.network;
+        let head = from
+            .find_reference(&branch_ref(DEFAULT_BRANCH))?
+            .peel_to_commit()?
+            .id();
+        let mut refs = Vec::new();
+        for reference in from.references()? {
+            let reference = reference?;
+            let (Some(name), Some(target_id)) = (reference.name(), reference.target()) else {
+                continue;
+            };
+            if name.starts_with("refs/heads/") || name.starts_with("refs/tags/") {
+                refs.push((name.to_owned(), target_id));
+            }
+        }
+        let pool = self.open_pool(&network)?;
+        let repo = self.init_member(target, &network, Some((source, head)))?;
+        for (name, oid) in &refs {
+            repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))?;
+            self.mirror_ref(&pool, target, name, Some(*oid))?;
+        }
+        for (name, oid) in &refs {
+            self.announce(target, name, None, Some(*oid));
+        }
+        Ok(head)
+    }
+
+    fn init_pool(&self, network: &str) -> Result<Repository> {
+        let path = self.pool_path(network);
+        let pool = Repository::init_opts(
+            &path,
+            RepositoryInitOptions::new().bare(true).no_reinit(true),
+        )?;
+        let mut config = pool.config()?;
+        config.set_i32("core.repositoryformatversion", 1)?;
+        config.set_bool("extensions.preciousObjects", true)?;
+        config.set_bool("gc.auto", false)?;
+        drop(config);
+        // Reopen so libgit2 reads the format version and extension it will check from now on.
+        Ok(Repository::open_bare(path)?)
+    }
+
+    fn init_member(
+        &self,
+        id: &DesignId,
+        network: &str,
+        parent: Option<(&DesignId, Oid)>,
+    ) -> Result<Repository> {
+        let path = self.repo_path(id);
+        let repo = Repository::init_opts(
+            &path,
+            RepositoryInitOptions::new()
+                .bare(true)
+                .no_reinit(true)
+                .initial_head(DEFAULT_BRANCH),
+        )?;
+        // Relative to the member's `objects` (repos/<owner>/<slug>.git/objects), so the data
+        // directory can move (first start imports into a scratch directory, then renames it).
+        std::fs::write(
+            path.join("objects/info/alternates"),
+            format!("../../../../networks/{network}.git/objects\n"),
+        )?;
+        let mut config = repo.config()?;
+        config.set_str("atelier.network", network)?;
+        if let Some((parent, at)) = parent {
+            config.set_str("atelier.parent", &parent.to_string())?;
+            config.set_str("atelier.forkedAt", &at.to_string())?;
+        }
+        // Objects live in the pool; a gc here must never delete anything.
+        config.set_bool("gc.auto", false)?;
+        drop(config);
+        Ok(Repository::open_bare(path)?)
+    }
+
+    /// Keeps the pool's copy of a member ref, so every object stays reachable from the pool.
+    fn mirror_ref(
+        &self,
+        pool: &Repository,
+        id: &DesignId,
+        refname: &str,
+        target: Option<Oid>,
+    ) -> Result<()> {
+        let rest = refname.strip_prefix("refs/").unwrap_or(refname);
+        let name = format!("refs/members/{}/{}/{rest}", id.owner, id.slug);
+        match target {
+            Some(oid) => {
+                pool.reference(&name, oid, true, "atelier: mirror member ref")?;
+            }
+            None => {
+                if let Ok(mut reference) = pool.find_reference(&name) {
+                    reference.delete()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn announce(&self, id: &DesignId, refname: &str, old: Option<Oid>, new: Option<Oid>) {
+        self.events.emit(RefChange {
+            design: id.to_string(),
+            refname: refname.to_owned(),
+            old,
+            new,
+        });
     }
 
     /// Everyone who authored commits on the default branch, by email (lower-cased), with the
@@ -204,7 +487,7 @@ impl Store {
     pub fn authors(&self, id: &DesignId) -> Result<Vec<Author>> {
         let repo = self.open_repo(id)?;
         let mut walk = repo.revwalk()?;
-        walk.push_ref(&format!("refs/heads/{DEFAULT_BRANCH}"))?;
+        walk.push_ref(&branch_ref(DEFAULT_BRANCH))?;
         walk.set_sorting(git2::Sort::TIME)?;
         let mut by_email: BTreeMap<String, Author> = BTreeMap::new();
         for oid in walk {
@@ -227,48 +510,34 @@ impl Store {
         });
         Ok(authors)
     }
+}
 
-    /// Creates a new design whose default branch holds `commits`, oldest first, and announces the
-    /// new branch head. Fails if the design exists. Returns the head commit id.
-    pub fn create(&self, id: &DesignId, commits: &[NewCommit]) -> Result<Oid> {
-        let path = self.repo_path(id);
-        if path.exists() {
-            return Err(Error::AlreadyExists(id.clone()));
-        }
-        if commits.is_empty() {
-            return Err(Error::EmptyCommit);
-        }
-        let repo = Repository::init_opts(
-            &path,
-            RepositoryInitOptions::new()
-                .bare(true)
-                .no_reinit(true)
-                .initial_head(DEFAULT_BRANCH),
-        )?;
-        let refname = format!("refs/heads/{DEFAULT_BRANCH}");
-        let mut parent: Option<git2::Commit<'_>> = None;
-        for commit in commits {
-            if commit.files.is_empty() {
-                return Err(Error::EmptyCommit);
-            }
-            let tree = repo.find_tree(write_tree(&repo, &commit.files)?)?;
-            let author = signature(&commit.author)?;
-            let committer = signature(&commit.committer)?;
-            let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-            let oid = repo.commit(None, &author, &committer, &commit.message, &tree, &parents)?;
-            parent = Some(repo.find_commit(oid)?);
-        }
-        // Just checked: `commits` is not empty.
-        let head = parent.expect("at least one commit was written").id();
-        repo.reference(&refname, head, false, "atelier: create design")?;
-        self.events.emit(RefChange {
-            design: id.to_string(),
-            refname,
-            old: None,
-            new: Some(head),
-        });
-        Ok(head)
-    }
+pub fn branch_ref(branch: &str) -> String {
+    format!("refs/heads/{branch}")
+}
+
+fn lineage(repo: &Repository) -> Result<Lineage> {
+    let config = repo.config()?;
+    let network = config.get_string("atelier.network")?;
+    let parent = match (
+        config.get_string("atelier.parent"),
+        config.get_string("atelier.forkedAt"),
+    ) {
+        (Ok(parent), Ok(at)) => Some((DesignId::parse(&parent)?, Oid::from_str(&at)?)),
+        _ => None,
+    };
+    Ok(Lineage { network, parent })
+}
+
+/// A network is named after its root design plus random bits, so renames never collide.
+fn new_network_id(root: &DesignId) -> String {
+    let mut bytes = [0u8; 6];
+    argon2::password_hash::rand_core::RngCore::fill_bytes(
+        &mut argon2::password_hash::rand_core::OsRng,
+        &mut bytes,
+    );
+    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{suffix}", root.owner, root.slug)
 }
 
 fn signature(person: &Person) -> Result<Signature<'static>> {
@@ -279,126 +548,5 @@ fn signature(person: &Person) -> Result<Signature<'static>> {
     )?)
 }
 
-/// Writes `files` (slash-separated paths) as blobs and nested trees; returns the root tree id.
-fn write_tree(repo: &Repository, files: &BTreeMap<String, Vec<u8>>) -> Result<Oid> {
-    #[derive(Default)]
-    struct Dir<'a> {
-        files: BTreeMap<&'a str, &'a [u8]>,
-        dirs: BTreeMap<&'a str, Dir<'a>>,
-    }
-    fn write(repo: &Repository, dir: &Dir<'_>) -> Result<Oid> {
-        let mut builder = repo.treebuilder(None)?;
-        for (name, content) in &dir.files {
-            builder.insert(name, repo.blob(content)?, 0o100644)?;
-        }
-        for (name, sub) in &dir.dirs {
-            builder.insert(name, write(repo, sub)?, 0o040000)?;
-        }
-        Ok(builder.write()?)
-    }
-    let mut root = Dir::default();
-    for (path, content) in files {
-        let mut segments: Vec<&str> = path.split('/').collect();
-        let file = segments.pop().unwrap_or_default();
-        let mut dir = &mut root;
-        for segment in segments {
-            dir = dir.dirs.entry(segment).or_default();
-        }
-        dir.files.insert(file, content);
-    }
-    write(repo, &root)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ada(time: i64) -> Person {
-        Person {
-            name: "Ada".into(),
-            email: "ada@example.org".into(),
-            time,
-        }
-    }
-
-    fn commit(time: i64, files: &[(&str, &str)]) -> NewCommit {
-        NewCommit {
-            author: ada(time),
-            committer: ada(time),
-            message: format!("Commit at {time}\n"),
-            files: files
-                .iter()
-                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn invalid_names_are_named_in_the_error() {
-        let err = DesignId::new("ada", "Lamp").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "invalid slug \"Lamp\": 'L' is not allowed (use a-z, 0-9 and '-')"
-        );
-        let err = DesignId::new("", "lamp").unwrap_err().to_string();
-        assert_eq!(err, "invalid owner \"\": must be 1 to 39 characters long");
-    }
-
-    #[test]
-    fn create_writes_deterministic_history_and_announces_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let events = Events::new();
-        let mut rx = events.subscribe();
-        let store = Store::open(dir.path(), events).unwrap();
-        let id = DesignId::new("ada", "lamp").unwrap();
-        let history = [
-            commit(1_700_000_000, &[("okh.toml", "name = \"Lamp\"\n")]),
-            commit(
-                1_700_000_100,
-                &[
-                    ("okh.toml", "name = \"Lamp\"\n"),
-                    ("parts/shade/shade.scad", "sphere(10);\n"),
-                ],
-            ),
-        ];
-        let head = store.create(&id, &history).unwrap();
-        // Fixed signatures and times give a fixed id.
-        assert_eq!(head.to_string(), "4983a1844950ed1330fd4b8595a3c047b70f2ab9");
-
-        let record = store.record(&id).unwrap();
-        assert_eq!(record.head, head);
-        assert_eq!(record.updated, 1_700_000_100);
-        assert_eq!(record.manifest.unwrap().name.as_deref(), Some("Lamp"));
-
-        let change = rx.try_recv().unwrap();
-        assert_eq!(change.design, "ada/lamp");
-        assert_eq!(change.new, Some(head));
-        assert_eq!(change.old, None);
-
-        assert!(matches!(
-            store.create(&id, &history),
-            Err(Error::AlreadyExists(_))
-        ));
-        assert_eq!(store.ids().unwrap(), [id]);
-    }
-
-    #[test]
-    fn missing_manifest_is_reported_not_fatal() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Events::new()).unwrap();
-        let id = DesignId::new("ada", "bare").unwrap();
-        store
-            .create(&id, &[commit(1_700_000_000, &[("README.md", "# Hi\n")])])
-            .unwrap();
-        let err = store.record(&id).unwrap().manifest.unwrap_err();
-        assert_eq!(err.message, "the design has no okh.toml");
-    }
-
-    #[test]
-    fn unknown_design_is_not_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Events::new()).unwrap();
-        let id = DesignId::new("ada", "nothing").unwrap();
-        assert!(matches!(store.record(&id), Err(Error::NotFound(_))));
-    }
-}
+mod tests;

@@ -1,7 +1,10 @@
 //! Widgets shared by several pages.
 
+pub mod commit_form;
 pub mod design_card;
+pub mod diff;
 pub mod field;
 pub mod header;
 pub mod search_form;
 pub mod status;
+pub mod upload;

@@ -1,9 +1,17 @@
 //! One module per page of the app.
 
+pub mod blob;
+pub mod commit;
 pub mod design;
+pub mod editor;
 pub mod explore;
+pub mod files;
+pub mod history;
+pub mod network;
+pub mod new_design;
 pub mod not_found;
 pub mod profile;
+pub mod releases;
 pub mod search;
 pub mod settings;
 pub mod sign_in;

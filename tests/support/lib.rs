@@ -52,6 +52,7 @@ impl TestServer {
             dist,
             designs: sample_designs_dir(),
             public_url: None,
+            max_upload: 100 * 1024 * 1024,
         };
         let state = backend::App::open(config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

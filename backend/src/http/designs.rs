@@ -96,11 +96,208 @@ async fn record(app: &AppState, owner: &str, slug: &str) -> AppResult<DesignReco
     blocking(move || store.record(&id)).await
 }
 
+/// Everything the design page shows first, read in one go on the blocking pool.
 async fn show(
     State(app): State<AppState>,
     Path((owner, slug)): Path<(String, String)>,
-) -> AppResult<JsonResponse<DesignSummary>> {
-    Ok(JsonResponse(summary(record(&app, &owner, &slug).await?)))
+) -> AppResult<JsonResponse<api::DesignDetail>> {
+    let id = DesignId::new(&owner, &slug)?;
+    let store = app.store.clone();
+    let read = blocking(move || -> Result<_, crate::store::Error> {
+        let record = store.record(&id)?;
+        let head = record.head.to_string();
+        let head_info = store.commit(&id, &head)?.info;
+        let commits = store.commit_count(&id)?;
+        let contributors = store.authors(&id)?.len() as u64;
+        let forks = store.forks(&id)?.len() as u64;
+        let root = store
+            .network(&record.lineage.network)?
+            .into_iter()
+            .find(|(_, lineage)| lineage.parent.is_none())
+            .map(|(root, _)| root.to_string())
+            .unwrap_or_else(|| id.to_string());
+        let text = |path: &str| -> Result<Option<Vec<u8>>, crate::store::Error> {
+            match store.file(&id, &head, path) {
+                Ok((_, bytes)) => Ok(Some(bytes)),
+                Err(crate::store::Error::Missing(_) | crate::store::Error::InvalidPath(_)) => {
+                    Ok(None)
+                }
+                Err(err) => Err(err),
+            }
+        };
+        let manifest_text = text(crate::store::MANIFEST_PATH)?;
+        let manifest = record.manifest.as_ref().ok();
+        let readme_path = manifest
+            .and_then(|m| m.readme.clone())
+            .unwrap_or_else(|| "README.md".to_owned());
+        let readme = text(&readme_path)?.map(|bytes| (readme_path, bytes));
+        let bom = match manifest.and_then(|m| m.bom.clone()) {
+            Some(path) => text(&path)?.map(|bytes| (path, bytes)),
+            None => None,
+        };
+        Ok((
+            record,
+            head_info,
+            commits,
+            contributors,
+            forks,
+            root,
+            manifest_text,
+            readme,
+            bom,
+        ))
+    })
+    .await?;
+    let (record, head_info, commits, contributors, forks, root, manifest_text, readme, bom) = read;
+
+    let mut problems = Vec::new();
+    let manifest = match &record.manifest {
+        Ok(manifest) => {
+            let text = manifest_text
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            problems.extend(
+                crate::manifest::validate(manifest, &text)
+                    .into_iter()
+                    .map(problem),
+            );
+            Some(wire_manifest(manifest))
+        }
+        Err(err) => {
+            problems.push(problem(err.clone()));
+            None
+        }
+    };
+    let head = record.head.to_string();
+    let readme_html = readme.as_ref().map(|(path, bytes)| {
+        let raw = format!("/api/designs/{owner}/{slug}/raw/{head}/");
+        let view = format!("/{owner}/{slug}/blob/{head}/");
+        let dir = path
+            .rsplit_once('/')
+            .map(|(dir, _)| dir)
+            .unwrap_or_default();
+        crate::markdown::render(
+            &String::from_utf8_lossy(bytes),
+            &crate::markdown::Links {
+                raw: &raw,
+                view: &view,
+                dir,
+            },
+        )
+    });
+    let bom = bom.map(|(path, bytes)| wire_bom(&path, &bytes));
+    let parent = record
+        .lineage
+        .parent
+        .as_ref()
+        .map(|(id, at)| api::ParentRef {
+            id: id.to_string(),
+            commit: at.to_string(),
+        });
+    let head_commit = super::browse::People::default()
+        .commit(&app, &head_info)
+        .await?;
+    Ok(JsonResponse(api::DesignDetail {
+        summary: summary(record),
+        default_branch: crate::store::DEFAULT_BRANCH.to_owned(),
+        head_commit,
+        manifest,
+        manifest_problems: problems,
+        readme_path: readme.map(|(path, _)| path),
+        readme_html,
+        bom,
+        counts: api::Counts {
+            commits,
+            contributors,
+            forks,
+        },
+        parent,
+        network_root: root,
+    }))
+}
+
+fn problem(err: crate::manifest::ManifestError) -> api::Problem {
+    api::Problem {
+        line: err.line,
+        message: err.to_string(),
+    }
+}
+
+fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
+    api::Manifest {
+        okhv: manifest.okhv.clone(),
+        name: manifest.name.clone(),
+        repo: manifest.repo.clone(),
+        version: manifest.version.clone(),
+        license: manifest.license.clone(),
+        licensor: manifest.licensor.as_ref().map(|l| match l {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+        function: manifest.function.clone(),
+        readme: manifest.readme.clone(),
+        bom: manifest.bom.clone(),
+        manufacturing_instructions: manifest.manufacturing_instructions.clone(),
+        image: manifest.image.0.clone(),
+        documentation_language: manifest.documentation_language.clone(),
+        technology_readiness_level: manifest.technology_readiness_level.clone(),
+        parts: manifest
+            .part
+            .iter()
+            .map(|part| api::ManifestPart {
+                name: part.name.clone(),
+                source: part.source.0.clone(),
+                export: part.export.0.clone(),
+                material: part.material.clone(),
+                tsdc: part.tsdc.0.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn wire_bom(path: &str, bytes: &[u8]) -> api::Bom {
+    match crate::bom::parse(path, bytes) {
+        Ok(bom) => api::Bom {
+            path: path.to_owned(),
+            rows: bom
+                .rows
+                .into_iter()
+                .map(|row| api::BomRow {
+                    line: row.line,
+                    name: row.name,
+                    quantity_text: row.quantity_text,
+                    quantity: row.quantity,
+                    unit: row.unit,
+                    part_number: row.part_number,
+                    manufacturer: row.manufacturer,
+                    material: row.material,
+                    category: row.category,
+                    specs: row.specs,
+                    url: row.url,
+                    notes: row.notes,
+                })
+                .collect(),
+            warnings: bom
+                .warnings
+                .into_iter()
+                .map(|(line, message)| api::Problem {
+                    line: Some(line),
+                    message,
+                })
+                .collect(),
+            error: None,
+        },
+        Err(err) => api::Bom {
+            path: path.to_owned(),
+            rows: Vec::new(),
+            warnings: Vec::new(),
+            error: Some(api::Problem {
+                line: Some(err.line),
+                message: err.to_string(),
+            }),
+        },
+    }
 }
 
 async fn contributors(
@@ -160,7 +357,7 @@ async fn set_maintainers(
     Ok(JsonResponse(api::Maintainers { owner, maintainers }))
 }
 
-fn summary(record: DesignRecord) -> DesignSummary {
+pub fn summary(record: DesignRecord) -> DesignSummary {
     let (manifest, manifest_error) = match record.manifest {
         Ok(manifest) => (manifest, None),
         Err(err) => (Default::default(), Some(err.to_string())),

@@ -28,6 +28,8 @@ pub enum AppError {
     NotFound(String),
     /// 409: the request conflicts with the current state.
     Conflict(String),
+    /// 413: an upload over the configured limit.
+    PayloadTooLarge(String),
     /// 429: too many failed attempts; retry after the given time.
     RateLimited(Duration),
     /// 500: logged, never sent.
@@ -71,6 +73,7 @@ impl IntoResponse for AppError {
             ),
             Self::NotFound(msg) => (StatusCode::NOT_FOUND, "not_found", msg, vec![]),
             Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg, vec![]),
+            Self::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg, vec![]),
             Self::RateLimited(wait) => {
                 let secs = wait.as_secs().max(1);
                 let body = api::ApiError::new(
@@ -105,11 +108,14 @@ impl IntoResponse for AppError {
 impl From<store::Error> for AppError {
     fn from(err: store::Error) -> Self {
         match err {
-            store::Error::InvalidName(_) | store::Error::EmptyCommit => {
-                Self::BadRequest(err.to_string())
-            }
-            store::Error::NotFound(_) => Self::NotFound(err.to_string()),
-            store::Error::AlreadyExists(_) => Self::Conflict(err.to_string()),
+            store::Error::InvalidName(_)
+            | store::Error::InvalidPath(_)
+            | store::Error::Invalid(_)
+            | store::Error::EmptyCommit => Self::BadRequest(err.to_string()),
+            store::Error::NotFound(_) | store::Error::Missing(_) => Self::NotFound(err.to_string()),
+            store::Error::AlreadyExists(_)
+            | store::Error::Exists(_)
+            | store::Error::Conflict { .. } => Self::Conflict(err.to_string()),
             store::Error::Git(_) | store::Error::Io(_) => Self::internal(err),
         }
     }

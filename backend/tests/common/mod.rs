@@ -96,6 +96,31 @@ impl TestApp {
             );
         }
         write(&designs.join("broken"), "okh.toml", "name = \n");
+        // anvil: a complete OKH-LOSH manifest, a README with relative references, a BOM.
+        let anvil = designs.join("anvil");
+        write(
+            &anvil,
+            "okh.toml",
+            "okhv = \"OKH-LOSHv1.0\"\nname = \"Anvil\"\nversion = \"1.0.0\"\nlicense = \"CERN-OHL-S-2.0\"\n\
+             licensor = \"Ada\"\nfunction = \"Makes anvils\"\nreadme = \"README.md\"\nbom = \"bom.csv\"\n\
+             image = [\"images/anvil.svg\"]\n\n[[part]]\nname = \"Body\"\nsource = \"cad/body.scad\"\nmaterial = \"steel\"\n",
+        );
+        write(
+            &anvil,
+            "README.md",
+            "# Anvil\n\n![drawing](images/anvil.svg)\n\nSee [the body](cad/body.scad).\n\n<script>alert(1)</script>\n",
+        );
+        write(
+            &anvil,
+            "bom.csv",
+            "Name,Quantity,Unit,Part Number\nHex bolt M8x40,4,pcs,ISO 4017 M8x40\nSteel block,1 or 2,pcs,\n",
+        );
+        write(&anvil, "cad/body.scad", "cube([100, 40, 60]);\n");
+        write(
+            &anvil,
+            "images/anvil.svg",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><script>alert(1)</script></svg>\n",
+        );
         let dist = dir.path().join("dist");
         write(&dist, "index.html", "<!doctype html><title>Atelier</title>");
         write(&dist, "assets/app-0123abcd.js", "console.log(1)");
@@ -105,6 +130,7 @@ impl TestApp {
             dist,
             designs,
             public_url: None,
+            max_upload: 1024 * 1024,
         };
         configure(&mut config);
         let state = App::open(config).await.unwrap();

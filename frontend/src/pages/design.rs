@@ -1,30 +1,32 @@
-//! A design's page: its manifest summary and head commit.
+//! A design's pages share this layout: title, lineage, tabs, the Fork button. The Overview tab
+//! shows the README, the manifest summary, the parts and the bill of materials.
 
-use ::api::DesignSummary;
+use ::api::{Bom, DesignDetail, DesignSummary, NewFork};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
+use crate::auth::Auth;
 use crate::components::status::{ErrorView, Loading};
+use crate::design::DesignContext;
 
 #[component]
-pub fn DesignPage() -> impl IntoView {
+pub fn DesignLayout() -> impl IntoView {
     let params = use_params_map();
-    let design = LocalResource::new(move || {
-        let params = params.read();
-        let path = format!(
-            "/api/designs/{}/{}",
-            api::encode(&params.get("owner").unwrap_or_default()),
-            api::encode(&params.get("slug").unwrap_or_default())
-        );
-        api::get::<DesignSummary>(path)
-    });
+    let owner = Signal::derive(move || params.read().get("owner").unwrap_or_default());
+    let slug = Signal::derive(move || params.read().get("slug").unwrap_or_default());
+    let design = DesignContext::provide(owner, slug);
     view! {
         <section class="page design">
             <Suspense fallback=|| view! { <Loading what="the design"/> }>
                 {move || Suspend::new(async move {
-                    match design.await {
-                        Ok(design) => view! { <DesignView design/> }.into_any(),
+                    match design.detail.await {
+                        Ok(detail) => view! {
+                            <DesignHeader detail/>
+                            <Outlet/>
+                        }.into_any(),
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }
                 })}
@@ -34,19 +36,184 @@ pub fn DesignPage() -> impl IntoView {
 }
 
 #[component]
-fn DesignView(design: DesignSummary) -> impl IntoView {
+fn DesignHeader(detail: DesignDetail) -> impl IntoView {
+    let design = DesignContext::get();
+    let summary = detail.summary.clone();
+    let tab = |label: &'static str, rest: &'static str| {
+        view! { <li><A href=move || design.page(rest) exact=rest.is_empty()>{label}</A></li> }
+    };
     view! {
-        <p class="breadcrumb">{design.owner.clone()} " / " {design.slug.clone()}</p>
-        <h1>{design.name}</h1>
-        <p class="lede">{design.function}</p>
-        {design.manifest_error.map(|error| view! {
-            <p class="error" role="alert">"The manifest has a problem: " {error}</p>
-        })}
-        <dl class="facts">
-            <dt>"License"</dt><dd>{design.license.unwrap_or_else(|| "not stated".into())}</dd>
-            <dt>"Version"</dt><dd>{design.version.unwrap_or_else(|| "not stated".into())}</dd>
-            <dt>"Updated"</dt><dd><time datetime=design.updated.clone()>{design.updated.clone()}</time></dd>
-            <dt>"Head commit"</dt><dd><code>{design.head}</code></dd>
-        </dl>
+        <header class="design-header">
+            <p class="breadcrumb">
+                <A href=format!("/@{}", summary.owner)>{summary.owner.clone()}</A>
+                " / "
+                <A href=design.page("")>{summary.slug.clone()}</A>
+            </p>
+            <div class="design-title">
+                <h1>{summary.name.clone()}</h1>
+                <ForkButton/>
+            </div>
+            <p class="lede">{summary.function.clone()}</p>
+            {detail.parent.clone().map(|parent| view! {
+                <p class="lineage">"Forked from " <A href=format!("/{}", parent.id)>{parent.id.clone()}</A>
+                    " at " <code>{parent.commit.get(..10).unwrap_or_default().to_owned()}</code></p>
+            })}
+            <nav class="tabs" aria-label="Design">
+                <ul>
+                    {tab("Overview", "")}
+                    {tab("Files", "/tree/main")}
+                    {tab("History", "/commits/main")}
+                    {tab("Releases", "/releases")}
+                    {tab("Network", "/network")}
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn ForkButton() -> impl IntoView {
+    let design = DesignContext::get();
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let fork = move |_| {
+        if auth.account.get_untracked().is_none() {
+            navigate("/signin", Default::default());
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        let path = design.api("/forks");
+        spawn_local(async move {
+            match api::post::<_, DesignSummary>(&path, &NewFork::default()).await {
+                Ok(fork) => {
+                    error.set(None);
+                    navigate(&format!("/{}", fork.id), Default::default());
+                }
+                Err(err) => error.set(Some(err.error.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="fork">
+            <button type="button" on:click=fork disabled=move || busy.get()
+                title="Make your own copy of this design to change it">
+                {move || if busy.get() { "Forking…" } else { "Fork" }}
+            </button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let design = DesignContext::get();
+    move || {
+        design.detail.get().and_then(|d| d.ok()).map(|detail| {
+            view! { <OverviewOf detail/> }
+        })
+    }
+}
+
+#[component]
+fn OverviewOf(detail: DesignDetail) -> impl IntoView {
+    let design = DesignContext::get();
+    let summary = detail.summary.clone();
+    let manifest = detail.manifest.clone();
+    let readiness = manifest
+        .as_ref()
+        .and_then(|m| m.technology_readiness_level.clone());
+    let licensor = manifest.as_ref().and_then(|m| m.licensor.clone());
+    let head = detail.head_commit.clone();
+    view! {
+        <div class="overview">
+            <div class="overview-main">
+                {(!detail.manifest_problems.is_empty()).then(|| view! {
+                    <div class="error" role="alert">
+                        <p><strong>"The manifest (okh.toml) has problems:"</strong></p>
+                        <ul>{detail.manifest_problems.iter().map(|p| view! { <li>{p.message.clone()}</li> }).collect_view()}</ul>
+                    </div>
+                })}
+                {match detail.readme_html.clone() {
+                    Some(html) => view! { <article class="readme markdown" inner_html=html></article> }.into_any(),
+                    None => view! { <p class="empty">"This design has no README yet."</p> }.into_any(),
+                }}
+                {detail.bom.clone().map(|bom| view! { <BomTable bom/> })}
+            </div>
+            <aside class="overview-side" aria-label="About this design">
+                <dl class="facts">
+                    <dt>"License"</dt><dd><code>{summary.license.clone().unwrap_or_else(|| "not stated".into())}</code></dd>
+                    <dt>"Licensor"</dt><dd>{licensor.unwrap_or_else(|| "not stated".into())}</dd>
+                    <dt>"Version"</dt><dd>{summary.version.clone().unwrap_or_else(|| "not stated".into())}</dd>
+                    <dt>"Readiness"</dt><dd>{readiness.unwrap_or_else(|| "not stated".into())}</dd>
+                    <dt>"Commits"</dt><dd><A href=design.page("/commits/main")>{detail.counts.commits}</A></dd>
+                    <dt>"Contributors"</dt><dd>{detail.counts.contributors}</dd>
+                    <dt>"Forks"</dt><dd><A href=design.page("/network")>{detail.counts.forks}</A></dd>
+                    <dt>"Latest commit"</dt>
+                    <dd><A href=design.page(&format!("/commit/{}", head.id))>{head.summary.clone()}</A>
+                        <br/><span class="muted">{head.author.name.clone()} ", " <time datetime=head.author.time.clone()>{head.author.time.get(..10).unwrap_or_default().to_owned()}</time></span></dd>
+                </dl>
+                {manifest.filter(|m| !m.parts.is_empty()).map(|m| view! {
+                    <h2 class="side-heading">"Parts"</h2>
+                    <ul class="parts">
+                        {m.parts.into_iter().map(|part| view! {
+                            <li>
+                                <strong>{part.name.unwrap_or_else(|| "Unnamed part".into())}</strong>
+                                {part.material.map(|mat| view! { <span class="muted">" · " {mat}</span> })}
+                                <ul class="part-files">
+                                    {part.source.into_iter().chain(part.export).map(|file| {
+                                        let href = design.page(&format!("/blob/main/{file}"));
+                                        view! { <li><A href=href><code>{file}</code></A></li> }
+                                    }).collect_view()}
+                                </ul>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })}
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+fn BomTable(bom: Bom) -> impl IntoView {
+    let design = DesignContext::get();
+    let href = design.page(&format!("/blob/main/{}", bom.path));
+    view! {
+        <section class="bom" aria-labelledby="bom-heading">
+            <h2 id="bom-heading">"Bill of materials " <A href=href><code>{bom.path.clone()}</code></A></h2>
+            {bom.error.map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            {(!bom.rows.is_empty()).then(|| view! {
+                <div class="table-scroll">
+                    <table>
+                        <thead><tr>
+                            <th scope="col">"Part"</th><th scope="col">"Qty"</th><th scope="col">"Unit"</th>
+                            <th scope="col">"Part number"</th><th scope="col">"Material"</th><th scope="col">"Notes"</th>
+                        </tr></thead>
+                        <tbody>
+                            {bom.rows.into_iter().map(|row| view! {
+                                <tr>
+                                    <td>{row.name}</td>
+                                    <td class="num">{row.quantity_text}</td>
+                                    <td>{row.unit.unwrap_or_default()}</td>
+                                    <td>{row.part_number.unwrap_or_default()}</td>
+                                    <td>{row.material.unwrap_or_default()}</td>
+                                    <td>{row.notes.or(row.specs).unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+            {(!bom.warnings.is_empty()).then(|| view! {
+                <details class="warnings">
+                    <summary>{format!("{} note(s) on the BOM file", bom.warnings.len())}</summary>
+                    <ul>{bom.warnings.into_iter().map(|w| view! { <li>"Line " {w.line.unwrap_or_default()} ": " {w.message}</li> }).collect_view()}</ul>
+                </details>
+            })}
+        </section>
     }
 }

@@ -1,0 +1,507 @@
+//! Writing designs over HTTP: `POST /api/designs` (a new design), `POST .../commits` (one atomic
+//! commit), `POST .../uploads` (streamed files), `POST .../forks`, `POST .../releases`.
+//! Every write needs a signed-in caller with the right role (and `designs:write` for tokens).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json as JsonResponse, Router};
+use git2::Oid;
+
+use super::auth::SignedIn;
+use super::browse::{People, design_id, list_commits, list_releases};
+use super::extract::{Json, Path};
+use super::{AppError, AppResult, blocking};
+use crate::accounts::{Account, Role};
+use crate::server::AppState;
+use crate::store::{self, DesignId, NewCommit, Person};
+
+/// How long an upload waits to be committed.
+const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
+const SCOPE: &str = "designs:write";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/designs", post(create_design))
+        .route(
+            "/designs/{owner}/{slug}/commits",
+            get(list_commits).post(commit),
+        )
+        .route(
+            "/designs/{owner}/{slug}/uploads",
+            // The per-file limit is enforced while streaming; the default 2 MB cap would refuse
+            // every real CAD file first.
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/designs/{owner}/{slug}/forks", post(fork))
+        .route(
+            "/designs/{owner}/{slug}/releases",
+            get(list_releases).post(release),
+        )
+}
+
+/// Uploads waiting to be committed: id → (uploader, design, blob), kept for a day.
+#[derive(Debug, Default)]
+pub struct Uploads(Mutex<HashMap<String, (i64, DesignId, Oid, Instant)>>);
+
+impl Uploads {
+    fn insert(&self, account: i64, design: &DesignId, blob: Oid) -> String {
+        let id = crate::accounts::random_hex(16);
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (_, _, _, at)| at.elapsed() < UPLOAD_TTL);
+        map.insert(id.clone(), (account, design.clone(), blob, Instant::now()));
+        id
+    }
+
+    /// The blob of an upload made by `account` for `design`.
+    fn get(&self, id: &str, account: i64, design: &DesignId) -> Option<Oid> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(id)
+            .filter(|(who, what, _, at)| {
+                *who == account && what == design && at.elapsed() < UPLOAD_TTL
+            })
+            .map(|(_, _, blob, _)| *blob)
+    }
+}
+
+/// The caller's account when it may write to `id` (maintainer, owner or admin).
+async fn writer<'a>(app: &AppState, caller: &'a SignedIn, id: &DesignId) -> AppResult<&'a Account> {
+    let account = caller.require_scope(SCOPE)?;
+    if !app.store.exists(id) {
+        return Err(AppError::NotFound(format!("design {id} not found")));
+    }
+    if app
+        .accounts
+        .role(account, id.owner(), &id.to_string())
+        .await?
+        < Role::Maintainer
+    {
+        return Err(AppError::Forbidden(format!(
+            "only the owner and maintainers of {id} may change it; fork it to make your own changes"
+        )));
+    }
+    Ok(account)
+}
+
+/// The commit identity of an account: its name and its own (first) email.
+async fn person(app: &AppState, account: &Account) -> AppResult<Person> {
+    let email = app
+        .accounts
+        .emails(account)
+        .await?
+        .into_iter()
+        .next()
+        .map(|e| e.email)
+        .unwrap_or_else(|| format!("{}@users.atelier.invalid", account.username));
+    Ok(Person {
+        name: account.username.clone(),
+        email,
+        time: crate::db::now(),
+    })
+}
+
+async fn create_design(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Json(body): Json<api::NewDesign>,
+) -> AppResult<(StatusCode, JsonResponse<api::DesignSummary>)> {
+    let account = caller.require_scope(SCOPE)?.clone();
+    let mut problems = Vec::new();
+    if let Err(why) = crate::names::check(&body.slug) {
+        problems.push(("slug".to_owned(), format!("slug {why}")));
+    }
+    for (field, value, max) in [("name", &body.name, 100), ("function", &body.function, 300)] {
+        if value.trim().is_empty() || value.chars().count() > max {
+            problems.push((
+                field.to_owned(),
+                format!("{field} must be 1 to {max} characters long"),
+            ));
+        }
+    }
+    if let Err(err) = spdx::Expression::parse(body.license.trim()) {
+        problems.push((
+            "license".to_owned(),
+            format!(
+                "license {:?} is not a valid SPDX expression ({})",
+                body.license, err.reason
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let id = DesignId::new(&account.username, &body.slug)?;
+    let author = person(&app, &account).await?;
+    let licensor = body
+        .licensor
+        .clone()
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| account.username.clone());
+    let version = body
+        .version
+        .clone()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "0.1.0".into());
+    let toml_string = |s: &str| toml::Value::String(s.trim().to_owned()).to_string();
+    let manifest = format!(
+        "# Open Know-How manifest (OKH-LOSH). See https://github.com/iop-alliance/OpenKnowHow\n\
+         okhv = \"OKH-LOSHv1.0\"\n\
+         name = {}\n\
+         version = {}\n\
+         license = {}\n\
+         licensor = {}\n\
+         function = {}\n\
+         readme = \"README.md\"\n\
+         documentation-language = \"en\"\n\
+         technology-readiness-level = \"OTRL-1\"\n",
+        toml_string(&body.name),
+        toml_string(&version),
+        toml_string(&body.license),
+        toml_string(&licensor),
+        toml_string(&body.function),
+    );
+    let readme = format!(
+        "# {}\n\n{}\n\n## Build instructions\n\nDescribe how to make it, step by step.\n",
+        body.name.trim(),
+        body.function.trim()
+    );
+    let files = BTreeMap::from([
+        ("README.md".to_owned(), readme.into_bytes()),
+        ("okh.toml".to_owned(), manifest.into_bytes()),
+    ]);
+    let store = app.store.clone();
+    let created = id.clone();
+    let record = blocking(move || {
+        store.create(
+            &created,
+            &[NewCommit {
+                committer: author.clone(),
+                author,
+                message: "Start the design\n".into(),
+                files,
+            }],
+        )?;
+        store.record(&created)
+    })
+    .await?;
+    tracing::info!(design = %id, "design created");
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(super::designs::summary(record)),
+    ))
+}
+
+/// Builds the commit message: the user's text, then the labor trailers.
+fn message_with_labor(message: &str, labor: Option<&api::Labor>) -> AppResult<String> {
+    let message = message.trim_end();
+    if message.trim().is_empty() {
+        return Err(AppError::Invalid(vec![(
+            "message".into(),
+            "the commit message is empty".into(),
+        )]));
+    }
+    let Some(labor) = labor else {
+        return Ok(format!("{message}\n"));
+    };
+    let mut problems = Vec::new();
+    if !(labor.hours > 0.0 && labor.hours <= 1000.0) {
+        problems.push((
+            "labor.hours".to_owned(),
+            "labor hours must be more than 0 and at most 1000".to_owned(),
+        ));
+    }
+    if !api::LABOR_TYPES.contains(&labor.kind.as_str()) {
+        problems.push((
+            "labor.type".to_owned(),
+            format!(
+                "labor type {:?} is not one of {}",
+                labor.kind,
+                api::LABOR_TYPES.join(", ")
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    // Whole hours print without a fraction; others with at most two decimals.
+    let hours = format!("{:.2}", labor.hours);
+    let hours = hours.trim_end_matches('0').trim_end_matches('.');
+    Ok(format!(
+        "{message}\n\nLabor-Hours: {hours}\nLabor-Type: {}\n",
+        labor.kind
+    ))
+}
+
+async fn commit(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path((owner, slug)): Path<(String, String)>,
+    Json(body): Json<api::NewCommit>,
+) -> AppResult<(StatusCode, JsonResponse<api::CommitSummary>)> {
+    let id = design_id(&owner, &slug)?;
+    let account = writer(&app, &caller, &id).await?.clone();
+    let expected_head = Oid::from_str(&body.expected_head)
+        .ok()
+        .filter(|_| body.expected_head.len() == 40)
+        .ok_or_else(|| {
+            AppError::Invalid(vec![(
+                "expected_head".into(),
+                "expected_head must be a full 40-hex commit id".into(),
+            )])
+        })?;
+    let message = message_with_labor(&body.message, body.labor.as_ref())?;
+    let mut changes = Vec::with_capacity(body.changes.len());
+    for (n, change) in body.changes.into_iter().enumerate() {
+        changes.push(match change {
+            api::Change::Put {
+                path,
+                content: Some(content),
+                upload_id: None,
+            } => store::Change::Put {
+                path,
+                content: content.into_bytes(),
+            },
+            api::Change::Put {
+                path,
+                content: None,
+                upload_id: Some(upload),
+            } => {
+                let blob = app.uploads.get(&upload, account.id, &id).ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "change {}: upload {upload:?} is unknown, expired or not yours",
+                        n + 1
+                    ))
+                })?;
+                store::Change::PutBlob { path, blob }
+            }
+            api::Change::Put { .. } => {
+                return Err(AppError::BadRequest(format!(
+                    "change {}: a put needs exactly one of content or upload_id",
+                    n + 1
+                )));
+            }
+            api::Change::Delete { path } => store::Change::Delete { path },
+            api::Change::Move { from, to } => store::Change::Move { from, to },
+        });
+    }
+    let request = store::CommitRequest {
+        branch: body.branch,
+        expected_head,
+        author: person(&app, &account).await?,
+        message,
+        changes,
+    };
+    let store = app.store.clone();
+    let committed = id.clone();
+    let detail = blocking(move || {
+        let oid = store.commit_changes(&committed, &request)?;
+        store.commit(&committed, &oid.to_string())
+    })
+    .await?;
+    tracing::info!(design = %id, commit = %detail.info.id, by = %account.username, "commit");
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(People::default().commit(&app, &detail.info).await?),
+    ))
+}
+
+/// Streams each file of a multipart body into the design's object pool (one `upload_id` per
+/// file is returned for the last file; send one file per request).
+async fn upload(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path((owner, slug)): Path<(String, String)>,
+    mut multipart: Multipart,
+) -> AppResult<(StatusCode, JsonResponse<api::Upload>)> {
+    let id = design_id(&owner, &slug)?;
+    let account = writer(&app, &caller, &id).await?.clone();
+    let limit = app.config.max_upload;
+    let mut field = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?
+        .ok_or_else(|| AppError::BadRequest("the multipart body holds no file".into()))?;
+    // The bytes go straight into the object database on the blocking pool, chunk by chunk.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(8);
+    let store = app.store.clone();
+    let target = id.clone();
+    let writer_task = tokio::task::spawn_blocking(move || store.upload(&target, rx));
+    let mut size = 0u64;
+    let mut too_big = false;
+    let mut failed = None;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                size += chunk.len() as u64;
+                if size > limit {
+                    too_big = true;
+                    let _ = tx.send(Err(()));
+                    break;
+                }
+                if tx.send(Ok(chunk.to_vec())).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(err) => {
+                failed = Some(err.body_text());
+                let _ = tx.send(Err(()));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let stored = writer_task.await.map_err(AppError::internal)??;
+    if too_big {
+        return Err(AppError::PayloadTooLarge(format!(
+            "the file is larger than the limit of {} MiB",
+            limit / (1024 * 1024)
+        )));
+    }
+    if let Some(err) = failed {
+        return Err(AppError::BadRequest(format!("the upload broke off: {err}")));
+    }
+    let (blob, size) = stored.map_err(|()| AppError::BadRequest("the upload broke off".into()))?;
+    let upload_id = app.uploads.insert(account.id, &id, blob);
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(api::Upload {
+            upload_id,
+            size,
+            blob: blob.to_string(),
+        }),
+    ))
+}
+
+async fn fork(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path((owner, slug)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<(StatusCode, JsonResponse<api::DesignSummary>)> {
+    let source = design_id(&owner, &slug)?;
+    let account = caller.require_scope(SCOPE)?.clone();
+    // The body is optional: none (or `{}`) forks under the same slug.
+    let body: api::NewFork = if body.iter().all(u8::is_ascii_whitespace) {
+        api::NewFork::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let new_slug = body.slug.unwrap_or_else(|| source.slug().to_owned());
+    let target = DesignId::new(&account.username, &new_slug)?;
+    if target == source {
+        return Err(AppError::Conflict(format!(
+            "{source} is already yours; fork it under another slug"
+        )));
+    }
+    let store = app.store.clone();
+    let (from, to) = (source.clone(), target.clone());
+    let record = blocking(move || {
+        if !store.exists(&from) {
+            return Err(store::Error::NotFound(from));
+        }
+        if store.exists(&to) {
+            return Err(store::Error::Exists(format!(
+                "you already have a design named {to}; choose another slug for the fork"
+            )));
+        }
+        store.fork(&from, &to)?;
+        store.record(&to)
+    })
+    .await?;
+    tracing::info!(from = %source, to = %target, "fork");
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(super::designs::summary(record)),
+    ))
+}
+
+async fn release(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path((owner, slug)): Path<(String, String)>,
+    Json(body): Json<api::NewRelease>,
+) -> AppResult<(StatusCode, JsonResponse<api::Release>)> {
+    let id = design_id(&owner, &slug)?;
+    let account = writer(&app, &caller, &id).await?.clone();
+    let tagger = person(&app, &account).await?;
+    let target = body
+        .target
+        .clone()
+        .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
+    let store = app.store.clone();
+    let (tag, notes) = (body.tag.clone(), body.notes.clone());
+    let release = blocking(move || {
+        store.create_release(&id, &tag, &target, &tagger, &notes)?;
+        store
+            .releases(&id)?
+            .into_iter()
+            .find(|r| r.tag == tag)
+            .ok_or_else(|| store::Error::Missing(format!("release {tag} vanished")))
+    })
+    .await?;
+    let mut people = People::default();
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(api::Release {
+            tagger: match &release.tagger {
+                Some(t) => Some(people.person(&app, t).await?),
+                None => None,
+            },
+            tag: release.tag,
+            commit: release.commit.to_string(),
+            notes: release.notes,
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labor_becomes_trailers() {
+        let labor = api::Labor {
+            hours: 2.5,
+            kind: "design".into(),
+        };
+        assert_eq!(
+            message_with_labor("Widen the frame\n", Some(&labor)).unwrap(),
+            "Widen the frame\n\nLabor-Hours: 2.5\nLabor-Type: design\n"
+        );
+        let whole = api::Labor {
+            hours: 3.0,
+            kind: "testing".into(),
+        };
+        assert_eq!(
+            message_with_labor("Test", Some(&whole)).unwrap(),
+            "Test\n\nLabor-Hours: 3\nLabor-Type: testing\n"
+        );
+        assert!(
+            message_with_labor(
+                "x",
+                Some(&api::Labor {
+                    hours: 0.0,
+                    kind: "design".into()
+                })
+            )
+            .is_err()
+        );
+        assert!(
+            message_with_labor(
+                "x",
+                Some(&api::Labor {
+                    hours: 1.0,
+                    kind: "fun".into()
+                })
+            )
+            .is_err()
+        );
+        assert!(message_with_labor("  ", None).is_err());
+    }
+}

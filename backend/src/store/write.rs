@@ -1,0 +1,289 @@
+//! Writing to a design: atomic multi-file commits guarded by the expected head, releases
+//! (annotated tags) and streamed uploads. Objects go to the network's pool; the member's ref
+//! moves only if it still points where the caller expects.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use git2::build::TreeUpdateBuilder;
+use git2::{FileMode, ObjectType, Oid, Repository};
+
+use super::{DesignId, Error, Person, Result, Store, branch_ref, lineage, paths, read, signature};
+
+/// One change of a commit. Paths are validated before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Create or replace a file with these bytes.
+    Put {
+        path: String,
+        content: Vec<u8>,
+    },
+    /// Create or replace a file with an uploaded blob already in the pool.
+    PutBlob {
+        path: String,
+        blob: Oid,
+    },
+    Delete {
+        path: String,
+    },
+    Move {
+        from: String,
+        to: String,
+    },
+}
+
+/// A commit on `branch`, valid only while the branch still points at `expected_head`.
+#[derive(Debug, Clone)]
+pub struct CommitRequest {
+    pub branch: String,
+    pub expected_head: Oid,
+    pub author: Person,
+    pub message: String,
+    pub changes: Vec<Change>,
+}
+
+/// Largest number of changes in one commit.
+pub const MAX_CHANGES: usize = 1000;
+
+/// Writes `files` (slash-separated paths) as blobs and nested trees; returns the root tree id.
+pub(super) fn tree_from_files(repo: &Repository, files: &BTreeMap<String, Vec<u8>>) -> Result<Oid> {
+    let mut builder = TreeUpdateBuilder::new();
+    for (path, content) in files {
+        builder.upsert(path.as_str(), repo.blob(content)?, FileMode::Blob);
+    }
+    let empty = repo.find_tree(repo.treebuilder(None)?.write()?)?;
+    Ok(builder.create_updated(repo, &empty)?)
+}
+
+fn check_branch_name(branch: &str) -> Result<()> {
+    let ok = !branch.is_empty()
+        && branch.len() <= 100
+        && git2::Reference::is_valid_name(&branch_ref(branch))
+        && !branch.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!("invalid branch name {branch:?}")))
+    }
+}
+
+impl Store {
+    /// Makes one commit of all `request.changes` on top of `request.expected_head`, or none:
+    /// a moved branch is a [`Error::Conflict`] carrying the current head, and nothing is written
+    /// to the branch. A new branch is created from `expected_head` when it does not exist.
+    pub fn commit_changes(&self, id: &DesignId, request: &CommitRequest) -> Result<Oid> {
+        check_branch_name(&request.branch)?;
+        if request.changes.is_empty() {
+            return Err(Error::Invalid("a commit needs at least one change".into()));
+        }
+        if request.changes.len() > MAX_CHANGES {
+            return Err(Error::Invalid(format!(
+                "a commit may hold at most {MAX_CHANGES} changes"
+            )));
+        }
+        if request.message.trim().is_empty() {
+            return Err(Error::Invalid("the commit message is empty".into()));
+        }
+        for change in &request.changes {
+            match change {
+                Change::Put { path, .. }
+                | Change::PutBlob { path, .. }
+                | Change::Delete { path } => {
+                    paths::validate(path)?;
+                }
+                Change::Move { from, to } => {
+                    paths::validate(from)?;
+                    paths::validate(to)?;
+                }
+            }
+        }
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let repo = self.open_repo(id)?;
+        let refname = branch_ref(&request.branch);
+        let current = match repo.find_reference(&refname) {
+            Ok(reference) => Some(reference.peel_to_commit()?.id()),
+            Err(err) if err.code() == git2::ErrorCode::NotFound => None,
+            Err(err) => return Err(err.into()),
+        };
+        match current {
+            Some(current) if current != request.expected_head => {
+                return Err(Error::Conflict {
+                    branch: request.branch.clone(),
+                    current,
+                });
+            }
+            Some(_) => {}
+            // A new branch starts at a commit this design already has.
+            None => {
+                read::resolve(&repo, id, &request.expected_head.to_string())?;
+            }
+        }
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        let parent = pool.find_commit(request.expected_head)?;
+        let base = parent.tree()?;
+
+        let mut builder = TreeUpdateBuilder::new();
+        let mut touched: BTreeMap<&str, &'static str> = BTreeMap::new();
+        for change in &request.changes {
+            match change {
+                Change::Put { path, content } => {
+                    builder.upsert(path.as_str(), pool.blob(content)?, FileMode::Blob);
+                    touched.insert(path, "written");
+                }
+                Change::PutBlob { path, blob } => {
+                    if pool.find_object(*blob, Some(ObjectType::Blob)).is_err() {
+                        return Err(Error::Invalid(format!("upload {blob} not found")));
+                    }
+                    builder.upsert(path.as_str(), *blob, FileMode::Blob);
+                    touched.insert(path, "written");
+                }
+                Change::Delete { path } => {
+                    if base.get_path(std::path::Path::new(path)).is_err()
+                        && !touched.contains_key(path.as_str())
+                    {
+                        return Err(Error::Invalid(format!(
+                            "cannot delete {path:?}: no such file"
+                        )));
+                    }
+                    builder.remove(path.as_str());
+                    touched.insert(path, "deleted");
+                }
+                Change::Move { from, to } => {
+                    let entry = base.get_path(std::path::Path::new(from)).map_err(|_| {
+                        Error::Invalid(format!("cannot move {from:?}: no such file"))
+                    })?;
+                    if entry.kind() != Some(ObjectType::Blob) {
+                        return Err(Error::Invalid(format!(
+                            "cannot move {from:?}: only files can be moved"
+                        )));
+                    }
+                    let mode = if entry.filemode() == 0o100755 {
+                        FileMode::BlobExecutable
+                    } else {
+                        FileMode::Blob
+                    };
+                    builder.remove(from.as_str());
+                    builder.upsert(to.as_str(), entry.id(), mode);
+                    touched.insert(from, "deleted");
+                    touched.insert(to, "written");
+                }
+            }
+        }
+        let tree_id = builder.create_updated(&pool, &base).map_err(|err| {
+            // A file put where a folder is (or below a file) is the caller's mistake.
+            if err.code() == git2::ErrorCode::Exists || err.class() == git2::ErrorClass::Tree {
+                Error::Invalid(format!(
+                    "the changes conflict with the tree: {}",
+                    err.message()
+                ))
+            } else {
+                Error::Git(err)
+            }
+        })?;
+        if tree_id == base.id() {
+            return Err(Error::Invalid(
+                "the changes leave every file as it was".into(),
+            ));
+        }
+        let tree = pool.find_tree(tree_id)?;
+        let author = signature(&request.author)?;
+        let message = if request.message.ends_with('\n') {
+            request.message.clone()
+        } else {
+            format!("{}\n", request.message)
+        };
+        let commit = pool.commit(None, &author, &author, &message, &tree, &[&parent])?;
+        // Compare-and-swap: libgit2 refuses if the ref moved under us despite the lock (another
+        // process).
+        let log = format!(
+            "atelier: commit {}",
+            message.lines().next().unwrap_or_default()
+        );
+        match current {
+            Some(old) => repo
+                .reference_matching(&refname, commit, true, old, &log)
+                .map_err(|err| {
+                    match repo
+                        .find_reference(&refname)
+                        .and_then(|r| r.peel_to_commit())
+                    {
+                        Ok(now) if now.id() != old => Error::Conflict {
+                            branch: request.branch.clone(),
+                            current: now.id(),
+                        },
+                        _ => Error::Git(err),
+                    }
+                })?,
+            None => repo.reference(&refname, commit, false, &log)?,
+        };
+        self.mirror_ref(&pool, id, &refname, Some(commit))?;
+        self.announce(id, &refname, current, Some(commit));
+        Ok(commit)
+    }
+
+    /// Creates the release `tag` (an annotated tag with `notes`) at `target`.
+    pub fn create_release(
+        &self,
+        id: &DesignId,
+        tag: &str,
+        target: &str,
+        tagger: &Person,
+        notes: &str,
+    ) -> Result<Oid> {
+        let refname = format!("refs/tags/{tag}");
+        let valid = !tag.is_empty()
+            && tag.len() <= 100
+            && git2::Reference::is_valid_name(&refname)
+            && !tag.contains("..")
+            && !tag.starts_with('-');
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "invalid release tag {tag:?}: use letters, digits, '.', '-' and '_' (e.g. v1.2.0)"
+            )));
+        }
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let repo = self.open_repo(id)?;
+        let commit = read::resolve(&repo, id, target)?;
+        if repo.find_reference(&refname).is_ok() {
+            return Err(Error::Exists(format!("release {tag} already exists")));
+        }
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        let object = pool.find_object(commit, Some(ObjectType::Commit))?;
+        let mut message = notes.trim().to_owned();
+        if message.is_empty() {
+            message = format!("Release {tag}");
+        }
+        message.push('\n');
+        let tag_id = pool.tag_annotation_create(tag, &object, &signature(tagger)?, &message)?;
+        repo.reference(&refname, tag_id, false, "atelier: release")?;
+        self.mirror_ref(&pool, id, &refname, Some(tag_id))?;
+        self.announce(id, &refname, None, Some(tag_id));
+        Ok(tag_id)
+    }
+
+    /// Streams an upload into the design's pool as a blob: `chunks` yields the bytes in order.
+    /// Nothing is kept when a chunk is an error.
+    pub fn upload<E>(
+        &self,
+        id: &DesignId,
+        chunks: impl IntoIterator<Item = Result<Vec<u8>, E>>,
+    ) -> Result<Result<(Oid, u64), E>> {
+        let repo = self.open_repo(id)?;
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        let mut writer = pool.blob_writer(None)?;
+        let mut size = 0u64;
+        for chunk in chunks {
+            match chunk {
+                Ok(bytes) => {
+                    writer.write_all(&bytes)?;
+                    size += bytes.len() as u64;
+                }
+                // Dropping the writer discards what was written.
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+        Ok(Ok((writer.commit()?, size)))
+    }
+}

@@ -1,0 +1,662 @@
+//! Designs over HTTP: the detail page, browsing files and history, and every write (create,
+//! commit, upload, fork, release) with its errors.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use common::{As, TestApp};
+
+async fn head(app: &TestApp, id: &str) -> String {
+    let (_, detail) = app.json(&format!("/api/designs/{id}")).await;
+    detail["head"].as_str().unwrap().to_owned()
+}
+
+/// An owner with a design created over the API (`olga/lamp`).
+async fn with_lamp() -> (TestApp, String) {
+    let app = TestApp::new().await;
+    app.sign_up("root-admin").await;
+    let olga = app.sign_up("olga").await;
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(olga.clone()),
+            Some(json!({"slug": "lamp", "name": "Desk lamp", "function": "Lights a desk", "license": "CERN-OHL-W-2.0"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    assert_eq!(created.json()["id"], "olga/lamp");
+    (app, olga)
+}
+
+fn commit_body(head: &str, message: &str, changes: Value) -> Option<Value> {
+    Some(json!({"branch": "main", "expected_head": head, "message": message, "changes": changes}))
+}
+
+#[tokio::test]
+async fn the_detail_has_manifest_readme_bom_and_counts() {
+    let app = TestApp::new().await;
+    let (status, detail) = app.json("/api/designs/atelier/anvil").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["id"], "atelier/anvil");
+    assert_eq!(detail["default_branch"], "main");
+    assert_eq!(detail["manifest"]["licensor"], "Ada");
+    assert_eq!(
+        detail["manifest"]["parts"][0]["source"],
+        json!(["cad/body.scad"])
+    );
+    assert_eq!(detail["manifest_problems"], json!([]));
+    let head = detail["head"].as_str().unwrap();
+    assert_eq!(detail["head_commit"]["id"], head);
+    let readme = detail["readme_html"].as_str().unwrap();
+    assert!(
+        readme.contains(&format!(
+            "src=\"/api/designs/atelier/anvil/raw/{head}/images/anvil.svg\""
+        )),
+        "{readme}"
+    );
+    assert!(
+        readme.contains(&format!(
+            "href=\"/atelier/anvil/blob/{head}/cad/body.scad\""
+        )),
+        "{readme}"
+    );
+    assert!(!readme.contains("<script"), "{readme}");
+    let bom = &detail["bom"];
+    assert_eq!(bom["path"], "bom.csv");
+    assert_eq!(bom["rows"][0]["name"], "Hex bolt M8x40");
+    assert_eq!(bom["rows"][0]["quantity"], 4.0);
+    assert_eq!(bom["rows"][1]["quantity_text"], "1 or 2");
+    assert_eq!(bom["rows"][1]["line"], 3);
+    assert_eq!(
+        detail["counts"],
+        json!({"commits": 2, "contributors": 2, "forks": 0})
+    );
+    assert_eq!(detail["parent"], Value::Null);
+    assert_eq!(detail["network_root"], "atelier/anvil");
+
+    // The broken manifest is reported with its line, and the design stays browsable.
+    let (status, broken) = app.json("/api/designs/atelier/broken").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(broken["manifest"], Value::Null);
+    assert_eq!(broken["manifest_problems"][0]["line"], 1);
+    // bench lacks required fields.
+    let (_, bench) = app.json("/api/designs/atelier/bench").await;
+    let problems = bench["manifest_problems"].to_string();
+    assert!(
+        problems.contains("the required field `okhv` is missing"),
+        "{problems}"
+    );
+}
+
+#[tokio::test]
+async fn files_are_browsable_and_served_safely() {
+    let app = TestApp::new().await;
+    let (status, tree) = app.json("/api/designs/atelier/anvil/tree/main").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = tree["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cad", "images", "bom.csv", "okh.toml", "README.md"]);
+    assert_eq!(tree["entries"][0]["kind"], "dir");
+    let (_, cad) = app.json("/api/designs/atelier/anvil/tree/main/cad").await;
+    assert_eq!(cad["entries"][0]["path"], "cad/body.scad");
+    assert_eq!(cad["entries"][0]["size"], 21);
+    let (status, missing) = app.json("/api/designs/atelier/anvil/tree/main/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+
+    let raw = app
+        .get("/api/designs/atelier/anvil/raw/main/cad/body.scad")
+        .await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert_eq!(raw.body, b"cube([100, 40, 60]);\n");
+    assert_eq!(
+        raw.headers[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    let etag = raw.headers[header::ETAG].to_str().unwrap().to_owned();
+    assert_eq!(etag.len(), 42);
+    assert_eq!(raw.headers[header::CACHE_CONTROL], "no-cache");
+
+    let svg = app
+        .get("/api/designs/atelier/anvil/raw/main/images/anvil.svg")
+        .await;
+    assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
+    let csp = svg.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+
+    let conditional = app
+        .send(
+            Request::get("/api/designs/atelier/anvil/raw/main/cad/body.scad")
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(conditional.status, StatusCode::NOT_MODIFIED);
+    let partial = app
+        .send(
+            Request::get("/api/designs/atelier/anvil/raw/main/cad/body.scad")
+                .header(header::RANGE, "bytes=0-3")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(partial.body, b"cube");
+    assert_eq!(partial.headers[header::CONTENT_RANGE], "bytes 0-3/21");
+    let unsatisfiable = app
+        .send(
+            Request::get("/api/designs/atelier/anvil/raw/main/cad/body.scad")
+                .header(header::RANGE, "bytes=99-")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unsatisfiable.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    let head = head(&app, "atelier/anvil").await;
+    let pinned = app
+        .get(&format!(
+            "/api/designs/atelier/anvil/raw/{head}/bom.csv?download=1"
+        ))
+        .await;
+    assert_eq!(
+        pinned.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        pinned.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"bom.csv\"")
+    );
+
+    let hostile = app
+        .get("/api/designs/atelier/anvil/raw/main/..%2Fokh.toml")
+        .await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+    assert!(
+        hostile.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("segment \"..\"")
+    );
+}
+
+#[tokio::test]
+async fn history_commit_detail_and_compare() {
+    let app = TestApp::new().await;
+    let (_, log) = app
+        .json("/api/designs/atelier/anvil/commits?per_page=1")
+        .await;
+    assert_eq!(log["total"], 2);
+    assert_eq!(log["per_page"], 1);
+    assert_eq!(log["commits"][0]["summary"], "More");
+    assert_eq!(log["commits"][0]["author"]["name"], "Grace Hopper");
+    assert_eq!(log["commits"][0]["author"]["account"], Value::Null);
+    let newest = log["commits"][0]["id"].as_str().unwrap().to_owned();
+    let (_, page2) = app
+        .json("/api/designs/atelier/anvil/commits?per_page=1&page=2")
+        .await;
+    let oldest = page2["commits"][0]["id"].as_str().unwrap().to_owned();
+    let (_, filtered) = app
+        .json("/api/designs/atelier/anvil/commits?path=cad")
+        .await;
+    assert_eq!(filtered["total"], 1);
+
+    let (status, detail) = app
+        .json(&format!("/api/designs/atelier/anvil/commits/{newest}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let paths: Vec<&str> = detail["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"cad/body.scad"), "{paths:?}");
+    assert_eq!(detail["files"][0]["status"], "added");
+
+    let (status, comparison) = app
+        .json(&format!(
+            "/api/designs/atelier/anvil/compare/{oldest}...{newest}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(comparison["commits"].as_array().unwrap().len(), 1);
+    assert_eq!(comparison["merge_base"], oldest.as_str());
+    let (status, _) = app.json("/api/designs/atelier/anvil/compare/main").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, branches) = app.json("/api/designs/atelier/anvil/branches").await;
+    assert_eq!(branches["branches"][0]["name"], "main");
+    assert_eq!(branches["branches"][0]["default"], true);
+}
+
+#[tokio::test]
+async fn creating_a_design_validates_the_form() {
+    let (app, olga) = with_lamp().await;
+    let (_, detail) = app.json("/api/designs/olga/lamp").await;
+    assert_eq!(detail["manifest_problems"], json!([]));
+    assert_eq!(detail["manifest"]["license"], "CERN-OHL-W-2.0");
+    assert_eq!(detail["head_commit"]["author"]["account"], "olga");
+    let bad = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(olga.clone()),
+            Some(json!({"slug": "Bad Slug", "name": "", "function": "x", "license": "Free beer"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = bad.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["slug", "name", "license"]);
+    let again = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(olga),
+            Some(json!({"slug": "lamp", "name": "Lamp", "function": "x", "license": "MIT"})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn commits_are_atomic_and_stale_heads_conflict() {
+    let (app, olga) = with_lamp().await;
+    let first = head(&app, "olga/lamp").await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/commits",
+            &As::Cookie(olga.clone()),
+            Some(json!({
+                "branch": "main", "expected_head": first, "message": "Add the shade",
+                "labor": {"hours": 2.5, "type": "design"},
+                "changes": [
+                    {"op": "put", "path": "cad/shade.scad", "content": "sphere(40);\n"},
+                    {"op": "move", "from": "README.md", "to": "docs/README.md"}
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let commit = made.json();
+    assert_eq!(commit["parents"], json!([first]));
+    assert_eq!(commit["author"]["account"], "olga");
+    assert_eq!(
+        commit["trailers"],
+        json!([{"key": "Labor-Hours", "value": "2.5"}, {"key": "Labor-Type", "value": "design"}])
+    );
+    let second = commit["id"].as_str().unwrap().to_owned();
+
+    // The same edit from a stale page: 409 naming the new head, nothing lost or overwritten.
+    let stale = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/commits",
+            &As::Cookie(olga.clone()),
+            commit_body(
+                &first,
+                "Mine",
+                json!([{"op": "put", "path": "cad/shade.scad", "content": "cube(1);\n"}]),
+            ),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let message = stale.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        message,
+        format!("branch main has moved: its head is now {second}")
+    );
+    let shade = app
+        .get("/api/designs/olga/lamp/raw/main/cad/shade.scad")
+        .await;
+    assert_eq!(shade.body, b"sphere(40);\n");
+
+    for (changes, needle) in [
+        (
+            json!([{"op": "put", "path": "../etc/passwd", "content": "x"}]),
+            "segment \"..\"",
+        ),
+        (
+            json!([{"op": "put", "path": "cad/.GIT/hooks", "content": "x"}]),
+            "segment \".GIT\"",
+        ),
+        (
+            json!([{"op": "delete", "path": "nope.txt"}]),
+            "no such file",
+        ),
+        (
+            json!([{"op": "put", "path": "x.txt"}]),
+            "exactly one of content or upload_id",
+        ),
+        (
+            json!([{"op": "put", "path": "x.txt", "upload_id": "nope"}]),
+            "unknown, expired or not yours",
+        ),
+        (json!([]), "at least one change"),
+    ] {
+        let answer = app
+            .request(
+                Method::POST,
+                "/api/designs/olga/lamp/commits",
+                &As::Cookie(olga.clone()),
+                commit_body(&second, "x", changes),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{needle}");
+        let text = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(text.contains(needle), "{text}");
+    }
+    let labor = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/commits",
+            &As::Cookie(olga),
+            Some(json!({"branch": "main", "expected_head": second, "message": "x", "labor": {"hours": -1, "type": "fun"},
+                "changes": [{"op": "put", "path": "a.txt", "content": "a"}]})),
+        )
+        .await;
+    assert_eq!(labor.status, StatusCode::BAD_REQUEST);
+    assert_eq!(labor.json()["error"]["fields"].as_array().unwrap().len(), 2);
+    assert_eq!(head(&app, "olga/lamp").await, second);
+}
+
+#[tokio::test]
+async fn forks_share_history_but_not_new_commits() {
+    let (app, _olga) = with_lamp().await;
+    let sam = app.sign_up("sam").await;
+    let upstream_head = head(&app, "olga/lamp").await;
+    let fork = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/forks",
+            &As::Cookie(sam.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(fork.status, StatusCode::CREATED, "{:?}", fork.json());
+    assert_eq!(fork.json()["id"], "sam/lamp");
+    let again = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/forks",
+            &As::Cookie(sam.clone()),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let named = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/forks",
+            &As::Cookie(sam.clone()),
+            Some(json!({"slug": "lamp-tall"})),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::CREATED);
+
+    let (_, detail) = app.json("/api/designs/sam/lamp").await;
+    assert_eq!(
+        detail["parent"],
+        json!({"id": "olga/lamp", "commit": upstream_head})
+    );
+    assert_eq!(detail["network_root"], "olga/lamp");
+    let (_, forks) = app.json("/api/designs/olga/lamp/forks").await;
+    assert_eq!(forks["total"], 2);
+    let (_, network) = app.json("/api/designs/sam/lamp/network").await;
+    assert_eq!(network["id"], "olga/lamp");
+    let children: Vec<&str> = network["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(children, ["sam/lamp", "sam/lamp-tall"]);
+
+    // Sam may commit to his fork, not upstream.
+    let sams = app
+        .request(
+            Method::POST,
+            "/api/designs/sam/lamp/commits",
+            &As::Cookie(sam.clone()),
+            commit_body(
+                &upstream_head,
+                "Taller",
+                json!([{"op": "put", "path": "tall.txt", "content": "tall\n"}]),
+            ),
+        )
+        .await;
+    assert_eq!(sams.status, StatusCode::CREATED);
+    let sams = sams.json()["id"].as_str().unwrap().to_owned();
+    let upstream = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/commits",
+            &As::Cookie(sam),
+            commit_body(
+                &upstream_head,
+                "Sneaky",
+                json!([{"op": "put", "path": "x.txt", "content": "x"}]),
+            ),
+        )
+        .await;
+    assert_eq!(upstream.status, StatusCode::FORBIDDEN);
+
+    // Sam's commit does not show through the upstream design or the sibling fork.
+    for design in ["olga/lamp", "sam/lamp-tall"] {
+        for path in [
+            format!("commits/{sams}"),
+            format!("raw/{sams}/tall.txt"),
+            format!("tree/{sams}"),
+        ] {
+            let (status, _) = app.json(&format!("/api/designs/{design}/{path}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{design}/{path}");
+        }
+    }
+    let (status, _) = app
+        .json(&format!("/api/designs/sam/lamp/commits/{sams}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "atelier-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn uploads_stream_in_and_are_committed_by_id() {
+    let (app, olga) = with_lamp().await;
+    let upload = |bytes: Vec<u8>, cookie: String| {
+        let (content_type, body) = multipart("shade.stl", &bytes);
+        Request::post("/api/designs/olga/lamp/uploads")
+            .header(header::COOKIE, cookie)
+            .header(api::CSRF_HEADER, "1")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let stl = b"solid shade\nendsolid shade\n".repeat(1000);
+    let answer = app.send(upload(stl.clone(), olga.clone())).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+    let uploaded = answer.json();
+    assert_eq!(uploaded["size"], stl.len());
+    let head = head(&app, "olga/lamp").await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/commits",
+            &As::Cookie(olga.clone()),
+            commit_body(
+                &head,
+                "Add the shade mesh",
+                json!([{"op": "put", "path": "cad/shade.stl", "upload_id": uploaded["upload_id"]}]),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let raw = app
+        .get("/api/designs/olga/lamp/raw/main/cad/shade.stl")
+        .await;
+    assert_eq!(raw.body, stl);
+
+    // Over the limit (1 MiB in tests): 413, and nothing to commit.
+    let too_big = app
+        .send(upload(vec![b'x'; 1024 * 1024 + 1], olga.clone()))
+        .await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_big.json()["error"]["code"], "too_large");
+
+    // Someone else's upload id is useless.
+    let sam = app.sign_up("sam").await;
+    let forbidden = app.send(upload(b"x".to_vec(), sam)).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn releases_are_tags_with_notes() {
+    let (app, olga) = with_lamp().await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/releases",
+            &As::Cookie(olga.clone()),
+            Some(json!({"tag": "v1.0.0", "notes": "First build."})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    assert_eq!(made.json()["tagger"]["account"], "olga");
+    let (_, list) = app.json("/api/designs/olga/lamp/releases").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["releases"][0]["notes"], "First build.\n");
+    let (status, _) = app.json("/api/designs/olga/lamp/tree/v1.0.0").await;
+    assert_eq!(status, StatusCode::OK);
+    let dup = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/releases",
+            &As::Cookie(olga.clone()),
+            Some(json!({"tag": "v1.0.0"})),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    let bad = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/releases",
+            &As::Cookie(olga),
+            Some(json!({"tag": "v1..0"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// Every design write × anonymous, stranger, maintainer, owner, admin.
+#[tokio::test]
+async fn design_write_matrix() {
+    let (app, olga) = with_lamp().await;
+    app.sign_up("max").await;
+    app.sign_up("sam").await;
+    let set = app
+        .request(
+            Method::PUT,
+            "/api/designs/olga/lamp/maintainers",
+            &As::Cookie(olga),
+            Some(json!({"maintainers": ["max"]})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    let principals = [
+        ("anonymous", None),
+        ("stranger", Some("sam")),
+        ("maintainer", Some("max")),
+        ("owner", Some("olga")),
+        ("admin", Some("root-admin")),
+    ];
+    let mut failures = Vec::new();
+    for (role, user) in principals {
+        let who = match user {
+            None => As::Anonymous,
+            Some(user) => As::Cookie(app.sign_in(user).await),
+        };
+        let name = user.unwrap_or("anon");
+        let head = head(&app, "olga/lamp").await;
+        let (content_type, body) = multipart("part.stl", b"solid part\n");
+        let mut upload = Request::post("/api/designs/olga/lamp/uploads")
+            .header(api::CSRF_HEADER, "1")
+            .header(header::CONTENT_TYPE, content_type);
+        if let As::Cookie(cookie) = &who {
+            upload = upload.header(header::COOKIE, cookie);
+        }
+        let cases: [(&str, u16, common::Answer); 5] = [
+            (
+                "create design",
+                if user.is_none() { 401 } else { 201 },
+                app.request(Method::POST, "/api/designs", &who,
+                    Some(json!({"slug": format!("new-{name}"), "name": "N", "function": "F", "license": "MIT"}))).await,
+            ),
+            (
+                "commit",
+                match role { "anonymous" => 401, "stranger" => 403, _ => 201 },
+                app.request(Method::POST, "/api/designs/olga/lamp/commits", &who,
+                    commit_body(&head, "x", json!([{"op": "put", "path": format!("{name}.txt"), "content": name}]))).await,
+            ),
+            (
+                "upload",
+                match role { "anonymous" => 401, "stranger" => 403, _ => 201 },
+                app.send(upload.body(Body::from(body)).unwrap()).await,
+            ),
+            (
+                "release",
+                match role { "anonymous" => 401, "stranger" => 403, _ => 201 },
+                app.request(Method::POST, "/api/designs/olga/lamp/releases", &who, Some(json!({"tag": format!("v-{name}")}))).await,
+            ),
+            (
+                "fork",
+                match role { "anonymous" => 401, "owner" => 409, _ => 201 },
+                app.request(Method::POST, "/api/designs/olga/lamp/forks", &who, None).await,
+            ),
+        ];
+        for (endpoint, want, answer) in cases {
+            if answer.status.as_u16() != want {
+                failures.push(format!(
+                    "{endpoint} as {role}: {} (expected {want}) {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,0 +1,87 @@
+//! Releases: the design's tagged versions with their notes, and for writers a form to make one.
+
+use ::api::{ApiError, NewRelease, Release, ReleaseList};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+
+use crate::api;
+use crate::components::field::{Field, FormError};
+use crate::components::status::{ErrorView, Loading};
+use crate::design::DesignContext;
+
+#[component]
+pub fn Releases() -> impl IntoView {
+    let design = DesignContext::get();
+    let version = RwSignal::new(0u32);
+    let releases = LocalResource::new(move || {
+        version.track();
+        api::get::<ReleaseList>(design.api("/releases"))
+    });
+    let tag = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let create = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let body = NewRelease {
+            tag: tag.get_untracked().trim().to_owned(),
+            target: None,
+            notes: notes.get_untracked(),
+        };
+        let path = design.api("/releases");
+        spawn_local(async move {
+            match api::post::<_, Release>(&path, &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    tag.set(String::new());
+                    notes.set(String::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
+    view! {
+        <div class="releases">
+            <Suspense fallback=|| view! { <Loading what="releases"/> }>
+                {move || Suspend::new(async move {
+                    match releases.await {
+                        Ok(list) if list.releases.is_empty() => view! {
+                            <p class="empty">"No release yet. A release pins a version that manufacturers can build."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="release-list">
+                                {list.releases.into_iter().map(|r| view! {
+                                    <li>
+                                        <h2><code>{r.tag.clone()}</code></h2>
+                                        <p class="muted">
+                                            {r.tagger.as_ref().map(|t| format!("{}, {}", t.name, t.time.get(..10).unwrap_or_default()))}
+                                            " · " <A href=design.page(&format!("/commit/{}", r.commit))><code>{r.commit[..10].to_owned()}</code></A>
+                                            " · " <A href=design.page(&format!("/tree/{}", r.tag))>"Files"</A>
+                                        </p>
+                                        <pre class="release-notes">{r.notes.clone()}</pre>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Show when=move || design.can_write()>
+                <form class="release-form" on:submit=create novalidate>
+                    <h2>"New release of main"</h2>
+                    <Field name="tag" label="Version tag" value=tag error hint="e.g. v1.2.0"/>
+                    <div class="field">
+                        <label for="release-notes">"Notes"</label>
+                        <textarea id="release-notes" rows="5" prop:value=move || notes.get()
+                            on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                    </div>
+                    <FormError error/>
+                    <button type="submit">"Create release"</button>
+                </form>
+            </Show>
+        </div>
+    }
+}
