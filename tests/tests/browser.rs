@@ -219,3 +219,221 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
     assert!(browser.texts(".new-token").await?.is_empty());
     browser.close().await
 }
+
+/// Signs up through the form and waits for the profile page.
+async fn sign_up(browser: &Browser, server: &TestServer, username: &str) -> anyhow::Result<()> {
+    browser.goto(&server.url("/signup")).await?;
+    for (field, value) in [
+        ("#field-username", username.to_owned()),
+        ("#field-email", format!("{username}@example.org")),
+        ("#field-password", format!("{username}-password")),
+    ] {
+        browser.wait_for(field).await?.send_keys(&value).await?;
+    }
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for(".profile h1").await?;
+    Ok(())
+}
+
+async fn click_button(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    browser
+        .client
+        .find(Locator::XPath(&format!(
+            "//button[normalize-space()='{text}']"
+        )))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Replaces the editor's text (select all, then type).
+async fn set_editor_text(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    let area = browser.wait_for("#editor-text").await?;
+    // Wait until the file's content has loaded into the editor.
+    for _ in 0..100 {
+        if !area.prop("value").await?.unwrap_or_default().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    area.clear().await?;
+    area.send_keys(text).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "ada").await?;
+    browser
+        .goto(&server.url("/atelier/solar-food-dryer"))
+        .await?;
+    browser.wait_for(".readme").await?;
+    assert!(
+        !browser.texts(".bom tbody tr").await?.is_empty(),
+        "the BOM table is shown"
+    );
+    browser.screenshot("design-overview").await?;
+    click_button(&browser, "Fork").await?;
+    browser.wait_for(".lineage").await?;
+    assert_eq!(
+        browser.client.current_url().await?.path(),
+        "/ada/solar-food-dryer"
+    );
+    assert!(browser.texts(".lineage").await?[0].contains("atelier/solar-food-dryer"));
+
+    browser
+        .goto(&server.url("/ada/solar-food-dryer/blob/main/README.md"))
+        .await?;
+    browser.wait_for(".markdown").await?;
+    browser
+        .client
+        .find(Locator::XPath("//a[normalize-space()='Edit']"))
+        .await?
+        .click()
+        .await?;
+    set_editor_text(
+        &browser,
+        "# Solar dryer, Lisbon variant\n\nTested in the Lisbon summer.\n",
+    )
+    .await?;
+    browser
+        .wait_for("#field-message")
+        .await?
+        .send_keys("Describe the Lisbon variant")
+        .await?;
+    browser
+        .wait_for("#field-labor\\.hours")
+        .await?
+        .send_keys("1.5")
+        .await?;
+    browser.screenshot("editor").await?;
+    click_button(&browser, "Commit changes").await?;
+    let heading = browser.wait_for(".markdown h1").await?;
+    assert_eq!(heading.text().await?, "Solar dryer, Lisbon variant");
+
+    browser
+        .goto(&server.url("/ada/solar-food-dryer/commits/main"))
+        .await?;
+    let first = browser.wait_for(".commit-list .commit-summary").await?;
+    assert_eq!(first.text().await?, "Describe the Lisbon variant");
+    let meta = browser.texts(".commit-list li:first-child .muted").await?;
+    assert!(
+        meta[0].contains("@ada") && meta[0].contains("1.5 h"),
+        "{meta:?}"
+    );
+    browser.screenshot("history").await?;
+    first.click().await?;
+    browser.wait_for(".file-diff").await?;
+    let trailers = browser.texts(".commit-head dd").await?;
+    assert!(trailers.contains(&"design".to_owned()), "{trailers:?}");
+    browser.screenshot("commit").await?;
+
+    browser.goto(&server.url("/ada/solar-food-dryer")).await?;
+    let readme = browser.wait_for(".readme h1").await?;
+    assert_eq!(readme.text().await?, "Solar dryer, Lisbon variant");
+    // Upstream is untouched.
+    browser
+        .goto(&server.url("/atelier/solar-food-dryer"))
+        .await?;
+    let upstream = browser.wait_for(".readme h1").await?;
+    assert_ne!(upstream.text().await?, "Solar dryer, Lisbon variant");
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_editors_of_one_file_get_a_conflict_and_lose_nothing() -> anyhow::Result<()> {
+    let (server, first) = start().await?;
+    let second = Browser::start(Path::new(TMP)).await?;
+    sign_up(&first, &server, "olga").await?;
+    first
+        .goto(&server.url("/atelier/gravity-water-filter"))
+        .await?;
+    first.wait_for(".readme").await?;
+    click_button(&first, "Fork").await?;
+    first.wait_for(".lineage").await?;
+    // The same person in a second browser.
+    second.goto(&server.url("/signin")).await?;
+    second
+        .wait_for("#field-username")
+        .await?
+        .send_keys("olga")
+        .await?;
+    second
+        .wait_for("#field-password")
+        .await?
+        .send_keys("olga-password")
+        .await?;
+    second
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    second.wait_for(".account-menu").await?;
+
+    let editor = server.url("/olga/gravity-water-filter/edit/main/README.md");
+    first.goto(&editor).await?;
+    second.goto(&editor).await?;
+    set_editor_text(&first, "# Filter\n\nFirst browser's text.\n").await?;
+    set_editor_text(&second, "# Filter\n\nSecond browser's text.\n").await?;
+    first
+        .wait_for("#field-message")
+        .await?
+        .send_keys("First edit")
+        .await?;
+    click_button(&first, "Commit changes").await?;
+    first.wait_for(".markdown h1").await?;
+
+    second
+        .wait_for("#field-message")
+        .await?
+        .send_keys("Second edit")
+        .await?;
+    click_button(&second, "Commit changes").await?;
+    let dialog = second.wait_for(".conflict[role=alertdialog]").await?;
+    assert!(
+        dialog.text().await?.contains("First edit"),
+        "{}",
+        dialog.text().await?
+    );
+    // The second browser's text is still in its editor.
+    let kept = second
+        .wait_for("#editor-text")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert!(kept.contains("Second browser's text."), "{kept}");
+    second.screenshot("conflict").await?;
+    click_button(&second, "Reapply my changes on top").await?;
+    second.wait_for(".markdown h1").await?;
+
+    // Both commits are in the history; the file holds the reapplied text.
+    let (log, _) = server.state.store.log(
+        &backend::store::DesignId::parse("olga/gravity-water-filter")?,
+        "main",
+        None,
+        0,
+        2,
+    )?;
+    let summaries: Vec<&str> = log.iter().map(|c| c.summary()).collect();
+    assert_eq!(summaries, ["Second edit", "First edit"]);
+    let (_, text) = server.state.store.file(
+        &backend::store::DesignId::parse("olga/gravity-water-filter")?,
+        "main",
+        "README.md",
+    )?;
+    assert_eq!(
+        String::from_utf8(text)?,
+        "# Filter\n\nSecond browser's text.\n"
+    );
+    second.close().await?;
+    first.close().await
+}

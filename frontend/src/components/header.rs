@@ -53,6 +53,7 @@ fn AccountMenu(username: String) -> impl IntoView {
             <summary aria-label=format!("Account menu for {username}")>{username.clone()}</summary>
             <ul role="list" on:click=move |_| open.set(false)>
                 <li><A href=profile>"Your profile"</A></li>
+                <li><A href="/new">"New design"</A></li>
                 <li><A href="/settings">"Settings"</A></li>
                 <li><button type="button" class="link-button" on:click=sign_out>"Sign out"</button></li>
             </ul>
