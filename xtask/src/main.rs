@@ -16,12 +16,13 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup|build|run|test> [-- ARGS]
+const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench> [-- ARGS]
 
   setup   install the toolchain pieces the build needs (wasm std, wasm-bindgen, chromium)
   build   build the single-page app into <target>/dist
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
-  test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)";
+  test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
+  bench   NAME [ARGS]: run a benchmark that prints figures (fork)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -38,6 +39,7 @@ fn main() -> Result<()> {
             spa::build(&ws, &tools)?;
         }
         "run" => run(&ws, &rest)?,
+        "bench" => bench(&ws, &rest)?,
         "test" => {
             let (passed, failed) = test(&ws, &rest)?;
             eprintln!(
@@ -159,6 +161,22 @@ fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         }
     }
     run_cmd(&mut serve)
+}
+
+/// Benchmarks are release-built programs (`backend/benches/*.rs`) that print a table.
+fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
+    let Some((name, rest)) = args.split_first() else {
+        bail!("which benchmark? cargo xtask bench fork");
+    };
+    let known = ["fork"];
+    if !known.contains(&name.as_str()) {
+        bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
+    }
+    run_cmd(
+        ws.cargo()
+            .args(["bench", "-p", "backend", "--bench", name, "--"])
+            .args(rest),
+    )
 }
 
 fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
