@@ -38,7 +38,11 @@ fn dir_size(path: &std::path::Path) -> u64 {
     if let Ok(entries) = std::fs::read_dir(path) {
         for entry in entries.flatten() {
             let meta = entry.metadata().unwrap();
-            total += if meta.is_dir() { dir_size(&entry.path()) } else { meta.len() };
+            total += if meta.is_dir() {
+                dir_size(&entry.path())
+            } else {
+                meta.len()
+            };
         }
     }
     total
@@ -52,11 +56,19 @@ fn median(mut times: Vec<Duration>) -> Duration {
 fn main() {
     let sizes: Vec<(&str, usize)> = match std::env::args().nth(1).as_deref() {
         Some("quick") => vec![("10 MB", 10 << 20), ("100 MB", 100 << 20)],
-        _ => vec![("10 MB", 10 << 20), ("100 MB", 100 << 20), ("1 GB", 1 << 30)],
+        _ => vec![
+            ("10 MB", 10 << 20),
+            ("100 MB", 100 << 20),
+            ("1 GB", 1 << 30),
+        ],
     };
-    let target = std::env::var("CARGO_TARGET_TMPDIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string());
+    let target = std::env::var("CARGO_TARGET_TMPDIR")
+        .unwrap_or_else(|_| std::env::temp_dir().display().to_string());
     std::fs::create_dir_all(&target).unwrap();
-    println!("{:<8} {:>10} {:>12} {:>14} {:>10}", "size", "on disk", "fork (p50)", "git clone", "ratio");
+    println!(
+        "{:<8} {:>10} {:>12} {:>14} {:>10}",
+        "size", "on disk", "fork (p50)", "git clone", "ratio"
+    );
     for (label, size) in sizes {
         let dir = tempfile::tempdir_in(&target).unwrap();
         let store = Store::open(dir.path().join("store"), Events::new()).unwrap();
@@ -104,7 +116,12 @@ fn main() {
                 )
                 .unwrap();
         }
-        let pool = std::fs::read_dir(dir.path().join("store/networks")).unwrap().next().unwrap().unwrap().path();
+        let pool = std::fs::read_dir(dir.path().join("store/networks"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let on_disk = dir_size(&pool);
 
         let mut forks = Vec::new();
