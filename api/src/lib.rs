@@ -43,6 +43,9 @@ pub struct DesignSummary {
     pub updated: String,
     /// Set when `okh.toml` is missing or cannot be read; the design stays listed.
     pub manifest_error: Option<String>,
+    /// Number of designs forked directly from this one.
+    #[serde(default)]
+    pub forks: u64,
 }
 
 /// `GET /api/designs`.
@@ -63,6 +66,8 @@ pub enum DesignSort {
     Updated,
     /// By name, A to Z.
     Name,
+    /// Most forked first.
+    Forks,
 }
 
 /// Default and maximum page sizes for every paged list.
@@ -277,6 +282,8 @@ pub struct DesignDetail {
     pub counts: Counts,
     /// The design this one was forked from, and that design's head at the time.
     pub parent: Option<ParentRef>,
+    /// Every ancestor, nearest first: the parent, its parent, up to the network's root.
+    pub ancestry: Vec<ParentRef>,
     /// The network's root design (itself when not a fork).
     pub network_root: String,
 }

@@ -307,6 +307,39 @@ impl Store {
             .collect())
     }
 
+    /// How many designs were forked directly from each design (designs without forks are
+    /// absent), read in one pass over all members.
+    pub fn fork_counts(&self) -> Result<HashMap<DesignId, u64>> {
+        let mut counts = HashMap::new();
+        for id in self.ids()? {
+            let Ok(repo) = self.open_repo(&id) else {
+                continue;
+            };
+            if let Some((parent, _)) = lineage(&repo)?.parent {
+                *counts.entry(parent).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The ancestors of `id`, nearest first, each with the head it had when forked. Stops at a
+    /// deleted ancestor (its own lineage is gone with it) and never loops.
+    pub fn ancestry(&self, id: &DesignId) -> Result<Vec<(DesignId, Oid)>> {
+        let mut chain: Vec<(DesignId, Oid)> = Vec::new();
+        let mut current = self.lineage(id)?.parent;
+        while let Some((parent, at)) = current {
+            if parent == *id || chain.iter().any(|(seen, _)| *seen == parent) {
+                break;
+            }
+            current = match self.open_repo(&parent) {
+                Ok(repo) => lineage(&repo)?.parent,
+                Err(_) => None,
+            };
+            chain.push((parent, at));
+        }
+        Ok(chain)
+    }
+
     /// Every design of a network with its lineage, in name order.
     pub fn network(&self, network: &str) -> Result<Vec<(DesignId, Lineage)>> {
         let mut members = Vec::new();

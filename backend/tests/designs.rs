@@ -428,6 +428,29 @@ async fn forks_share_history_but_not_new_commits() {
     assert_eq!(detail["network_root"], "olga/lamp");
     let (_, forks) = app.json("/api/designs/olga/lamp/forks").await;
     assert_eq!(forks["total"], 2);
+    let (_, most_forked) = app.json("/api/designs?sort=forks&per_page=1").await;
+    assert_eq!(most_forked["designs"][0]["id"], "olga/lamp");
+    assert_eq!(most_forked["designs"][0]["forks"], 2);
+
+    // A fork of a fork knows its whole ancestry.
+    let max = app.sign_up("max").await;
+    let grandchild = app
+        .request(
+            Method::POST,
+            "/api/designs/sam/lamp/forks",
+            &As::Cookie(max),
+            None,
+        )
+        .await;
+    assert_eq!(grandchild.status, StatusCode::CREATED);
+    let (_, max_lamp) = app.json("/api/designs/max/lamp").await;
+    let chain: Vec<&str> = max_lamp["ancestry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(chain, ["sam/lamp", "olga/lamp"]);
     let (_, network) = app.json("/api/designs/sam/lamp/network").await;
     assert_eq!(network["id"], "olga/lamp");
     let children: Vec<&str> = network["children"]
@@ -437,6 +460,7 @@ async fn forks_share_history_but_not_new_commits() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(children, ["sam/lamp", "sam/lamp-tall"]);
+    assert_eq!(network["children"][0]["children"][0]["id"], "max/lamp");
 
     // Sam may commit to his fork, not upstream.
     let sams = app

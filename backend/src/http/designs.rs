@@ -53,19 +53,32 @@ async fn list(
 
     let store = app.store.clone();
     let owner = params.owner.clone();
-    let records = blocking(move || {
-        store
+    let (records, forks) = blocking(move || {
+        let records = store
             .ids()?
             .iter()
             .filter(|id| owner.as_deref().is_none_or(|o| id.owner() == o))
             .map(|id| store.record(id))
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, crate::store::Error>((records, store.fork_counts()?))
     })
     .await?;
-    let mut designs: Vec<DesignSummary> = records.into_iter().map(summary).collect();
+    let mut designs: Vec<DesignSummary> = records
+        .into_iter()
+        .map(|record| {
+            let count = forks.get(&record.id).copied().unwrap_or(0);
+            DesignSummary {
+                forks: count,
+                ..summary(record)
+            }
+        })
+        .collect();
     match params.sort {
         DesignSort::Updated => {
             designs.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.id.cmp(&b.id)))
+        }
+        DesignSort::Forks => {
+            designs.sort_by(|a, b| b.forks.cmp(&a.forks).then_with(|| a.id.cmp(&b.id)))
         }
         DesignSort::Name => designs.sort_by(|a, b| {
             a.name
@@ -96,6 +109,20 @@ async fn record(app: &AppState, owner: &str, slug: &str) -> AppResult<DesignReco
     blocking(move || store.record(&id)).await
 }
 
+/// What `show` reads from the store in one blocking call.
+struct DetailRead {
+    record: DesignRecord,
+    head_info: crate::store::CommitInfo,
+    commits: u64,
+    contributors: u64,
+    forks: u64,
+    ancestry: Vec<(DesignId, git2::Oid)>,
+    root: String,
+    manifest_text: Option<Vec<u8>>,
+    readme: Option<(String, Vec<u8>)>,
+    bom: Option<(String, Vec<u8>)>,
+}
+
 /// Everything the design page shows first, read in one go on the blocking pool.
 async fn show(
     State(app): State<AppState>,
@@ -103,13 +130,14 @@ async fn show(
 ) -> AppResult<JsonResponse<api::DesignDetail>> {
     let id = DesignId::new(&owner, &slug)?;
     let store = app.store.clone();
-    let read = blocking(move || -> Result<_, crate::store::Error> {
+    let read = blocking(move || -> Result<DetailRead, crate::store::Error> {
         let record = store.record(&id)?;
         let head = record.head.to_string();
         let head_info = store.commit(&id, &head)?.info;
         let commits = store.commit_count(&id)?;
         let contributors = store.authors(&id)?.len() as u64;
         let forks = store.forks(&id)?.len() as u64;
+        let ancestry = store.ancestry(&id)?;
         let root = store
             .network(&record.lineage.network)?
             .into_iter()
@@ -135,20 +163,32 @@ async fn show(
             Some(path) => text(&path)?.map(|bytes| (path, bytes)),
             None => None,
         };
-        Ok((
+        Ok(DetailRead {
             record,
             head_info,
             commits,
             contributors,
             forks,
+            ancestry,
             root,
             manifest_text,
             readme,
             bom,
-        ))
+        })
     })
     .await?;
-    let (record, head_info, commits, contributors, forks, root, manifest_text, readme, bom) = read;
+    let DetailRead {
+        record,
+        head_info,
+        commits,
+        contributors,
+        forks,
+        ancestry,
+        root,
+        manifest_text,
+        readme,
+        bom,
+    } = read;
 
     let mut problems = Vec::new();
     let manifest = match &record.manifest {
@@ -198,8 +238,19 @@ async fn show(
     let head_commit = super::browse::People::default()
         .commit(&app, &head_info)
         .await?;
+    let ancestry = ancestry
+        .into_iter()
+        .map(|(id, at)| api::ParentRef {
+            id: id.to_string(),
+            commit: at.to_string(),
+        })
+        .collect();
     Ok(JsonResponse(api::DesignDetail {
-        summary: summary(record),
+        summary: DesignSummary {
+            forks,
+            ..summary(record)
+        },
+        ancestry,
         default_branch: crate::store::DEFAULT_BRANCH.to_owned(),
         head_commit,
         manifest,
@@ -373,5 +424,6 @@ pub fn summary(record: DesignRecord) -> DesignSummary {
         head: record.head.to_string(),
         updated: rfc3339(record.updated),
         manifest_error,
+        forks: 0,
     }
 }

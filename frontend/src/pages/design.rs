@@ -56,7 +56,12 @@ fn DesignHeader(detail: DesignDetail) -> impl IntoView {
             <p class="lede">{summary.function.clone()}</p>
             {detail.parent.clone().map(|parent| view! {
                 <p class="lineage">"Forked from " <A href=format!("/{}", parent.id)>{parent.id.clone()}</A>
-                    " at " <code>{parent.commit.get(..10).unwrap_or_default().to_owned()}</code></p>
+                    " at " <code>{parent.commit.get(..10).unwrap_or_default().to_owned()}</code>
+                    {(detail.ancestry.len() > 1).then(|| {
+                        let chain: Vec<String> = detail.ancestry.iter().skip(1).map(|a| a.id.clone()).collect();
+                        view! { <span class="muted">" (which comes from " {chain.join(" ← ")} ")"</span> }
+                    })}
+                    </p>
             })}
             <nav class="tabs" aria-label="Design">
                 <ul>
