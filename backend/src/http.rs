@@ -12,6 +12,7 @@ mod edit;
 mod error;
 mod extract;
 mod health;
+mod search;
 mod spa;
 
 use axum::Router;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .merge(designs::router())
         .merge(browse::router())
         .merge(edit::router())
+        .merge(search::router())
         .fallback(error::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -11,6 +11,7 @@ pub mod import;
 pub mod manifest;
 pub mod markdown;
 pub mod names;
+pub mod search;
 pub mod server;
 pub mod store;
 

@@ -1,5 +1,5 @@
-//! The `atelier` command: `atelier serve` runs the server; `atelier admin grant` makes an
-//! instance admin. Thin: everything lives in the library.
+//! The `atelier` command: `atelier serve` runs the server; `atelier reindex` rebuilds the search
+//! index; `atelier admin grant` makes an instance admin. Thin: everything lives in the library.
 
 use std::path::PathBuf;
 
@@ -23,6 +23,12 @@ struct Cli {
 enum Command {
     /// Serve the web app and the JSON API (imports `designs/` into a new data directory first).
     Serve(Config),
+    /// Rebuild the search index from the repositories (the server must be stopped).
+    Reindex {
+        /// Data directory of the instance.
+        #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
+        data: PathBuf,
+    },
     /// Instance administration.
     Admin {
         #[command(subcommand)]
@@ -39,6 +45,34 @@ enum AdminCommand {
         #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
         data: PathBuf,
     },
+}
+
+/// Rebuilds `<data>/search` from `<data>/store`, drawing a progress bar on standard error.
+fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let store_dir = data.join("store");
+    if !store_dir.is_dir() {
+        anyhow::bail!("no store at {}: is --data right?", store_dir.display());
+    }
+    let store = backend::store::Store::open(store_dir, backend::events::Events::new())?;
+    let search = backend::search::Search::open(&data.join("search"))?;
+    let started = std::time::Instant::now();
+    let count = backend::search::reindex_all(&search, &store, |done, total| {
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        eprint!(
+            "\rreindexing [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        let _ = std::io::stderr().flush();
+    })?;
+    eprintln!();
+    println!(
+        "indexed {count} designs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[tokio::main]
@@ -58,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("serving on http://{}", listener.local_addr()?);
             server::serve(listener, state, server::shutdown_signal()).await?;
         }
+        Command::Reindex { data } => reindex(&data)?,
         Command::Admin {
             command: AdminCommand::Grant { username, data },
         } => {

@@ -24,6 +24,9 @@ pub struct App {
     pub events: Events,
     /// Uploaded files waiting to be committed.
     pub uploads: crate::http::Uploads,
+    pub search: crate::search::Search,
+    /// Keeps the index in step with the store (fed by `events`).
+    pub indexer: crate::search::Indexer,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -57,12 +60,18 @@ impl App {
             .with_context(|| format!("opening the database {}", db_path.display()))?;
         let accounts = Accounts::new(pool);
         accounts.ensure_system(import::SAMPLES_OWNER).await?;
+        let search_dir = config.data.join("search");
+        let search =
+            tokio::task::spawn_blocking(move || crate::search::Search::open(&search_dir)).await??;
+        let indexer = crate::search::Indexer::start(search.clone(), store.clone(), &events)?;
         Ok(AppState(Arc::new(App {
             config,
             store,
             accounts,
             events,
             uploads: Default::default(),
+            search,
+            indexer,
         })))
     }
 }
@@ -70,7 +79,7 @@ impl App {
 /// Opens `<data>/store`. A new data directory is filled from `designs` into a scratch directory
 /// that is renamed into place only when the whole import succeeded, so a failed first start is
 /// retried in full by the next one.
-fn open_store(data: &Path, designs: &Path, events: Events) -> anyhow::Result<Store> {
+pub fn open_store(data: &Path, designs: &Path, events: Events) -> anyhow::Result<Store> {
     let repos = data.join("store");
     if !repos.exists() {
         std::fs::create_dir_all(data)

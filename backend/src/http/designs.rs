@@ -316,6 +316,10 @@ fn wire_bom(path: &str, bytes: &[u8]) -> api::Bom {
                 .into_iter()
                 .map(|row| api::BomRow {
                     line: row.line,
+                    key: crate::search::normalize::component_key(
+                        row.part_number.as_deref(),
+                        &row.name,
+                    ),
                     name: row.name,
                     quantity_text: row.quantity_text,
                     quantity: row.quantity,

@@ -1,0 +1,407 @@
+//! The indexer: one thread owns the `IndexWriter` and applies jobs from a channel in batches
+//! (one commit at most every [`BATCH_WINDOW`], never one per edit). Ref changes arrive from the
+//! event bus; at start a reconcile job reindexes every design whose indexed head is stale or
+//! missing, and removes designs that no longer exist, while search keeps serving.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{IndexWriter, TantivyDocument, Term};
+use tokio::sync::oneshot;
+
+use super::normalize::{component_key, material_family, normalize};
+use super::{Error, Fields, Result, Search};
+use crate::events::Events;
+use crate::store::{DesignId, Store};
+
+/// How long the indexer gathers jobs before one commit.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(400);
+/// README text kept for snippets, in characters.
+const README_CHARS: usize = 20_000;
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+enum Job {
+    Reindex(DesignId),
+    Reconcile,
+    Flush(oneshot::Sender<()>),
+}
+
+/// Handle on the indexer thread. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Indexer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Indexer {
+    /// Starts the indexer thread and the task that feeds it every ref change, then queues a
+    /// reconcile so stale or missing designs are indexed in the background.
+    pub fn start(search: Search, store: Store, events: &Events) -> Result<Self> {
+        let writer: IndexWriter =
+            search
+                .index()
+                .writer(WRITER_MEMORY)
+                .map_err(|err| match err {
+                    tantivy::TantivyError::LockFailure(..) => Error::Locked,
+                    other => Error::Tantivy(other),
+                })?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || run(search, store, writer, rx))?;
+        let indexer = Self { tx };
+        let mut changes = events.subscribe();
+        let feed = indexer.clone();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(change) => {
+                        if let Ok(id) = DesignId::parse(&change.design) {
+                            feed.reindex(id);
+                        }
+                    }
+                    // Missed changes: compare every design's head again.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => feed.reconcile(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        indexer.reconcile();
+        Ok(indexer)
+    }
+
+    pub fn reindex(&self, id: DesignId) {
+        let _ = self.tx.send(Job::Reindex(id));
+    }
+
+    pub fn reconcile(&self) {
+        let _ = self.tx.send(Job::Reconcile);
+    }
+
+    /// Completes once every job sent before it is searchable.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Job::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+fn run(search: Search, store: Store, mut writer: IndexWriter, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let deadline = Instant::now() + BATCH_WINDOW;
+        let mut jobs = vec![first];
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut ids = BTreeSet::new();
+        let mut waiters = Vec::new();
+        let mut reconcile = false;
+        for job in jobs {
+            match job {
+                Job::Reindex(id) => {
+                    ids.insert(id);
+                }
+                Job::Reconcile => reconcile = true,
+                Job::Flush(done) => waiters.push(done),
+            }
+        }
+        if let Err(err) = apply(&search, &store, &mut writer, ids, reconcile) {
+            tracing::error!(error = %err, "search indexing failed");
+            let _ = writer.rollback();
+        }
+        for done in waiters {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn apply(
+    search: &Search,
+    store: &Store,
+    writer: &mut IndexWriter,
+    mut ids: BTreeSet<DesignId>,
+    reconcile: bool,
+) -> Result<()> {
+    let fields = *search.fields();
+    if reconcile {
+        let indexed = indexed_heads(search)?;
+        let mut stale = 0;
+        for id in store.ids()? {
+            let head = store.record(&id).map(|r| r.head.to_string()).ok();
+            if head.is_none() || indexed.get(&id.to_string()) != head.as_ref() {
+                ids.insert(id);
+                stale += 1;
+            }
+        }
+        for gone in indexed.keys() {
+            if let Ok(id) = DesignId::parse(gone)
+                && !store.exists(&id)
+            {
+                ids.insert(id);
+            }
+        }
+        tracing::info!(stale, "search reconciled with the store");
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // A fork changes its parent's fork count: reindex the parents too.
+    let parents: Vec<DesignId> = ids
+        .iter()
+        .filter_map(|id| store.lineage(id).ok()?.parent.map(|(p, _)| p))
+        .collect();
+    ids.extend(parents);
+    let fork_counts = store.fork_counts()?;
+    for id in &ids {
+        writer.delete_term(Term::from_field_text(fields.design_id, &id.to_string()));
+        if !store.exists(id) {
+            continue;
+        }
+        match design_documents(store, &fields, id, &fork_counts) {
+            Ok(docs) => {
+                for doc in docs {
+                    writer.add_document(doc)?;
+                }
+            }
+            Err(err) => tracing::warn!(design = %id, error = %err, "design not indexed"),
+        }
+    }
+    writer.commit()?;
+    search.reader().reload()?;
+    tracing::debug!(designs = ids.len(), "search index committed");
+    Ok(())
+}
+
+/// `design_id` → indexed head, from the design documents.
+fn indexed_heads(search: &Search) -> Result<HashMap<String, String>> {
+    let fields = search.fields();
+    let searcher = search.reader().searcher();
+    let query = TermQuery::new(
+        Term::from_field_text(fields.kind, "design"),
+        IndexRecordOption::Basic,
+    );
+    let total = searcher.num_docs() as usize;
+    let mut heads = HashMap::new();
+    for (_, address) in
+        searcher.search(&query, &TopDocs::with_limit(total.max(1)).order_by_score())?
+    {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        if let (Some(id), Some(head)) = (text(fields.design_id), text(fields.head)) {
+            heads.insert(id, head);
+        }
+    }
+    Ok(heads)
+}
+
+/// Rebuilds the whole index from the store (`atelier reindex`), reporting progress.
+pub fn reindex_all(
+    search: &Search,
+    store: &Store,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize> {
+    let mut writer: IndexWriter =
+        search
+            .index()
+            .writer(WRITER_MEMORY)
+            .map_err(|err| match err {
+                tantivy::TantivyError::LockFailure(..) => Error::Locked,
+                other => Error::Tantivy(other),
+            })?;
+    writer.delete_all_documents()?;
+    let fields = *search.fields();
+    let ids = store.ids()?;
+    let fork_counts = store.fork_counts()?;
+    for (n, id) in ids.iter().enumerate() {
+        for doc in design_documents(store, &fields, id, &fork_counts)? {
+            writer.add_document(doc)?;
+        }
+        progress(n + 1, ids.len());
+    }
+    writer.commit()?;
+    Ok(ids.len())
+}
+
+/// The design document and one document per BOM row and manifest part.
+fn design_documents(
+    store: &Store,
+    f: &Fields,
+    id: &DesignId,
+    fork_counts: &HashMap<DesignId, u64>,
+) -> Result<Vec<TantivyDocument>> {
+    let record = store.record(id)?;
+    let head = record.head.to_string();
+    let manifest = record.manifest.clone().unwrap_or_default();
+    let read = |path: &str| -> Option<String> {
+        store
+            .file(id, &head, path)
+            .ok()
+            .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let readme = read(manifest.readme.as_deref().unwrap_or("README.md")).unwrap_or_default();
+    let bom = manifest
+        .bom
+        .as_deref()
+        .and_then(|path| read(path).map(|text| (path.to_owned(), text)))
+        .and_then(|(path, text)| crate::bom::parse(&path, text.as_bytes()).ok());
+    let parent = record.lineage.parent.as_ref().map(|(p, _)| p.to_string());
+    let version = manifest.version.clone().unwrap_or_default();
+    let name = manifest
+        .name
+        .clone()
+        .unwrap_or_else(|| id.slug().to_owned());
+    let extra_strings = |key: &str| -> Vec<String> {
+        match manifest.extra.get(key) {
+            Some(toml::Value::String(s)) => vec![s.clone()],
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+
+    let mut design = TantivyDocument::default();
+    design.add_text(f.kind, "design");
+    design.add_text(f.design_id, id.to_string());
+    design.add_text(f.head, &head);
+    design.add_text(f.name, normalize(&name));
+    design.add_text(f.display_name, &name);
+    design.add_text(f.function, manifest.function.clone().unwrap_or_default());
+    design.add_text(
+        f.readme,
+        readme.chars().take(README_CHARS).collect::<String>(),
+    );
+    for keyword in extra_strings("keywords") {
+        design.add_text(f.keywords, normalize(&keyword));
+    }
+    if let Some(license) = manifest.license.as_deref().filter(|l| !l.is_empty()) {
+        // SPDX ids compare case-insensitively; the facet keeps the spelling for display.
+        design.add_text(f.license, license.to_lowercase());
+        design.add_facet(f.license_facet, Facet::from_path([license]));
+    }
+    if let Some(licensor) = &manifest.licensor {
+        design.add_text(
+            f.licensor,
+            licensor
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| licensor.to_string()),
+        );
+    }
+    for organization in extra_strings("organization") {
+        design.add_text(f.organization, organization);
+    }
+    if let Some(level) = manifest.technology_readiness_level.as_deref() {
+        design.add_text(f.readiness, level.to_lowercase());
+        design.add_facet(f.readiness_facet, Facet::from_path([level]));
+    }
+    let mut categories = BTreeSet::new();
+    let mut materials = BTreeSet::new();
+    for part in &manifest.part {
+        categories.extend(part.tsdc.0.iter().cloned());
+        materials.extend(part.material.iter().cloned());
+    }
+    if let Some(bom) = &bom {
+        materials.extend(bom.rows.iter().filter_map(|r| r.material.clone()));
+    }
+    for category in &categories {
+        design.add_text(f.category, category.to_lowercase());
+        design.add_facet(f.category_facet, Facet::from_path([category.as_str()]));
+    }
+    let mut families = BTreeSet::new();
+    for material in &materials {
+        design.add_text(f.material, normalize(material));
+        families.insert(material_family(material));
+    }
+    for family in &families {
+        design.add_facet(f.material_facet, Facet::from_path([family.as_str()]));
+    }
+    design.add_text(f.owner, id.owner());
+    if let Some(parent) = &parent {
+        design.add_text(f.parent, parent);
+    }
+    design.add_i64(f.updated, record.updated);
+    design.add_u64(f.forks, fork_counts.get(id).copied().unwrap_or(0));
+    design.add_u64(f.commits, store.commit_count(id)?);
+    design.add_u64(f.contributors, store.authors(id)?.len() as u64);
+    design.add_text(f.version, &version);
+
+    let mut docs = vec![design];
+    let component = |name: &str, part_number: Option<&str>| {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.kind, "component");
+        doc.add_text(f.design_id, id.to_string());
+        doc.add_text(f.head, &head);
+        doc.add_text(f.version, &version);
+        doc.add_text(f.owner, id.owner());
+        if let Some(parent) = &parent {
+            doc.add_text(f.parent, parent);
+        }
+        doc.add_text(f.name, normalize(name));
+        doc.add_text(f.display_name, name);
+        if let Some(pn) = part_number.filter(|p| !p.trim().is_empty()) {
+            doc.add_text(f.part_number, normalize(pn));
+            doc.add_text(f.part_number_raw, pn);
+        }
+        doc.add_text(f.part_key, component_key(part_number, name));
+        doc
+    };
+    if let Some(bom) = bom {
+        for row in bom.rows {
+            let mut doc = component(&row.name, row.part_number.as_deref());
+            if let Some(m) = &row.manufacturer {
+                doc.add_text(f.manufacturer, m);
+                doc.add_facet(f.manufacturer_facet, Facet::from_path([m.as_str()]));
+            }
+            if let Some(m) = &row.material {
+                doc.add_text(f.material, normalize(m));
+                doc.add_facet(f.material_facet, Facet::from_path([material_family(m)]));
+            }
+            if let Some(c) = &row.category {
+                doc.add_text(f.category, c.to_lowercase());
+                doc.add_facet(f.category_facet, Facet::from_path([c.as_str()]));
+            }
+            if let Some(s) = &row.specs {
+                doc.add_text(f.specs, s);
+            }
+            if let Some(q) = row.quantity {
+                doc.add_f64(f.quantity, q);
+            }
+            doc.add_text(f.quantity_text, &row.quantity_text);
+            if let Some(u) = &row.unit {
+                doc.add_text(f.unit, u);
+            }
+            docs.push(doc);
+        }
+    }
+    for part in &manifest.part {
+        let Some(name) = part.name.as_deref() else {
+            continue;
+        };
+        let mut doc = component(name, None);
+        if let Some(m) = &part.material {
+            doc.add_text(f.material, normalize(m));
+            doc.add_facet(f.material_facet, Facet::from_path([material_family(m)]));
+        }
+        for category in &part.tsdc.0 {
+            doc.add_text(f.category, category.to_lowercase());
+            doc.add_facet(f.category_facet, Facet::from_path([category.as_str()]));
+        }
+        doc.add_f64(f.quantity, 1.0);
+        doc.add_text(f.quantity_text, "1");
+        docs.push(doc);
+    }
+    Ok(docs)
+}

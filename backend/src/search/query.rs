@@ -1,0 +1,660 @@
+//! Queries: the text a person types becomes words (typo-tolerant, the last one a prefix),
+//! quoted phrases and `field:value` filters; nothing a person types is a syntax error. Results
+//! come with facet counts and highlighted snippets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use super::normalize::join_dimensions;
+use super::{MAX_QUERY_CHARS, Result, Search};
+
+/// Most results one query can page through.
+const MAX_WINDOW: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Updated,
+    Forks,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DesignQuery {
+    pub q: String,
+    pub sort: Sort,
+    pub page: usize,
+    pub per_page: usize,
+    pub license: Option<String>,
+    pub category: Option<String>,
+    pub material: Option<String>,
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignHit {
+    pub id: String,
+    pub name: String,
+    pub function: String,
+    pub license: Option<String>,
+    pub owner: String,
+    pub parent: Option<String>,
+    pub updated: i64,
+    pub forks: u64,
+    pub commits: u64,
+    pub contributors: u64,
+    pub version: String,
+    pub score: f32,
+    /// HTML: escaped text with `<mark>` around matches.
+    pub snippet: String,
+}
+
+/// Facet name → (value, count), most frequent first.
+pub type Facets = BTreeMap<&'static str, Vec<(String, u64)>>;
+
+#[derive(Debug, Clone)]
+pub struct SearchResults<T> {
+    pub hits: Vec<T>,
+    pub total: u64,
+    pub facets: Facets,
+    /// The query as searched (after cutting).
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ComponentQuery {
+    pub q: String,
+    pub page: usize,
+    pub per_page: usize,
+    pub manufacturer: Option<String>,
+    pub material: Option<String>,
+    pub category: Option<String>,
+}
+
+/// Components grouped by key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentHit {
+    pub key: String,
+    pub name: String,
+    pub part_number: Option<String>,
+    pub manufacturer: Option<String>,
+    /// Distinct designs among the matches with this key.
+    pub used_in: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Use {
+    pub design: String,
+    pub name: String,
+    pub quantity: Option<f64>,
+    pub quantity_text: String,
+    pub unit: Option<String>,
+    pub version: String,
+    pub head: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhereUsed {
+    pub key: String,
+    pub name: String,
+    pub part_number: Option<String>,
+    pub used_in: u64,
+    pub uses: Vec<Use>,
+}
+
+/// What a person typed, taken apart.
+#[derive(Debug, Default, PartialEq)]
+struct Parsed {
+    words: Vec<String>,
+    phrases: Vec<Vec<String>>,
+    filters: Vec<(String, String)>,
+    /// The last word is still being typed (no trailing space): match it as a prefix.
+    prefix_last: bool,
+}
+
+const FILTERS: &[&str] = &[
+    "license",
+    "material",
+    "category",
+    "owner",
+    "readiness",
+    "manufacturer",
+];
+
+/// Query words: lower-cased, dimensions joined (`M8 x 40` → `m8x40`), split on anything that is
+/// not a letter or digit. (Documents also carry `m8` for `m8x40`; queries need not.)
+fn tokens(text: &str) -> Vec<String> {
+    join_dimensions(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty() && t.len() <= 64)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse(q: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut plain = String::new();
+    let mut last_was_plain = false;
+    let mut rest = q;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(after) = rest.strip_prefix('"') {
+            let (phrase, next) = after.split_once('"').unwrap_or((after, ""));
+            let words = tokens(phrase);
+            if words.len() > 1 {
+                parsed.phrases.push(words);
+            } else {
+                plain.push(' ');
+                plain.push_str(phrase);
+            }
+            rest = next;
+            last_was_plain = false;
+            continue;
+        }
+        let end = rest.find(' ').unwrap_or(rest.len());
+        let (token, next) = rest.split_at(end);
+        rest = next;
+        if let Some((field, value)) = token.split_once(':')
+            && FILTERS.contains(&field.to_lowercase().as_str())
+        {
+            let value = match value.strip_prefix('"') {
+                Some(quoted) if quoted.ends_with('"') => quoted.trim_end_matches('"').to_owned(),
+                // `material:"stainless steel"`: the value goes on to the closing quote.
+                Some(quoted) => {
+                    let (more, next) = rest.split_once('"').unwrap_or((rest, ""));
+                    rest = next;
+                    format!("{quoted}{more}")
+                }
+                None => value.to_owned(),
+            };
+            if !value.trim().is_empty() {
+                parsed
+                    .filters
+                    .push((field.to_lowercase(), value.trim().to_owned()));
+            }
+            last_was_plain = false;
+            continue;
+        }
+        plain.push(' ');
+        plain.push_str(token);
+        last_was_plain = true;
+    }
+    parsed.words = tokens(&plain);
+    parsed.prefix_last = last_was_plain && !q.ends_with(' ');
+    parsed
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+/// One word against weighted fields: exact, typo-tolerant (4+ letters), prefix (last word).
+fn word_query(word: &str, fields: &[(Field, f32)], prefix: bool) -> Box<dyn Query> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &(field, boost) in fields {
+        should.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(term_query(field, word), boost)),
+        ));
+        let chars = word.chars().count();
+        if chars >= 4 {
+            let distance = if chars >= 8 { 2 } else { 1 };
+            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true);
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4)),
+            ));
+        }
+        if prefix {
+            let fuzzy = FuzzyTermQuery::new_prefix(Term::from_field_text(field, word), 0, true);
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.6)),
+            ));
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+fn phrase_query(words: &[String], fields: &[Field]) -> Box<dyn Query> {
+    let should = fields
+        .iter()
+        .map(|&field| {
+            let terms = words
+                .iter()
+                .map(|w| Term::from_field_text(field, w))
+                .collect();
+            (
+                Occur::Should,
+                Box::new(PhraseQuery::new(terms)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Box::new(BooleanQuery::new(should))
+}
+
+fn cut(q: &str) -> String {
+    q.chars().take(MAX_QUERY_CHARS).collect()
+}
+
+fn text_of(doc: &TantivyDocument, field: Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+fn u64_of(doc: &TantivyDocument, field: Field) -> u64 {
+    doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+fn facet_of(doc: &TantivyDocument, field: Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_facet())
+        // Stored facets are encoded with NUL between levels.
+        .and_then(|encoded| encoded.rsplit('\u{0}').next().map(str::to_owned))
+}
+
+fn facet_counts(
+    searcher: &Searcher,
+    query: &dyn Query,
+    names: [(&'static str, &str); 4],
+) -> Result<Facets> {
+    let collector = |field: &str| {
+        let mut c = FacetCollector::for_field(field);
+        c.add_facet("/");
+        c
+    };
+    let (a, b, c, d) = searcher.search(
+        query,
+        &(
+            collector(names[0].1),
+            collector(names[1].1),
+            collector(names[2].1),
+            collector(names[3].1),
+        ),
+    )?;
+    let mut facets = Facets::new();
+    for ((name, _), counts) in names.iter().zip([a, b, c, d]) {
+        let mut values: Vec<(String, u64)> = counts
+            .get("/")
+            .map(|(facet, count)| {
+                let path = facet.to_path_string();
+                (path.trim_start_matches('/').replace("\\/", "/"), count)
+            })
+            .collect();
+        values.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        values.truncate(20);
+        facets.insert(name, values);
+    }
+    Ok(facets)
+}
+
+impl Search {
+    /// Design search.
+    pub fn designs(&self, query: &DesignQuery) -> Result<SearchResults<DesignHit>> {
+        let f = self.fields();
+        let q = cut(&query.q);
+        let parsed = parse(&q);
+        let weighted = [
+            (f.name, 4.0),
+            (f.keywords, 3.0),
+            (f.function, 2.0),
+            (f.readme, 1.0),
+            (f.material, 1.0),
+            (f.licensor, 0.8),
+            (f.organization, 0.8),
+        ];
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, term_query(f.kind, "design"))];
+        let last = parsed.words.len().saturating_sub(1);
+        for (i, word) in parsed.words.iter().enumerate() {
+            must.push((
+                Occur::Must,
+                word_query(word, &weighted, parsed.prefix_last && i == last),
+            ));
+        }
+        for phrase in &parsed.phrases {
+            must.push((
+                Occur::Must,
+                phrase_query(phrase, &[f.name, f.function, f.readme]),
+            ));
+        }
+        let mut filters = parsed.filters.clone();
+        for (name, value) in [
+            ("license", &query.license),
+            ("category", &query.category),
+            ("material", &query.material),
+            ("owner", &query.owner),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                filters.push((name.to_owned(), value.trim().to_owned()));
+            }
+        }
+        for (name, value) in &filters {
+            let clause: Box<dyn Query> = match name.as_str() {
+                "license" => term_query(f.license, &value.to_lowercase()),
+                "category" => term_query(f.category, &value.to_lowercase()),
+                "readiness" => term_query(f.readiness, &value.to_lowercase()),
+                "owner" => term_query(f.owner, &value.to_lowercase()),
+                _ => {
+                    let words = tokens(value);
+                    let clauses = words
+                        .iter()
+                        .map(|w| (Occur::Must, term_query(f.material, w)))
+                        .collect();
+                    Box::new(BooleanQuery::new(clauses))
+                }
+            };
+            must.push((Occur::Must, clause));
+        }
+        if must.len() == 1 {
+            must.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let built = BooleanQuery::new(must);
+        let searcher = self.reader().searcher();
+        let per_page = query.per_page.max(1);
+        let offset = (query.page.max(1) - 1) * per_page;
+        if offset >= MAX_WINDOW {
+            return Ok(SearchResults {
+                hits: Vec::new(),
+                total: 0,
+                facets: Facets::new(),
+                query: q,
+            });
+        }
+        let top = TopDocs::with_limit(per_page).and_offset(offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match query.sort {
+            Sort::Relevance => searcher.search(&built, &(Count, top.order_by_score()))?,
+            Sort::Updated => {
+                let (total, docs) = searcher.search(
+                    &built,
+                    &(
+                        Count,
+                        top.order_by_fast_field::<i64>("updated", Order::Desc),
+                    ),
+                )?;
+                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+            Sort::Forks => {
+                let (total, docs) = searcher.search(
+                    &built,
+                    &(Count, top.order_by_fast_field::<u64>("forks", Order::Desc)),
+                )?;
+                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+        };
+        let facets = facet_counts(
+            &searcher,
+            &built,
+            [
+                ("license", "license_facet"),
+                ("category", "category_facet"),
+                ("material", "material_facet"),
+                ("readiness", "readiness_facet"),
+            ],
+        )?;
+        // Snippets highlight the plain words (fuzzy and prefix matches are not highlighted).
+        let highlight_words: BTreeSet<&String> = parsed
+            .words
+            .iter()
+            .chain(parsed.phrases.iter().flatten())
+            .collect();
+        let snippet_query = BooleanQuery::new(
+            highlight_words
+                .iter()
+                .flat_map(|w| {
+                    [
+                        (Occur::Should, term_query(f.readme, w)),
+                        (Occur::Should, term_query(f.function, w)),
+                    ]
+                })
+                .collect(),
+        );
+        let mut readme_snippets = SnippetGenerator::create(&searcher, &snippet_query, f.readme)?;
+        readme_snippets.set_max_num_chars(220);
+        let mut function_snippets =
+            SnippetGenerator::create(&searcher, &snippet_query, f.function)?;
+        function_snippets.set_max_num_chars(220);
+
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let function = text_of(&doc, f.function).unwrap_or_default();
+            let mut snippet = readme_snippets.snippet_from_doc(&doc);
+            if snippet.is_empty() {
+                snippet = function_snippets.snippet_from_doc(&doc);
+            }
+            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+            let snippet = if snippet.is_empty() {
+                html_escape(&function)
+            } else {
+                snippet.to_html()
+            };
+            hits.push(DesignHit {
+                id: text_of(&doc, f.design_id).unwrap_or_default(),
+                name: text_of(&doc, f.display_name).unwrap_or_default(),
+                function,
+                license: facet_of(&doc, f.license_facet),
+                owner: text_of(&doc, f.owner).unwrap_or_default(),
+                parent: text_of(&doc, f.parent),
+                updated: doc
+                    .get_first(f.updated)
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0),
+                forks: u64_of(&doc, f.forks),
+                commits: u64_of(&doc, f.commits),
+                contributors: u64_of(&doc, f.contributors),
+                version: text_of(&doc, f.version).unwrap_or_default(),
+                score,
+                snippet,
+            });
+        }
+        Ok(SearchResults {
+            hits,
+            total: total as u64,
+            facets,
+            query: q,
+        })
+    }
+
+    /// Component search, grouped by component key.
+    pub fn components(&self, query: &ComponentQuery) -> Result<SearchResults<ComponentHit>> {
+        let f = self.fields();
+        let q = cut(&query.q);
+        let parsed = parse(&q);
+        let weighted = [
+            (f.part_number, 4.0),
+            (f.name, 3.0),
+            (f.manufacturer, 1.5),
+            (f.material, 1.0),
+            (f.specs, 1.0),
+        ];
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, term_query(f.kind, "component"))];
+        let last = parsed.words.len().saturating_sub(1);
+        for (i, word) in parsed.words.iter().enumerate() {
+            must.push((
+                Occur::Must,
+                word_query(word, &weighted, parsed.prefix_last && i == last),
+            ));
+        }
+        for phrase in &parsed.phrases {
+            must.push((Occur::Must, phrase_query(phrase, &[f.name, f.part_number])));
+        }
+        let mut filters = parsed.filters.clone();
+        for (name, value) in [
+            ("manufacturer", &query.manufacturer),
+            ("material", &query.material),
+            ("category", &query.category),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                filters.push((name.to_owned(), value.trim().to_owned()));
+            }
+        }
+        for (name, value) in &filters {
+            let field = match name.as_str() {
+                "manufacturer" => f.manufacturer,
+                "category" => {
+                    must.push((Occur::Must, term_query(f.category, &value.to_lowercase())));
+                    continue;
+                }
+                _ => f.material,
+            };
+            let clauses = tokens(value)
+                .iter()
+                .map(|w| (Occur::Must, term_query(field, w)))
+                .collect();
+            must.push((Occur::Must, Box::new(BooleanQuery::new(clauses))));
+        }
+        if must.len() == 1 {
+            must.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let built = BooleanQuery::new(must);
+        let searcher = self.reader().searcher();
+        let matches = searcher.search(&built, &TopDocs::with_limit(MAX_WINDOW).order_by_score())?;
+        // Group by key, keeping the best-scoring order.
+        let mut order: Vec<String> = Vec::new();
+        let mut groups: BTreeMap<String, (ComponentHit, BTreeSet<String>)> = BTreeMap::new();
+        for (_, address) in matches {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let key = text_of(&doc, f.part_key).unwrap_or_default();
+            let design = text_of(&doc, f.design_id).unwrap_or_default();
+            let entry = groups.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                (
+                    ComponentHit {
+                        key: key.clone(),
+                        name: text_of(&doc, f.display_name).unwrap_or_default(),
+                        part_number: text_of(&doc, f.part_number_raw),
+                        manufacturer: text_of(&doc, f.manufacturer),
+                        used_in: 0,
+                    },
+                    BTreeSet::new(),
+                )
+            });
+            entry.1.insert(design);
+        }
+        let total = order.len() as u64;
+        let per_page = query.per_page.max(1);
+        let hits = order
+            .into_iter()
+            .skip((query.page.max(1) - 1) * per_page)
+            .take(per_page)
+            .filter_map(|key| groups.remove(&key))
+            .map(|(mut hit, designs)| {
+                hit.used_in = designs.len() as u64;
+                hit
+            })
+            .collect();
+        let facets = facet_counts(
+            &searcher,
+            &built,
+            [
+                ("manufacturer", "manufacturer_facet"),
+                ("material", "material_facet"),
+                ("category", "category_facet"),
+                ("license", "license_facet"),
+            ],
+        )?;
+        let mut facets = facets;
+        facets.remove("license");
+        Ok(SearchResults {
+            hits,
+            total,
+            facets,
+            query: q,
+        })
+    }
+
+    /// Every design and fork that uses the component `key`.
+    pub fn where_used(&self, key: &str) -> Result<Option<WhereUsed>> {
+        let f = self.fields();
+        let searcher = self.reader().searcher();
+        let query = term_query(f.part_key, key);
+        let matches = searcher.search(&query, &TopDocs::with_limit(MAX_WINDOW).order_by_score())?;
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        let mut uses = Vec::with_capacity(matches.len());
+        let mut designs = BTreeSet::new();
+        let mut name = String::new();
+        let mut part_number = None;
+        for (_, address) in matches {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let design = text_of(&doc, f.design_id).unwrap_or_default();
+            designs.insert(design.clone());
+            let row_name = text_of(&doc, f.display_name).unwrap_or_default();
+            if name.is_empty() {
+                name = row_name.clone();
+                part_number = text_of(&doc, f.part_number_raw);
+            }
+            uses.push(Use {
+                design,
+                name: row_name,
+                quantity: doc.get_first(f.quantity).and_then(|v| v.as_f64()),
+                quantity_text: text_of(&doc, f.quantity_text).unwrap_or_default(),
+                unit: text_of(&doc, f.unit),
+                version: text_of(&doc, f.version).unwrap_or_default(),
+                head: text_of(&doc, f.head).unwrap_or_default(),
+            });
+        }
+        uses.sort_by(|a, b| a.design.cmp(&b.design));
+        Ok(Some(WhereUsed {
+            key: key.to_owned(),
+            name,
+            part_number,
+            used_in: designs.len() as u64,
+            uses,
+        }))
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_come_apart_into_words_phrases_and_filters() {
+        let parsed = parse(
+            "\"food dryer\" solar license:CERN-OHL-S-2.0 material:\"stainless steel\" M8 x 40 tra",
+        );
+        assert_eq!(parsed.phrases, [["food", "dryer"]]);
+        assert_eq!(
+            parsed.filters,
+            [
+                ("license".to_owned(), "CERN-OHL-S-2.0".to_owned()),
+                ("material".to_owned(), "stainless steel".to_owned())
+            ]
+        );
+        assert_eq!(parsed.words, ["solar", "m8x40", "tra"]);
+        assert!(parsed.prefix_last);
+        assert!(!parse("trailer ").prefix_last);
+    }
+
+    #[test]
+    fn broken_syntax_is_plain_text() {
+        let parsed = parse("\"unclosed (parens AND: ::: -- ~~~ *");
+        assert_eq!(parsed.phrases, [["unclosed", "parens", "and"]]);
+        assert!(parse("unknown:field").words.contains(&"unknown".to_owned()));
+    }
+}

@@ -1,0 +1,222 @@
+//! Search over the real sample designs: relevance, filters, facets, components and where-used,
+//! freshness after a commit, and bad input.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use common::{As, TestApp};
+
+/// The app over `designs/`, with the first index build finished.
+async fn samples() -> TestApp {
+    let designs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../designs");
+    let app = TestApp::with(|config| config.designs = designs).await;
+    app.state.indexer.flush().await;
+    app
+}
+
+async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+    let (status, body) = app.json(&format!("/api/search?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["designs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn in_top(ids: &[String], id: &str, n: usize) -> bool {
+    ids.iter().take(n).any(|i| i == id)
+}
+
+#[tokio::test]
+async fn relevance_on_the_sample_designs() {
+    let app = samples().await;
+    let plain = ids(&app, "q=trailer").await;
+    assert_eq!(
+        plain.first().map(String::as_str),
+        Some("atelier/cargo-bike-trailer"),
+        "{plain:?}"
+    );
+
+    let typo = ids(&app, "q=turbne").await;
+    assert!(
+        in_top(&typo, "atelier/small-wind-turbine", 3),
+        "typo: {typo:?}"
+    );
+
+    let prefix = ids(&app, "q=chimn").await;
+    assert!(
+        in_top(&prefix, "atelier/solar-food-dryer", 3),
+        "prefix: {prefix:?}"
+    );
+
+    let phrase = ids(&app, "q=%22water%20filter%22").await;
+    assert_eq!(
+        phrase.first().map(String::as_str),
+        Some("atelier/gravity-water-filter"),
+        "phrase: {phrase:?}"
+    );
+
+    let filtered = ids(&app, "q=license:GPL-3.0-or-later").await;
+    assert_eq!(filtered, ["atelier/community-3d-printer"]);
+    let param = ids(&app, "q=&license=gpl-3.0-or-later").await;
+    assert_eq!(param, ["atelier/community-3d-printer"]);
+    // Every design that has plywood somewhere, and only those.
+    let material = ids(&app, "q=material:plywood").await;
+    assert!(
+        material.contains(&"atelier/solar-food-dryer".to_owned()),
+        "{material:?}"
+    );
+    assert!(material.len() < 8, "{material:?}");
+}
+
+#[tokio::test]
+async fn facets_snippets_sorting_and_paging() {
+    let app = samples().await;
+    let (_, all) = app.json("/api/search?q=&per_page=3&sort=updated").await;
+    assert_eq!(all["total"], 8);
+    assert_eq!(all["designs"].as_array().unwrap().len(), 3);
+    let licenses: u64 = all["facets"]["license"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(licenses, 8);
+    assert!(!all["facets"]["material"].as_array().unwrap().is_empty());
+    let dates: Vec<&str> = all["designs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["updated"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+
+    let (_, hits) = app.json("/api/search?q=solar").await;
+    let snippet = hits["designs"][0]["snippet_html"].as_str().unwrap();
+    assert!(
+        snippet.to_lowercase().contains("<mark>solar</mark>"),
+        "{snippet}"
+    );
+}
+
+#[tokio::test]
+async fn components_and_where_used() {
+    let app = samples().await;
+    let (status, found) = app.json("/api/components?q=NEMA%2017").await;
+    assert_eq!(status, StatusCode::OK);
+    let top = &found["components"][0];
+    assert_eq!(top["key"], "17hs4401", "{found}");
+    assert!(top["used_in"].as_u64().unwrap() >= 2);
+
+    let (status, used) = app.json("/api/components/17hs4401").await;
+    assert_eq!(status, StatusCode::OK);
+    let designs: Vec<&str> = used["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["design"].as_str().unwrap())
+        .collect();
+    assert!(designs.contains(&"atelier/cnc-router-3axis"), "{designs:?}");
+    assert!(
+        designs.contains(&"atelier/community-3d-printer"),
+        "{designs:?}"
+    );
+    assert_eq!(used["used_in"], 2);
+    assert!(used["uses"][0]["quantity"].is_number());
+
+    // Spelling differences of the same bolt meet under one key.
+    let (_, bolts) = app.json("/api/components?q=M8%20bolt").await;
+    let keys: Vec<&str> = bolts["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"iso-4017-m8x40"), "{keys:?}");
+    let (_, bolt) = app.json("/api/components/iso-4017-m8x40").await;
+    assert!(bolt["used_in"].as_u64().unwrap() >= 4, "{bolt}");
+
+    let (status, _) = app.json("/api/components/no-such-part").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_commit_is_searchable_within_two_seconds() {
+    let app = samples().await;
+    let cookie = app.sign_up("ada").await;
+    let fork = app
+        .request(
+            Method::POST,
+            "/api/designs/atelier/solar-food-dryer/forks",
+            &As::Cookie(cookie.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(fork.status, StatusCode::CREATED);
+    let head = fork.json()["head"].as_str().unwrap().to_owned();
+    let commit = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/solar-food-dryer/commits",
+            &As::Cookie(cookie),
+            Some(json!({"branch": "main", "expected_head": head, "message": "Note the quokka test",
+                "changes": [{"op": "put", "path": "NOTES.md", "content": "x"},
+                            {"op": "put", "path": "README.md", "content": "# Dryer\n\nTested with quokkaberries.\n"}]})),
+        )
+        .await;
+    assert_eq!(commit.status, StatusCode::CREATED);
+    let started = Instant::now();
+    let found = loop {
+        let hits = ids(&app, "q=quokkaberries").await;
+        if hits.contains(&"ada/solar-food-dryer".to_owned()) {
+            break started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "not searchable after 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("searchable after {found:?}");
+    // The fork shows in its parent's fork count.
+    let (_, parent) = app
+        .json("/api/search?q=&owner=atelier&sort=forks&per_page=1")
+        .await;
+    assert_eq!(parent["designs"][0]["id"], "atelier/solar-food-dryer");
+    assert_eq!(parent["designs"][0]["forks"], 1);
+}
+
+#[tokio::test]
+async fn bad_input_never_fails() {
+    let app = samples().await;
+    for q in [
+        "%22unclosed",
+        "(((",
+        "AND%20OR%20NOT",
+        "license:",
+        ":::",
+        "*",
+        "~~2",
+        "title:%5B1%20TO",
+    ] {
+        let (status, body) = app.json(&format!("/api/search?q={q}")).await;
+        assert_eq!(status, StatusCode::OK, "{q}: {body}");
+    }
+    let long = "trailer%20".repeat(100);
+    let (_, body) = app.json(&format!("/api/search?q={long}")).await;
+    assert_eq!(body["query"].as_str().unwrap().chars().count(), 256);
+    let (_, body) = app.json("/api/search?q=&per_page=5000").await;
+    assert_eq!(body["per_page"], 100);
+    let (status, body) = app.json("/api/search?q=x&sort=stars").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("stars"));
+    let _: Value = body;
+}
