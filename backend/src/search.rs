@@ -30,7 +30,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-3";
+const SCHEMA_VERSION: &str = "atelier-search-4";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 
@@ -110,7 +110,7 @@ fn schema() -> (Schema, Fields) {
         readme: b.add_text_field("readme", text_stored.clone()),
         keywords: b.add_text_field("keywords", text.clone()),
         license: b.add_text_field("license", STRING | STORED),
-        license_facet: b.add_facet_field("license_facet", FacetOptions::default()),
+        license_facet: b.add_facet_field("license_facet", FacetOptions::default().set_stored()),
         licensor: b.add_text_field("licensor", text_stored.clone()),
         organization: b.add_text_field("organization", text_stored.clone()),
         readiness: b.add_text_field("readiness", STRING | STORED),

@@ -99,6 +99,14 @@ async fn facets_snippets_sorting_and_paging() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
 
+    assert!(
+        all["designs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["license"].is_string()),
+        "{all}"
+    );
     let (_, hits) = app.json("/api/search?q=solar").await;
     let snippet = hits["designs"][0]["snippet_html"].as_str().unwrap();
     assert!(

@@ -8,6 +8,7 @@ use crate::auth::Auth;
 use crate::components::header::Header;
 use crate::pages::blob::Blob;
 use crate::pages::commit::{CommitPage, Compare};
+use crate::pages::component::Component;
 use crate::pages::design::{DesignLayout, Overview};
 use crate::pages::editor::Editor;
 use crate::pages::explore::Explore;
@@ -38,6 +39,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignUp/>
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/new") view=NewDesign/>
+                    <Route path=path!("/components/:key") view=Component/>
                     <Route path=path!("/:user") view=Profile/>
                     <ParentRoute path=path!("/:owner/:slug") view=DesignLayout>
                         <Route path=path!("") view=Overview/>

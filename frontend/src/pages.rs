@@ -2,6 +2,7 @@
 
 pub mod blob;
 pub mod commit;
+pub mod component;
 pub mod design;
 pub mod editor;
 pub mod explore;

@@ -160,6 +160,22 @@ impl Browser {
             .with_context(|| format!("no element matches {css:?} within 20 s"))
     }
 
+    /// Waits up to 20 s until an element matching `css` contains `needle`; returns its text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            for text in self.texts(css).await? {
+                if text.contains(needle) {
+                    return Ok(text);
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("no {css:?} contains {needle:?} within 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Texts of every element matching `css`.
     pub async fn texts(&self, css: &str) -> Result<Vec<String>> {
         let mut texts = Vec::new();

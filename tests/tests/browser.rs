@@ -39,11 +39,11 @@ async fn header_search_box_finds_a_design_by_keyboard() -> anyhow::Result<()> {
     let input = browser.wait_for("#header-q").await?;
     input.send_keys("trailer").await?;
     input.send_keys(&char::from(Key::Enter).to_string()).await?;
-    browser.wait_for(".search .design-list .card-title").await?;
+    browser.wait_for(".search .hits .card-title").await?;
     let url = browser.client.current_url().await?;
     assert_eq!(url.path(), "/search");
     assert_eq!(url.query(), Some("q=trailer"));
-    let titles = browser.texts(".search .card-title").await?;
+    let titles = browser.texts(".search .hits .card-title").await?;
     let trailer = sample_designs()
         .into_iter()
         .find(|(slug, _)| slug == "cargo-bike-trailer")
@@ -59,7 +59,7 @@ async fn header_search_box_finds_a_design_by_keyboard() -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    let heading = browser.wait_for(".design h1").await?;
+    let heading = browser.wait_for(".design-title h1").await?;
     assert_eq!(heading.text().await?, trailer);
     assert!(
         browser
@@ -436,4 +436,65 @@ async fn two_editors_of_one_file_get_a_conflict_and_lose_nothing() -> anyhow::Re
     );
     second.close().await?;
     first.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instant_search_facets_and_where_used() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    server.state.indexer.flush().await;
+    browser.goto(&server.url("/search")).await?;
+    let input = browser.wait_for("#search-q").await?;
+    input.send_keys("NEMA").await?;
+    // Results arrive as you type (debounced), without pressing Enter.
+    browser
+        .wait_for_text(".search-results .count", "for “NEMA”")
+        .await?;
+    let titles = browser.texts(".hits .card-title").await?;
+    assert!(titles.iter().any(|t| t.contains("CNC")), "{titles:?}");
+    assert!(
+        browser
+            .texts(".snippet mark")
+            .await?
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case("nema"))
+    );
+    browser.screenshot("search-nema").await?;
+
+    // A facet narrows the results and shows as a removable chip.
+    let facet = browser.wait_for(".facet a").await?;
+    facet.click().await?;
+    browser.wait_for(".active-filters .chip").await?;
+    browser
+        .wait_for_text(".search-results .count", "for “NEMA”")
+        .await?;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await?
+            .query()
+            .unwrap_or_default()
+            .contains("license=")
+    );
+
+    // The component list leads to where-used.
+    browser.wait_for(".component-results a").await?;
+    browser
+        .client
+        .find(Locator::Css(".component-results a"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for(".where-used tbody tr").await?;
+    let designs = browser.texts(".where-used tbody td:first-child").await?;
+    assert!(
+        designs.contains(&"atelier/cnc-router-3axis".to_owned()),
+        "{designs:?}"
+    );
+    assert!(
+        designs.contains(&"atelier/community-3d-printer".to_owned()),
+        "{designs:?}"
+    );
+    browser.screenshot("where-used").await?;
+    browser.close().await
 }

@@ -263,8 +263,13 @@ fn u64_of(doc: &TantivyDocument, field: Field) -> u64 {
 fn facet_of(doc: &TantivyDocument, field: Field) -> Option<String> {
     doc.get_first(field)
         .and_then(|v| v.as_facet())
-        // Stored facets are encoded with NUL between levels.
-        .and_then(|encoded| encoded.rsplit('\u{0}').next().map(str::to_owned))
+        .and_then(|encoded| {
+            tantivy::schema::Facet::from_encoded(encoded.as_bytes().to_vec())
+                .ok()?
+                .to_path()
+                .last()
+                .map(|s| (*s).to_owned())
+        })
 }
 
 fn facet_counts(

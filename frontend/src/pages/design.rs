@@ -201,7 +201,7 @@ fn BomTable(bom: Bom) -> impl IntoView {
                         <tbody>
                             {bom.rows.into_iter().map(|row| view! {
                                 <tr>
-                                    <td>{row.name}</td>
+                                    <td><A href=format!("/components/{}", row.key) attr:title="Where else is this used?">{row.name}</A></td>
                                     <td class="num">{row.quantity_text}</td>
                                     <td>{row.unit.unwrap_or_default()}</td>
                                     <td>{row.part_number.unwrap_or_default()}</td>
