@@ -30,7 +30,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-4";
+const SCHEMA_VERSION: &str = "atelier-search-6";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 
@@ -61,6 +61,8 @@ pub struct Fields {
     pub name: Field,
     pub function: Field,
     pub readme: Field,
+    /// The start of the README, stored for snippets (the whole README is indexed).
+    pub readme_excerpt: Field,
     pub keywords: Field,
     pub license: Field,
     pub license_facet: Field,
@@ -107,7 +109,8 @@ fn schema() -> (Schema, Fields) {
         name: b.add_text_field("name", text.clone()),
         display_name: b.add_text_field("display_name", STORED),
         function: b.add_text_field("function", text_stored.clone()),
-        readme: b.add_text_field("readme", text_stored.clone()),
+        readme: b.add_text_field("readme", text.clone()),
+        readme_excerpt: b.add_text_field("readme_excerpt", STORED),
         keywords: b.add_text_field("keywords", text.clone()),
         license: b.add_text_field("license", STRING | STORED),
         license_facet: b.add_facet_field("license_facet", FacetOptions::default().set_stored()),
@@ -128,7 +131,7 @@ fn schema() -> (Schema, Fields) {
         version: b.add_text_field("version", STORED),
         part_number: b.add_text_field("part_number", text.clone()),
         part_number_raw: b.add_text_field("part_number_raw", STORED),
-        part_key: b.add_text_field("part_key", STRING | STORED),
+        part_key: b.add_text_field("part_key", STRING | STORED | FAST),
         manufacturer: b.add_text_field("manufacturer", text_stored.clone()),
         manufacturer_facet: b.add_facet_field("manufacturer_facet", FacetOptions::default()),
         specs: b.add_text_field("specs", text_stored),

@@ -153,16 +153,30 @@ async fn components(
     }))
 }
 
+#[derive(Debug, Deserialize)]
+struct PageParams {
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
 async fn where_used(
     State(app): State<AppState>,
     Path(key): Path<String>,
+    Query(params): Query<PageParams>,
 ) -> AppResult<JsonResponse<api::WhereUsed>> {
+    let (page, per_page) = (
+        params.page.unwrap_or(1).max(1),
+        params
+            .per_page
+            .unwrap_or(MAX_PER_PAGE)
+            .clamp(1, MAX_PER_PAGE),
+    );
     let search = app.search.clone();
     let lookup = key.clone();
-    let found = blocking(move || search.where_used(&lookup))
+    let found = blocking(move || search.where_used(&lookup, page as usize, per_page as usize))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no design uses a component {key:?}")))?;
-    let total = found.uses.len() as u64;
+    let total = found.total;
     Ok(JsonResponse(api::WhereUsed {
         key: found.key,
         name: found.name,
@@ -182,7 +196,7 @@ async fn where_used(
             })
             .collect(),
         total,
-        page: 1,
-        per_page: total.max(1) as u32,
+        page,
+        per_page,
     }))
 }

@@ -20,8 +20,8 @@ use crate::store::{DesignId, Store};
 
 /// How long the indexer gathers jobs before one commit.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(400);
-/// README text kept for snippets, in characters.
-const README_CHARS: usize = 20_000;
+/// README text kept for snippets, in characters (all of it is indexed).
+const README_CHARS: usize = 3_000;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 enum Job {
@@ -71,6 +71,13 @@ impl Indexer {
         });
         indexer.reconcile();
         Ok(indexer)
+    }
+
+    /// An indexer that writes nothing: for a process that serves queries from an index another
+    /// process maintains (the search benchmark today; read-only app nodes later).
+    pub fn read_only() -> Self {
+        let (tx, _) = mpsc::channel();
+        Self { tx }
     }
 
     pub fn reindex(&self, id: DesignId) {

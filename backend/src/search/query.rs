@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
@@ -17,6 +17,8 @@ use super::{MAX_QUERY_CHARS, Result, Search};
 
 /// Most results one query can page through.
 const MAX_WINDOW: usize = 10_000;
+/// Component rows read to group the components of one search.
+const GROUP_WINDOW: usize = 300;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Sort {
@@ -85,7 +87,7 @@ pub struct ComponentHit {
     pub name: String,
     pub part_number: Option<String>,
     pub manufacturer: Option<String>,
-    /// Distinct designs among the matches with this key.
+    /// Rows (BOM lines and parts) with this key in the whole index.
     pub used_in: u64,
 }
 
@@ -105,7 +107,11 @@ pub struct WhereUsed {
     pub key: String,
     pub name: String,
     pub part_number: Option<String>,
+    /// Distinct designs.
     pub used_in: u64,
+    /// Rows in all.
+    pub total: u64,
+    /// One page of rows, ordered by design.
     pub uses: Vec<Use>,
 }
 
@@ -201,29 +207,40 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-/// One word against weighted fields: exact, typo-tolerant (4+ letters), prefix (last word).
-fn word_query(word: &str, fields: &[(Field, f32)], prefix: bool) -> Box<dyn Query> {
+/// One word against weighted fields: exact everywhere, as a prefix (the word being typed)
+/// everywhere, and typo-tolerant (4+ letters, the costly part) on the first `fuzzy` fields only.
+fn word_query(word: &str, fields: &[(Field, f32)], fuzzy: usize, prefix: bool) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for &(field, boost) in fields {
-        should.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(term_query(field, word), boost)),
-        ));
-        let chars = word.chars().count();
-        if chars >= 4 {
+    let chars = word.chars().count();
+    for (i, &(field, boost)) in fields.iter().enumerate() {
+        let mut add = |query: Box<dyn Query>, weight: f32| {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(query, boost * weight)),
+            ));
+        };
+        add(term_query(field, word), 1.0);
+        if i < fuzzy && chars >= 4 {
             let distance = if chars >= 8 { 2 } else { 1 };
-            let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true);
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.4)),
-            ));
+            add(
+                Box::new(FuzzyTermQuery::new(
+                    Term::from_field_text(field, word),
+                    distance,
+                    true,
+                )),
+                0.4,
+            );
         }
-        if prefix {
-            let fuzzy = FuzzyTermQuery::new_prefix(Term::from_field_text(field, word), 0, true);
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(fuzzy), boost * 0.6)),
-            ));
+        // Short prefixes expand to many terms; on the long text fields they wait for 4 letters.
+        if prefix && (i < fuzzy || chars >= 4) {
+            add(
+                Box::new(FuzzyTermQuery::new_prefix(
+                    Term::from_field_text(field, word),
+                    0,
+                    true,
+                )),
+                0.6,
+            );
         }
     }
     Box::new(BooleanQuery::new(should))
@@ -272,27 +289,28 @@ fn facet_of(doc: &TantivyDocument, field: Field) -> Option<String> {
         })
 }
 
-fn facet_counts(
+/// One pass over the matches: the count, the top documents, and the counts of each facet.
+fn collect<T: tantivy::collector::Fruit>(
     searcher: &Searcher,
     query: &dyn Query,
-    names: [(&'static str, &str); 4],
-) -> Result<Facets> {
-    let collector = |field: &str| {
-        let mut c = FacetCollector::for_field(field);
-        c.add_facet("/");
-        c
-    };
-    let (a, b, c, d) = searcher.search(
-        query,
-        &(
-            collector(names[0].1),
-            collector(names[1].1),
-            collector(names[2].1),
-            collector(names[3].1),
-        ),
-    )?;
+    top: impl tantivy::collector::Collector<Fruit = T> + 'static,
+    names: &[(&'static str, &str)],
+) -> Result<(usize, T, Facets)> {
+    let mut multi = MultiCollector::new();
+    let count = multi.add_collector(Count);
+    let top = multi.add_collector(top);
+    let handles: Vec<_> = names
+        .iter()
+        .map(|(_, field)| {
+            let mut collector = FacetCollector::for_field(*field);
+            collector.add_facet("/");
+            multi.add_collector(collector)
+        })
+        .collect();
+    let mut fruits = searcher.search(query, &multi)?;
     let mut facets = Facets::new();
-    for ((name, _), counts) in names.iter().zip([a, b, c, d]) {
+    for ((name, _), handle) in names.iter().zip(handles) {
+        let counts = handle.extract(&mut fruits);
         let mut values: Vec<(String, u64)> = counts
             .get("/")
             .map(|(facet, count)| {
@@ -304,8 +322,20 @@ fn facet_counts(
         values.truncate(20);
         facets.insert(name, values);
     }
-    Ok(facets)
+    Ok((count.extract(&mut fruits), top.extract(&mut fruits), facets))
 }
+
+const DESIGN_FACETS: &[(&str, &str)] = &[
+    ("license", "license_facet"),
+    ("category", "category_facet"),
+    ("material", "material_facet"),
+    ("readiness", "readiness_facet"),
+];
+const COMPONENT_FACETS: &[(&str, &str)] = &[
+    ("manufacturer", "manufacturer_facet"),
+    ("material", "material_facet"),
+    ("category", "category_facet"),
+];
 
 impl Search {
     /// Design search.
@@ -328,7 +358,7 @@ impl Search {
         for (i, word) in parsed.words.iter().enumerate() {
             must.push((
                 Occur::Must,
-                word_query(word, &weighted, parsed.prefix_last && i == last),
+                word_query(word, &weighted, 3, parsed.prefix_last && i == last),
             ));
         }
         for phrase in &parsed.phrases {
@@ -381,36 +411,35 @@ impl Search {
             });
         }
         let top = TopDocs::with_limit(per_page).and_offset(offset);
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match query.sort {
-            Sort::Relevance => searcher.search(&built, &(Count, top.order_by_score()))?,
+        let (total, addresses, facets): (usize, Vec<(f32, DocAddress)>, Facets) = match query.sort {
+            Sort::Relevance => collect(&searcher, &built, top.order_by_score(), DESIGN_FACETS)?,
             Sort::Updated => {
-                let (total, docs) = searcher.search(
+                let (total, docs, facets) = collect(
+                    &searcher,
                     &built,
-                    &(
-                        Count,
-                        top.order_by_fast_field::<i64>("updated", Order::Desc),
-                    ),
+                    top.order_by_fast_field::<i64>("updated", Order::Desc),
+                    DESIGN_FACETS,
                 )?;
-                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+                (
+                    total,
+                    docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    facets,
+                )
             }
             Sort::Forks => {
-                let (total, docs) = searcher.search(
+                let (total, docs, facets) = collect(
+                    &searcher,
                     &built,
-                    &(Count, top.order_by_fast_field::<u64>("forks", Order::Desc)),
+                    top.order_by_fast_field::<u64>("forks", Order::Desc),
+                    DESIGN_FACETS,
                 )?;
-                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+                (
+                    total,
+                    docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    facets,
+                )
             }
         };
-        let facets = facet_counts(
-            &searcher,
-            &built,
-            [
-                ("license", "license_facet"),
-                ("category", "category_facet"),
-                ("material", "material_facet"),
-                ("readiness", "readiness_facet"),
-            ],
-        )?;
         // Snippets highlight the plain words (fuzzy and prefix matches are not highlighted).
         let highlight_words: BTreeSet<&String> = parsed
             .words
@@ -438,9 +467,10 @@ impl Search {
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
             let function = text_of(&doc, f.function).unwrap_or_default();
-            let mut snippet = readme_snippets.snippet_from_doc(&doc);
+            let excerpt = text_of(&doc, f.readme_excerpt).unwrap_or_default();
+            let mut snippet = readme_snippets.snippet(&excerpt);
             if snippet.is_empty() {
-                snippet = function_snippets.snippet_from_doc(&doc);
+                snippet = function_snippets.snippet(&function);
             }
             snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
             let snippet = if snippet.is_empty() {
@@ -493,7 +523,7 @@ impl Search {
         for (i, word) in parsed.words.iter().enumerate() {
             must.push((
                 Occur::Must,
-                word_query(word, &weighted, parsed.prefix_last && i == last),
+                word_query(word, &weighted, 2, parsed.prefix_last && i == last),
             ));
         }
         for phrase in &parsed.phrases {
@@ -529,53 +559,57 @@ impl Search {
         }
         let built = BooleanQuery::new(must);
         let searcher = self.reader().searcher();
-        let matches = searcher.search(&built, &TopDocs::with_limit(MAX_WINDOW).order_by_score())?;
-        // Group by key, keeping the best-scoring order.
-        let mut order: Vec<String> = Vec::new();
-        let mut groups: BTreeMap<String, (ComponentHit, BTreeSet<String>)> = BTreeMap::new();
+        // The best rows decide which components show; their keys come from the fast field.
+        let (_, matches, facets) = collect(
+            &searcher,
+            &built,
+            TopDocs::with_limit(GROUP_WINDOW).order_by_score(),
+            COMPONENT_FACETS,
+        )?;
+        let mut order: Vec<(String, DocAddress)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut columns = BTreeMap::new();
+        let mut key = String::new();
         for (_, address) in matches {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let key = text_of(&doc, f.part_key).unwrap_or_default();
-            let design = text_of(&doc, f.design_id).unwrap_or_default();
-            let entry = groups.entry(key.clone()).or_insert_with(|| {
-                order.push(key.clone());
-                (
-                    ComponentHit {
-                        key: key.clone(),
-                        name: text_of(&doc, f.display_name).unwrap_or_default(),
-                        part_number: text_of(&doc, f.part_number_raw),
-                        manufacturer: text_of(&doc, f.manufacturer),
-                        used_in: 0,
-                    },
-                    BTreeSet::new(),
-                )
-            });
-            entry.1.insert(design);
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .str("part_key")?,
+                ),
+            };
+            let Some(column) = column else { continue };
+            key.clear();
+            let Some(ord) = column.term_ords(address.doc_id).next() else {
+                continue;
+            };
+            column.ord_to_str(ord, &mut key)?;
+            if seen.insert(key.clone()) {
+                order.push((key.clone(), address));
+            }
         }
         let total = order.len() as u64;
         let per_page = query.per_page.max(1);
-        let hits = order
+        let mut hits = Vec::new();
+        for (key, address) in order
             .into_iter()
             .skip((query.page.max(1) - 1) * per_page)
             .take(per_page)
-            .filter_map(|key| groups.remove(&key))
-            .map(|(mut hit, designs)| {
-                hit.used_in = designs.len() as u64;
-                hit
-            })
-            .collect();
-        let facets = facet_counts(
-            &searcher,
-            &built,
-            [
-                ("manufacturer", "manufacturer_facet"),
-                ("material", "material_facet"),
-                ("category", "category_facet"),
-                ("license", "license_facet"),
-            ],
-        )?;
-        let mut facets = facets;
-        facets.remove("license");
+        {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            // Rows with this key (a design listing a part twice counts twice here; the
+            // where-used page counts distinct designs).
+            let used_in = searcher.search(&term_query(f.part_key, &key), &Count)? as u64;
+            hits.push(ComponentHit {
+                name: text_of(&doc, f.display_name).unwrap_or_default(),
+                part_number: text_of(&doc, f.part_number_raw),
+                manufacturer: text_of(&doc, f.manufacturer),
+                key,
+                used_in,
+            });
+        }
         Ok(SearchResults {
             hits,
             total,
@@ -584,31 +618,50 @@ impl Search {
         })
     }
 
-    /// Every design and fork that uses the component `key`.
-    pub fn where_used(&self, key: &str) -> Result<Option<WhereUsed>> {
+    /// Distinct designs using `key` (from the `design_id` fast field, no stored documents read)
+    /// and every matching row's address, ordered by design.
+    fn designs_using(&self, searcher: &Searcher, key: &str) -> Result<(u64, Vec<DocAddress>)> {
+        let f = self.fields();
+        let query = term_query(f.part_key, key);
+        let rows = searcher.search(
+            &query,
+            &TopDocs::with_limit(1_000_000).order_by_string_fast_field("design_id", Order::Asc),
+        )?;
+        let designs: BTreeSet<&str> = rows.iter().filter_map(|(id, _)| id.as_deref()).collect();
+        let count = designs.len() as u64;
+        Ok((
+            count,
+            rows.into_iter().map(|(_, address)| address).collect(),
+        ))
+    }
+
+    /// Every design and fork that uses the component `key`, a page of rows at a time
+    /// (`None` when nothing uses it).
+    pub fn where_used(&self, key: &str, page: usize, per_page: usize) -> Result<Option<WhereUsed>> {
         let f = self.fields();
         let searcher = self.reader().searcher();
-        let query = term_query(f.part_key, key);
-        let matches = searcher.search(&query, &TopDocs::with_limit(MAX_WINDOW).order_by_score())?;
-        if matches.is_empty() {
+        let (used_in, rows) = self.designs_using(&searcher, key)?;
+        if rows.is_empty() {
             return Ok(None);
         }
-        let mut uses = Vec::with_capacity(matches.len());
-        let mut designs = BTreeSet::new();
+        let total = rows.len() as u64;
+        let mut uses = Vec::new();
         let mut name = String::new();
         let mut part_number = None;
-        for (_, address) in matches {
+        let first: TantivyDocument = searcher.doc(rows[0])?;
+        if name.is_empty() {
+            name = text_of(&first, f.display_name).unwrap_or_default();
+            part_number = text_of(&first, f.part_number_raw);
+        }
+        for address in rows
+            .into_iter()
+            .skip((page.max(1) - 1) * per_page)
+            .take(per_page)
+        {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let design = text_of(&doc, f.design_id).unwrap_or_default();
-            designs.insert(design.clone());
-            let row_name = text_of(&doc, f.display_name).unwrap_or_default();
-            if name.is_empty() {
-                name = row_name.clone();
-                part_number = text_of(&doc, f.part_number_raw);
-            }
             uses.push(Use {
-                design,
-                name: row_name,
+                design: text_of(&doc, f.design_id).unwrap_or_default(),
+                name: text_of(&doc, f.display_name).unwrap_or_default(),
                 quantity: doc.get_first(f.quantity).and_then(|v| v.as_f64()),
                 quantity_text: text_of(&doc, f.quantity_text).unwrap_or_default(),
                 unit: text_of(&doc, f.unit),
@@ -616,12 +669,12 @@ impl Search {
                 head: text_of(&doc, f.head).unwrap_or_default(),
             });
         }
-        uses.sort_by(|a, b| a.design.cmp(&b.design));
         Ok(Some(WhereUsed {
             key: key.to_owned(),
             name,
             part_number,
-            used_in: designs.len() as u64,
+            used_in,
+            total,
             uses,
         }))
     }
