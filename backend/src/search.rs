@@ -30,7 +30,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-6";
+const SCHEMA_VERSION: &str = "atelier-search-7";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 

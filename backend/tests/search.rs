@@ -107,6 +107,9 @@ async fn facets_snippets_sorting_and_paging() {
             .all(|d| d["license"].is_string()),
         "{all}"
     );
+    let (_, nema) = app.json("/api/search?q=NEMA").await;
+    let snippet = nema["designs"][0]["snippet_html"].as_str().unwrap();
+    assert!(snippet.contains("<mark>NEMA</mark>"), "{snippet}");
     let (_, hits) = app.json("/api/search?q=solar").await;
     let snippet = hits["designs"][0]["snippet_html"].as_str().unwrap();
     assert!(

@@ -286,8 +286,9 @@ fn design_documents(
     design.add_text(f.name, normalize(&name));
     design.add_text(f.display_name, &name);
     design.add_text(f.function, manifest.function.clone().unwrap_or_default());
+    design.add_text(f.readme, &readme);
     design.add_text(
-        f.readme,
+        f.readme_excerpt,
         readme.chars().take(README_CHARS).collect::<String>(),
     );
     for keyword in extra_strings("keywords") {
