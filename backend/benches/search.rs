@@ -457,8 +457,12 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
     };
     let events = backend::events::Events::new();
     let store = backend::store::Store::open(data.join("store"), events.clone()).unwrap();
-    let accounts = backend::accounts::Accounts::new(
-        backend::db::open(&data.join("atelier.db")).await.unwrap(),
+    let pool = backend::db::open(&data.join("atelier.db")).await.unwrap();
+    let accounts = backend::accounts::Accounts::new(pool.clone());
+    let labor = backend::labor::Labor::new(
+        pool,
+        store.clone(),
+        backend::labor::Policy::default_policy(),
     );
     backend::AppState(Arc::new(backend::App {
         config,
@@ -468,5 +472,6 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         uploads: Default::default(),
         search,
         indexer: backend::search::Indexer::read_only(),
+        labor,
     }))
 }

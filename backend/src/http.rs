@@ -12,6 +12,7 @@ mod edit;
 mod error;
 mod extract;
 mod health;
+mod labor;
 mod search;
 mod spa;
 
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .merge(browse::router())
         .merge(edit::router())
         .merge(search::router())
+        .merge(labor::router())
         .fallback(error::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -8,6 +8,7 @@ pub mod db;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod labor;
 pub mod manifest;
 pub mod markdown;
 pub mod names;

@@ -1,5 +1,6 @@
 //! The `atelier` command: `atelier serve` runs the server; `atelier reindex` rebuilds the search
-//! index; `atelier admin grant` makes an instance admin. Thin: everything lives in the library.
+//! index; `atelier labor recompute|verify` rebuilds or checks the labor ledger; `atelier admin
+//! grant` makes an instance admin. Thin: everything lives in the library.
 
 use std::path::PathBuf;
 
@@ -29,11 +30,32 @@ enum Command {
         #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
         data: PathBuf,
     },
+    /// The labor ledger.
+    Labor {
+        #[command(subcommand)]
+        command: LaborCommand,
+        /// Data directory of the instance.
+        #[arg(
+            long,
+            env = "ATELIER_DATA",
+            default_value = "atelier-data",
+            global = true
+        )]
+        data: PathBuf,
+    },
     /// Instance administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum LaborCommand {
+    /// Recompute the whole ledger from the repositories, the policy and the accounts.
+    Recompute,
+    /// Recompute and compare with the stored ledger; exits non-zero on any difference.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +115,36 @@ async fn main() -> anyhow::Result<()> {
             server::serve(listener, state, server::shutdown_signal()).await?;
         }
         Command::Reindex { data } => reindex(&data)?,
+        Command::Labor { command, data } => {
+            let store_dir = data.join("store");
+            if !store_dir.is_dir() {
+                anyhow::bail!("no store at {}: is --data right?", store_dir.display());
+            }
+            let store = backend::store::Store::open(store_dir, backend::events::Events::new())?;
+            let pool = backend::db::open(&data.join("atelier.db")).await?;
+            let policy = backend::labor::Policy::load_or_install(&data.join("labor-policy.toml"))?;
+            let labor = backend::labor::Labor::new(pool, store, policy);
+            match command {
+                LaborCommand::Recompute => {
+                    let entries = labor.recompute().await?;
+                    println!("recomputed the ledger: {entries} entries");
+                }
+                LaborCommand::Verify => {
+                    let differences = labor.verify().await?;
+                    if differences.is_empty() {
+                        println!("the stored ledger matches a fresh computation");
+                    } else {
+                        for difference in &differences {
+                            eprintln!("{difference}");
+                        }
+                        anyhow::bail!(
+                            "{} difference(s) between the stored and the recomputed ledger",
+                            differences.len()
+                        );
+                    }
+                }
+            }
+        }
         Command::Admin {
             command: AdminCommand::Grant { username, data },
         } => {

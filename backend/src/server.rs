@@ -27,6 +27,8 @@ pub struct App {
     pub search: crate::search::Search,
     /// Keeps the index in step with the store (fed by `events`).
     pub indexer: crate::search::Indexer,
+    /// The labor ledger (follows `events`).
+    pub labor: crate::labor::Labor,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -58,12 +60,25 @@ impl App {
         let pool = crate::db::open(&db_path)
             .await
             .with_context(|| format!("opening the database {}", db_path.display()))?;
-        let accounts = Accounts::new(pool);
+        let accounts = Accounts::new(pool.clone());
         accounts.ensure_system(import::SAMPLES_OWNER).await?;
         let search_dir = config.data.join("search");
         let search =
             tokio::task::spawn_blocking(move || crate::search::Search::open(&search_dir)).await??;
         let indexer = crate::search::Indexer::start(search.clone(), store.clone(), &events)?;
+        let policy = crate::labor::Policy::load_or_install(&config.data.join("labor-policy.toml"))?;
+        let labor = crate::labor::Labor::new(pool, store.clone(), policy);
+        labor.follow(&events);
+        {
+            // The ledger is derived: bring it up to date in the background at every start.
+            let labor = labor.clone();
+            tokio::spawn(async move {
+                match labor.recompute().await {
+                    Ok(entries) => tracing::info!(entries, "labor ledger recomputed"),
+                    Err(err) => tracing::error!(error = %err, "labor ledger recompute failed"),
+                }
+            });
+        }
         Ok(AppState(Arc::new(App {
             config,
             store,
@@ -72,6 +87,7 @@ impl App {
             uploads: Default::default(),
             search,
             indexer,
+            labor,
         })))
     }
 }

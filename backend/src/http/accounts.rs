@@ -71,6 +71,8 @@ async fn sign_up(
         .accounts
         .create(&body.username, &body.email, &body.password)
         .await?;
+    // Commits made with this email before the account existed are now its.
+    app.labor.identities_changed();
     signed_in(&app, &account, StatusCode::CREATED).await
 }
 
@@ -234,6 +236,7 @@ async fn add_email(
 ) -> AppResult<(StatusCode, axum::Json<api::Email>)> {
     let account = caller.require_session()?;
     let added = app.accounts.add_email(account, &body.email).await?;
+    app.labor.identities_changed();
     Ok((StatusCode::CREATED, axum::Json(email(added))))
 }
 
@@ -244,6 +247,7 @@ async fn remove_email(
 ) -> AppResult<StatusCode> {
     let account = caller.require_session()?;
     app.accounts.remove_email(account, &address).await?;
+    app.labor.identities_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -158,6 +158,103 @@ fn missing(what: impl Into<String>) -> Error {
 }
 
 impl Store {
+    /// Every commit reachable from any branch of any member of `network`, each once, with the
+    /// design it is attributed to: the first member, in the order root then name, whose
+    /// branches reach it. Within a design, oldest first (commit time, then id): a stable order.
+    pub fn network_commits(&self, network: &str) -> Result<Vec<(DesignId, Vec<CommitInfo>)>> {
+        let mut members = self.network(network)?;
+        // Root first (no parent), then by name.
+        members.sort_by(|a, b| {
+            a.1.parent
+                .is_some()
+                .cmp(&b.1.parent.is_some())
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        let pool = self.open_pool(network)?;
+        let mut seen_tips: Vec<Oid> = Vec::new();
+        let mut out = Vec::new();
+        for (id, _) in members {
+            let repo = self.open_repo(&id)?;
+            let mut tips = Vec::new();
+            for branch in repo.branches(Some(git2::BranchType::Local))? {
+                let (branch, _) = branch?;
+                if let Some(oid) = branch.get().target() {
+                    tips.push(oid);
+                }
+            }
+            let mut walk = pool.revwalk()?;
+            for tip in &tips {
+                walk.push(*tip)?;
+            }
+            for tip in &seen_tips {
+                walk.hide(*tip)?;
+            }
+            let mut commits = Vec::new();
+            for oid in walk {
+                commits.push(commit_info(&pool.find_commit(oid?)?));
+            }
+            commits.sort_by(|a, b| {
+                a.committer
+                    .time
+                    .cmp(&b.committer.time)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            seen_tips.extend(tips);
+            out.push((id, commits));
+        }
+        Ok(out)
+    }
+
+    /// Commits reachable from `rev` of the design.
+    pub fn reachable(&self, id: &DesignId, rev: &str) -> Result<std::collections::HashSet<Oid>> {
+        let repo = self.open_repo(id)?;
+        let start = resolve(&repo, id, rev)?;
+        let mut walk = repo.revwalk()?;
+        walk.push(start)?;
+        walk.map(|oid| oid.map_err(Error::from)).collect()
+    }
+
+    /// Paths a commit changed against its first parent (all paths for a root commit).
+    pub fn changed_paths(&self, network: &str, commit: Oid) -> Result<Vec<String>> {
+        let pool = self.open_pool(network)?;
+        let commit = pool.find_commit(commit)?;
+        let new = commit.tree()?;
+        let old = match commit.parent(0) {
+            Ok(parent) => Some(parent.tree()?),
+            Err(_) => None,
+        };
+        let diff = pool.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+        Ok(diff
+            .deltas()
+            .filter_map(|d| {
+                d.new_file()
+                    .path()
+                    .or(d.old_file().path())
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
+            .collect())
+    }
+
+    /// The design at the root of a network (the member without a parent), if it still exists.
+    pub fn network_root(&self, network: &str) -> Result<Option<DesignId>> {
+        Ok(self
+            .network(network)?
+            .into_iter()
+            .find(|(_, lineage)| lineage.parent.is_none())
+            .map(|(id, _)| id))
+    }
+
+    /// Every network of the store, sorted.
+    pub fn networks(&self) -> Result<Vec<String>> {
+        let mut networks = std::collections::BTreeSet::new();
+        for id in self.ids()? {
+            if let Ok(lineage) = self.lineage(&id) {
+                networks.insert(lineage.network);
+            }
+        }
+        Ok(networks.into_iter().collect())
+    }
+
     /// Resolves a branch name, tag name or (full or abbreviated) commit id to a commit of the
     /// design. A commit id counts only when the design's own refs reach it: the object pool is
     /// shared with sibling forks, whose commits must not show through this design.

@@ -1,0 +1,281 @@
+//! Labor over HTTP: the policy, an account's ledger, a design's shares, one entry's
+//! explanation; `?format=csv` exports the account and design views.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json as JsonResponse, Router};
+use serde::Deserialize;
+
+use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+
+use super::extract::{Path, Query};
+use super::{AppError, AppResult, rfc3339};
+use crate::labor::{self, Entry};
+use crate::server::AppState;
+use crate::store::DesignId;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/labor/policy", get(policy))
+        .route("/labor/entries/{id}", get(entry))
+        .route("/accounts/{username}/labor", get(account))
+        .route("/designs/{owner}/{slug}/labor", get(design))
+}
+
+impl From<labor::Error> for AppError {
+    fn from(err: labor::Error) -> Self {
+        match err {
+            labor::Error::Store(err) => err.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    format: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    rev: Option<String>,
+}
+
+fn wire(e: Entry) -> api::LaborEntry {
+    api::LaborEntry {
+        id: e.id,
+        design: e.design,
+        commit: e.commit,
+        committed_at: rfc3339(e.committed_at),
+        contributor: e.contributor_name,
+        account: e.account,
+        work_type: e.work_type,
+        hours: e.hours,
+        estimated: e.estimated,
+        weight: e.weight,
+        skill: e.skill,
+        multiplier: e.multiplier,
+        units: e.units,
+        status: e.status.to_owned(),
+        policy_version: e.policy_version,
+        rule: e.rule,
+        warnings: e.warnings,
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn csv(entries: &[api::LaborEntry], filename: &str) -> Response {
+    let mut out = String::from(
+        "id,design,commit,committed_at,contributor,account,work_type,hours,estimated,weight,skill,multiplier,units,status,policy_version,rule,warnings\n",
+    );
+    for e in entries {
+        let row = [
+            e.id.clone(),
+            e.design.clone(),
+            e.commit.clone(),
+            e.committed_at.clone(),
+            e.contributor.clone(),
+            e.account.clone().unwrap_or_default(),
+            e.work_type.clone(),
+            e.hours.to_string(),
+            e.estimated.to_string(),
+            e.weight.to_string(),
+            e.skill.clone(),
+            e.multiplier.to_string(),
+            e.units.to_string(),
+            e.status.clone(),
+            e.policy_version.clone(),
+            e.rule.clone(),
+            e.warnings.join("; "),
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn amounts(map: BTreeMap<String, (f64, f64)>) -> Vec<api::Amount> {
+    map.into_iter()
+        .map(|(key, (units, hours))| api::Amount {
+            key,
+            units: round(units),
+            hours: round(hours),
+        })
+        .collect()
+}
+
+async fn policy(State(app): State<AppState>) -> JsonResponse<api::LaborPolicy> {
+    let p = &app.labor.policy;
+    JsonResponse(api::LaborPolicy {
+        version: p.version.clone(),
+        default_hours: p.default_hours,
+        max_hours_per_commit: p.max_hours_per_commit,
+        default_skill: p.default_skill.clone(),
+        work_types: p.work_types.clone(),
+        skill_levels: p.skill_levels.clone(),
+        path_rules: p
+            .path_rules
+            .iter()
+            .map(|r| (r.pattern.clone(), r.work_type.clone()))
+            .collect(),
+    })
+}
+
+async fn entry(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<JsonResponse<api::LaborEntry>> {
+    let found = app.labor.entry(&id).await?;
+    Ok(JsonResponse(wire(found.ok_or_else(|| {
+        AppError::NotFound(format!("no labor entry {id:?}"))
+    })?)))
+}
+
+async fn account(
+    State(app): State<AppState>,
+    Path(username): Path<String>,
+    Query(params): Query<Params>,
+) -> AppResult<Response> {
+    if app.accounts.find(&username).await?.is_none() {
+        return Err(AppError::NotFound(format!("no account named {username:?}")));
+    }
+    let entries: Vec<Entry> = app.labor.account_entries(&username).await?;
+    let (mut units, mut hours, mut validated, mut pending) = (0.0, 0.0, 0.0, 0.0);
+    let mut by_type = BTreeMap::new();
+    let mut by_design = BTreeMap::new();
+    let mut timeline = BTreeMap::new();
+    for e in &entries {
+        units += e.units;
+        hours += e.hours;
+        if e.status == "validated" {
+            validated += e.units
+        } else {
+            pending += e.units
+        }
+        let add = |map: &mut BTreeMap<String, (f64, f64)>, key: String| {
+            let slot = map.entry(key).or_insert((0.0, 0.0));
+            slot.0 += e.units;
+            slot.1 += e.hours;
+        };
+        add(&mut by_type, e.work_type.clone());
+        add(&mut by_design, e.design.clone());
+        add(&mut timeline, rfc3339(e.committed_at)[..7].to_owned());
+    }
+    let wire_entries: Vec<api::LaborEntry> = entries.into_iter().map(wire).collect();
+    if params.format.as_deref() == Some("csv") {
+        return Ok(csv(&wire_entries, &format!("labor-{username}.csv")));
+    }
+    let page = params.page.unwrap_or(1).max(1);
+    let per_page = params
+        .per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE);
+    let total = wire_entries.len() as u64;
+    Ok(JsonResponse(api::AccountLabor {
+        username,
+        units: round(units),
+        hours: round(hours),
+        validated_units: round(validated),
+        pending_units: round(pending),
+        by_type: amounts(by_type),
+        by_design: amounts(by_design),
+        timeline: amounts(timeline),
+        entries: wire_entries
+            .into_iter()
+            .skip((page as usize - 1) * per_page as usize)
+            .take(per_page as usize)
+            .collect(),
+        total,
+        page,
+        per_page,
+    })
+    .into_response())
+}
+
+async fn design(
+    State(app): State<AppState>,
+    Path((owner, slug)): Path<(String, String)>,
+    Query(params): Query<Params>,
+) -> AppResult<Response> {
+    let id = DesignId::new(&owner, &slug)?;
+    let rev = params
+        .rev
+        .clone()
+        .unwrap_or_else(|| crate::store::DEFAULT_BRANCH.to_owned());
+    let entries = app.labor.design_shares(&id, &rev).await?;
+    if params.format.as_deref() == Some("csv") {
+        let wire_entries: Vec<api::LaborEntry> = entries.into_iter().map(wire).collect();
+        return Ok(csv(&wire_entries, &format!("labor-{owner}-{slug}.csv")));
+    }
+    let total_units: f64 = entries.iter().map(|e| e.units).sum();
+    let mut people: BTreeMap<(String, Option<String>), (f64, f64)> = BTreeMap::new();
+    for e in &entries {
+        let key = match &e.account {
+            Some(account) => (account.clone(), Some(account.clone())),
+            None => (format!("{} <unclaimed>", e.contributor_name), None),
+        };
+        let slot = people.entry(key).or_insert((0.0, 0.0));
+        slot.0 += e.units;
+        slot.1 += e.hours;
+    }
+    let mut contributors: Vec<api::Share> = people
+        .into_iter()
+        .map(|((name, account), (units, hours))| api::Share {
+            contributor: account
+                .clone()
+                .unwrap_or_else(|| name.trim_end_matches(" <unclaimed>").to_owned()),
+            account,
+            units: round(units),
+            hours: round(hours),
+            share: if total_units > 0.0 {
+                round(units / total_units * 100.0)
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    contributors.sort_by(|a, b| {
+        b.units
+            .total_cmp(&a.units)
+            .then_with(|| a.contributor.cmp(&b.contributor))
+    });
+    let total = contributors.len() as u64;
+    Ok(JsonResponse(api::DesignLabor {
+        design: id.to_string(),
+        rev,
+        units: round(total_units),
+        contributors,
+        total,
+        page: 1,
+        per_page: total.max(1) as u32,
+    })
+    .into_response())
+}

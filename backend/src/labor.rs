@@ -1,0 +1,348 @@
+//! Labor accounts: every contribution credited, deterministically, from git history and the
+//! published policy. Each commit is credited once per fork network (attributed to the first
+//! design that has it, root first); an entry is validated once the commit is on the network
+//! root's default branch. The ledger is derived: `recompute` rebuilds it, `verify` compares a
+//! fresh computation with what is stored.
+//!
+//! Invariant: reads git only through the store; reacts to ref changes from the event bus,
+//! never from a handler.
+
+mod ledger;
+pub mod policy;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use sqlx::Row as _;
+
+pub use ledger::{Entry, Identities, Identity};
+pub use policy::Policy;
+
+use crate::db::Pool;
+use crate::events::Events;
+use crate::store::{self, DesignId, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The ledger service.
+#[derive(Debug, Clone)]
+pub struct Labor {
+    pool: Pool,
+    store: Store,
+    pub policy: Arc<Policy>,
+}
+
+const COLUMNS: &str = "id, network, design, commit_id, committed_at, contributor_name, contributor_email, \
+    account, work_type, hours, estimated, weight, skill, multiplier, units, status, policy_version, rule, warnings";
+
+fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
+    let warnings: String = row.get("warnings");
+    Entry {
+        id: row.get("id"),
+        network: row.get("network"),
+        design: row.get("design"),
+        commit: row.get("commit_id"),
+        committed_at: row.get("committed_at"),
+        contributor_name: row.get("contributor_name"),
+        contributor_email: row.get("contributor_email"),
+        account: row.get("account"),
+        work_type: row.get("work_type"),
+        hours: row.get("hours"),
+        estimated: row.get("estimated"),
+        weight: row.get("weight"),
+        skill: row.get("skill"),
+        multiplier: row.get("multiplier"),
+        units: row.get("units"),
+        status: if row.get::<String, _>("status") == "validated" {
+            "validated"
+        } else {
+            "pending"
+        },
+        policy_version: row.get("policy_version"),
+        rule: row.get("rule"),
+        warnings: warnings
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+impl Labor {
+    pub fn new(pool: Pool, store: Store, policy: Policy) -> Self {
+        Self {
+            pool,
+            store,
+            policy: Arc::new(policy),
+        }
+    }
+
+    /// Email → account and skill level, from the accounts database.
+    pub async fn identities(&self) -> Result<Identities> {
+        let rows = sqlx::query(
+            "SELECT e.email, a.username, a.skill_level FROM account_emails e JOIN accounts a ON a.id = e.account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let skill: Option<String> = row.get("skill_level");
+                (
+                    row.get::<String, _>("email"),
+                    Identity {
+                        account: row.get("username"),
+                        skill: skill.unwrap_or_else(|| self.policy.default_skill.clone()),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Computes the ledger of one network from the repositories.
+    pub async fn compute_network(&self, network: &str) -> Result<Vec<Entry>> {
+        let identities = self.identities().await?;
+        let store = self.store.clone();
+        let policy = self.policy.clone();
+        let network = network.to_owned();
+        tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
+            let commits = store.network_commits(&network)?;
+            let validated: HashSet<git2::Oid> = match store.network_root(&network)? {
+                Some(root) => store.reachable(&root, store::DEFAULT_BRANCH)?,
+                None => HashSet::new(),
+            };
+            let bom = store
+                .network_root(&network)?
+                .and_then(|root| store.record(&root).ok())
+                .and_then(|r| r.manifest.ok())
+                .and_then(|m| m.bom);
+            let commits: Vec<(String, Vec<store::CommitInfo>)> = commits
+                .into_iter()
+                .map(|(id, list)| (id.to_string(), list))
+                .collect();
+            let paths = |oid| store.changed_paths(&network, oid).unwrap_or_default();
+            Ok(ledger::network_entries(
+                &policy,
+                &identities,
+                &network,
+                &commits,
+                &validated,
+                bom.as_deref(),
+                &paths,
+            ))
+        })
+        .await?
+    }
+
+    /// Recomputes every network and replaces the stored ledger. Returns the number of entries.
+    pub async fn recompute(&self) -> Result<usize> {
+        let store = self.store.clone();
+        let networks = tokio::task::spawn_blocking(move || store.networks()).await??;
+        let mut total = 0;
+        for network in networks {
+            let entries = self.compute_network(&network).await?;
+            total += entries.len();
+            self.replace(&network, &entries).await?;
+        }
+        Ok(total)
+    }
+
+    async fn replace(&self, network: &str, entries: &[Entry]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM labor_entries WHERE network = $1")
+            .bind(network)
+            .execute(&mut *tx)
+            .await?;
+        for e in entries {
+            sqlx::query(&format!(
+                "INSERT INTO labor_entries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            ))
+            .bind(&e.id)
+            .bind(&e.network)
+            .bind(&e.design)
+            .bind(&e.commit)
+            .bind(e.committed_at)
+            .bind(&e.contributor_name)
+            .bind(&e.contributor_email)
+            .bind(&e.account)
+            .bind(&e.work_type)
+            .bind(e.hours)
+            .bind(e.estimated)
+            .bind(e.weight)
+            .bind(&e.skill)
+            .bind(e.multiplier)
+            .bind(e.units)
+            .bind(e.status)
+            .bind(&e.policy_version)
+            .bind(&e.rule)
+            .bind(e.warnings.join("\n"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored entries of a network, in ledger order.
+    pub async fn stored(&self, network: &str) -> Result<Vec<Entry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM labor_entries WHERE network = $1 ORDER BY committed_at, commit_id, contributor_email"
+        ))
+        .bind(network)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entry_from).collect())
+    }
+
+    /// Recomputes everything and lists every difference with what is stored.
+    pub async fn verify(&self) -> Result<Vec<String>> {
+        let store = self.store.clone();
+        let networks = tokio::task::spawn_blocking(move || store.networks()).await??;
+        let mut differences = Vec::new();
+        let mut known = HashSet::new();
+        for network in networks {
+            known.insert(network.clone());
+            let fresh = self.compute_network(&network).await?;
+            let stored = self.stored(&network).await?;
+            let by_id: BTreeMap<&str, &Entry> = stored.iter().map(|e| (e.id.as_str(), e)).collect();
+            for entry in &fresh {
+                match by_id.get(entry.id.as_str()) {
+                    None => differences.push(format!(
+                        "missing entry {} ({} in {})",
+                        entry.id, entry.commit, entry.design
+                    )),
+                    Some(s) if *s != entry => differences.push(format!(
+                        "entry {} differs: stored {:?}, recomputed {:?}",
+                        entry.id, s, entry
+                    )),
+                    Some(_) => {}
+                }
+            }
+            let fresh_ids: HashSet<&str> = fresh.iter().map(|e| e.id.as_str()).collect();
+            for entry in &stored {
+                if !fresh_ids.contains(entry.id.as_str()) {
+                    differences.push(format!(
+                        "extra entry {} ({} in {})",
+                        entry.id, entry.commit, entry.design
+                    ));
+                }
+            }
+        }
+        let orphans: Vec<String> = sqlx::query_scalar("SELECT DISTINCT network FROM labor_entries")
+            .fetch_all(&self.pool)
+            .await?;
+        for network in orphans.into_iter().filter(|n| !known.contains(n)) {
+            differences.push(format!(
+                "entries of network {network}, which no longer exists"
+            ));
+        }
+        Ok(differences)
+    }
+
+    /// Keeps the ledger in step with the repositories: after every ref change, the changed
+    /// design's network is recomputed (debounced).
+    pub fn follow(&self, events: &Events) {
+        let labor = self.clone();
+        let mut changes = events.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let first = match changes.recv().await {
+                    Ok(change) => Some(change.design),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                let mut designs: HashSet<Option<String>> = HashSet::from([first]);
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                while let Ok(change) = changes.try_recv() {
+                    designs.insert(Some(change.design));
+                }
+                let result = if designs.contains(&None) {
+                    labor.recompute().await.map(drop)
+                } else {
+                    labor.recompute_designs(designs.into_iter().flatten()).await
+                };
+                if let Err(err) = result {
+                    tracing::error!(error = %err, "labor ledger update failed");
+                }
+            }
+        });
+    }
+
+    /// Commit emails or skill levels changed: entries name accounts and use their skill, so the
+    /// whole ledger is recomputed in the background.
+    pub fn identities_changed(&self) {
+        let labor = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = labor.recompute().await {
+                tracing::error!(error = %err, "labor ledger recompute failed");
+            }
+        });
+    }
+
+    async fn recompute_designs(&self, designs: impl Iterator<Item = String>) -> Result<()> {
+        let mut networks = std::collections::BTreeSet::new();
+        for design in designs {
+            if let Ok(id) = DesignId::parse(&design)
+                && let Ok(lineage) = self.store.lineage(&id)
+            {
+                networks.insert(lineage.network);
+            }
+        }
+        for network in networks {
+            let entries = self.compute_network(&network).await?;
+            self.replace(&network, &entries).await?;
+        }
+        Ok(())
+    }
+
+    /// Entries of an account (by the account recorded on the entry), newest first.
+    pub async fn account_entries(&self, username: &str) -> Result<Vec<Entry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM labor_entries WHERE account = $1 ORDER BY committed_at DESC, commit_id, contributor_email"
+        ))
+        .bind(username)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entry_from).collect())
+    }
+
+    pub async fn entry(&self, id: &str) -> Result<Option<Entry>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM labor_entries WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(entry_from))
+    }
+
+    /// Each contributor's units at `rev` of a design, counting every commit it contains
+    /// (inherited upstream history included).
+    pub async fn design_shares(&self, id: &DesignId, rev: &str) -> Result<Vec<Entry>> {
+        let store = self.store.clone();
+        let (design, rev) = (id.clone(), rev.to_owned());
+        let (network, reachable) = tokio::task::spawn_blocking(move || -> Result<_> {
+            Ok((
+                store.lineage(&design)?.network,
+                store.reachable(&design, &rev)?,
+            ))
+        })
+        .await??;
+        Ok(self
+            .stored(&network)
+            .await?
+            .into_iter()
+            .filter(|e| git2::Oid::from_str(&e.commit).is_ok_and(|oid| reachable.contains(&oid)))
+            .collect())
+    }
+}

@@ -1,0 +1,333 @@
+//! Turning commits into ledger entries: who, which work type by which rule, how many hours, how
+//! many units, validated or pending — with the explanation and any warnings kept on the entry.
+//! Pure: the same commits, identities and policy always give the same entries.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use git2::Oid;
+use sha2::{Digest as _, Sha256};
+
+use super::policy::Policy;
+use crate::store::CommitInfo;
+
+/// An account known by a commit email, with its skill level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub skill: String,
+}
+
+/// Lower-cased email → identity.
+pub type Identities = HashMap<String, Identity>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Stable: derived from network, commit and contributor email.
+    pub id: String,
+    pub network: String,
+    pub design: String,
+    pub commit: String,
+    pub committed_at: i64,
+    pub contributor_name: String,
+    /// Lower-cased.
+    pub contributor_email: String,
+    /// `None`: unclaimed (no account holds the email).
+    pub account: Option<String>,
+    pub work_type: String,
+    pub hours: f64,
+    /// No hours were declared (or they were malformed): the policy's default was used.
+    pub estimated: bool,
+    pub weight: f64,
+    pub skill: String,
+    pub multiplier: f64,
+    pub units: f64,
+    /// `validated` once the commit is on the network root's default branch, else `pending`.
+    pub status: &'static str,
+    pub policy_version: String,
+    /// How the work type and hours were decided, in words.
+    pub rule: String,
+    pub warnings: Vec<String>,
+}
+
+fn entry_id(network: &str, commit: &str, email: &str) -> String {
+    let digest = Sha256::digest(format!("{network}\n{commit}\n{email}").as_bytes());
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Rounds to 4 decimals so stored and recomputed values compare exactly.
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// `Name <email>` → (name, lower-cased email).
+fn person(text: &str) -> Option<(String, String)> {
+    let (name, rest) = text.split_once('<')?;
+    let email = rest.strip_suffix('>')?.trim().to_lowercase();
+    email.contains('@').then(|| (name.trim().to_owned(), email))
+}
+
+/// The entries of one commit.
+#[allow(clippy::too_many_arguments)]
+pub fn commit_entries(
+    policy: &Policy,
+    identities: &Identities,
+    network: &str,
+    design: &str,
+    commit: &CommitInfo,
+    validated: bool,
+    bom: Option<&str>,
+    changed_paths: impl FnOnce() -> Vec<String>,
+) -> Vec<Entry> {
+    let mut warnings = Vec::new();
+    let trailer = |key: &str| {
+        commit
+            .trailers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let author = (
+        commit.author.name.clone(),
+        commit.author.email.to_lowercase(),
+    );
+    let is_merge = commit.parents.len() > 1;
+
+    // Who.
+    let mut people = vec![author.clone()];
+    if !is_merge {
+        for co in trailer("Co-authored-by") {
+            match person(&co) {
+                Some(p) if !people.iter().any(|q| q.1 == p.1) => people.push(p),
+                Some(_) => {}
+                None => warnings.push(format!(
+                    "Co-authored-by {co:?} is not \"Name <email>\"; ignored"
+                )),
+            }
+        }
+    }
+
+    // Which work.
+    let (work_type, mut rule) = if is_merge {
+        (
+            "maintenance".to_owned(),
+            "merge commit: the merger is credited for maintenance".to_owned(),
+        )
+    } else {
+        let declared = trailer("Labor-Type").into_iter().next();
+        match declared {
+            Some(t) if policy.work_types.contains_key(&t.to_lowercase()) => (
+                t.to_lowercase(),
+                "work type from the Labor-Type trailer".to_owned(),
+            ),
+            other => {
+                if let Some(t) = other {
+                    warnings.push(format!(
+                        "Labor-Type {t:?} is not a work type of the policy; inferred instead"
+                    ));
+                }
+                let mut counts: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+                let paths = changed_paths();
+                for path in &paths {
+                    if let Some((t, pattern)) = policy.infer(path, bom) {
+                        let entry = counts.entry(t).or_insert((0, pattern));
+                        entry.0 += 1;
+                    }
+                }
+                match counts
+                    .iter()
+                    .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))
+                {
+                    Some((t, (n, pattern))) => (
+                        (*t).to_owned(),
+                        format!(
+                            "work type inferred from {n} of {} changed files ({pattern})",
+                            paths.len()
+                        ),
+                    ),
+                    None => (
+                        "maintenance".to_owned(),
+                        "no rule matched the changed files: maintenance".to_owned(),
+                    ),
+                }
+            }
+        }
+    };
+
+    // How many hours, and for whom.
+    let mut estimated = false;
+    let mut per_person: Vec<f64> = Vec::new();
+    let declared = if is_merge {
+        None
+    } else {
+        trailer("Labor-Hours").into_iter().next()
+    };
+    match declared {
+        None => {
+            estimated = true;
+            let each = policy.default_hours / people.len() as f64;
+            per_person = vec![each; people.len()];
+            rule.push_str(&format!(
+                "; no Labor-Hours: the default {} h, estimated",
+                policy.default_hours
+            ));
+        }
+        Some(text) => {
+            if let Ok(total) = text
+                .replace(',', ".")
+                .parse::<f64>()
+                .map_err(|_| ())
+                .and_then(|h| {
+                    if h.is_finite() && h >= 0.0 {
+                        Ok(h)
+                    } else {
+                        Err(())
+                    }
+                })
+            {
+                let capped = total.min(policy.max_hours_per_commit);
+                if capped < total {
+                    warnings.push(format!(
+                        "{total} h declared; capped at {} h per commit",
+                        policy.max_hours_per_commit
+                    ));
+                }
+                per_person = vec![capped / people.len() as f64; people.len()];
+                rule.push_str(&format!(
+                    "; Labor-Hours {capped} h split evenly among {}",
+                    people.len()
+                ));
+            } else if text.contains('=') {
+                // `ada@example.org=2, bob@example.org=1`
+                let mut named: HashMap<String, f64> = HashMap::new();
+                let mut ok = true;
+                for part in text.split(',') {
+                    match part
+                        .split_once('=')
+                        .map(|(e, h)| (e.trim().to_lowercase(), h.trim().parse::<f64>()))
+                    {
+                        Some((email, Ok(h))) if h >= 0.0 && h.is_finite() => {
+                            named.insert(email, h);
+                        }
+                        _ => ok = false,
+                    }
+                }
+                if ok {
+                    let total: f64 = named.values().sum();
+                    let scale = if total > policy.max_hours_per_commit {
+                        warnings.push(format!(
+                            "{total} h declared; capped at {} h per commit",
+                            policy.max_hours_per_commit
+                        ));
+                        policy.max_hours_per_commit / total
+                    } else {
+                        1.0
+                    };
+                    per_person = people
+                        .iter()
+                        .map(|(name, email)| match named.get(email) {
+                            Some(h) => h * scale,
+                            None => {
+                                warnings.push(format!(
+                                    "Labor-Hours names no hours for {name} <{email}>"
+                                ));
+                                0.0
+                            }
+                        })
+                        .collect();
+                    rule.push_str("; Labor-Hours per person");
+                } else {
+                    warnings.push(format!(
+                        "Labor-Hours {text:?} is malformed; the default hours were used"
+                    ));
+                }
+            } else {
+                warnings.push(format!(
+                    "Labor-Hours {text:?} is not a number; the default hours were used"
+                ));
+            }
+            if per_person.is_empty() {
+                estimated = true;
+                per_person = vec![policy.default_hours / people.len() as f64; people.len()];
+                rule.push_str(&format!(
+                    "; the default {} h, estimated",
+                    policy.default_hours
+                ));
+            }
+        }
+    }
+
+    let weight = policy.weight(&work_type);
+    let commit_id = commit.id.to_string();
+    people
+        .into_iter()
+        .zip(per_person)
+        .map(|((name, email), hours)| {
+            let identity = identities.get(&email);
+            let skill = identity
+                .map(|i| i.skill.clone())
+                .unwrap_or_else(|| policy.default_skill.clone());
+            let multiplier = policy.multiplier(&skill);
+            let hours = round(hours);
+            Entry {
+                id: entry_id(network, &commit_id, &email),
+                network: network.to_owned(),
+                design: design.to_owned(),
+                commit: commit_id.clone(),
+                committed_at: commit.committer.time,
+                contributor_name: name,
+                account: identity.map(|i| i.account.clone()),
+                contributor_email: email,
+                work_type: work_type.clone(),
+                hours,
+                estimated,
+                weight,
+                multiplier,
+                units: round(hours * weight * multiplier),
+                skill,
+                status: if validated { "validated" } else { "pending" },
+                policy_version: policy.version.clone(),
+                rule: rule.clone(),
+                warnings: warnings.clone(),
+            }
+        })
+        .collect()
+}
+
+/// All entries of a network from its commits (grouped by attributed design), in a stable order.
+pub fn network_entries(
+    policy: &Policy,
+    identities: &Identities,
+    network: &str,
+    commits: &[(String, Vec<CommitInfo>)],
+    validated: &HashSet<Oid>,
+    bom: Option<&str>,
+    changed_paths: &dyn Fn(Oid) -> Vec<String>,
+) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (design, list) in commits {
+        for commit in list {
+            entries.extend(commit_entries(
+                policy,
+                identities,
+                network,
+                design,
+                commit,
+                validated.contains(&commit.id),
+                bom,
+                || changed_paths(commit.id),
+            ));
+        }
+    }
+    sort(&mut entries);
+    entries
+}
+
+pub fn sort(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        a.committed_at
+            .cmp(&b.committed_at)
+            .then_with(|| a.commit.cmp(&b.commit))
+            .then_with(|| a.contributor_email.cmp(&b.contributor_email))
+    });
+}
