@@ -78,6 +78,35 @@ fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
     }
 }
 
+async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, e: &Entry) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO labor_entries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT (id) DO NOTHING"
+    ))
+    .bind(&e.id)
+    .bind(&e.network)
+    .bind(&e.design)
+    .bind(&e.commit)
+    .bind(e.committed_at)
+    .bind(&e.contributor_name)
+    .bind(&e.contributor_email)
+    .bind(&e.account)
+    .bind(&e.work_type)
+    .bind(e.hours)
+    .bind(e.estimated)
+    .bind(e.weight)
+    .bind(&e.skill)
+    .bind(e.multiplier)
+    .bind(e.units)
+    .bind(e.status)
+    .bind(&e.policy_version)
+    .bind(&e.rule)
+    .bind(e.warnings.join("\n"))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Labor {
     pub fn new(pool: Pool, store: Store, policy: Policy) -> Self {
         Self {
@@ -164,30 +193,7 @@ impl Labor {
             .execute(&mut *tx)
             .await?;
         for e in entries {
-            sqlx::query(&format!(
-                "INSERT INTO labor_entries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-            ))
-            .bind(&e.id)
-            .bind(&e.network)
-            .bind(&e.design)
-            .bind(&e.commit)
-            .bind(e.committed_at)
-            .bind(&e.contributor_name)
-            .bind(&e.contributor_email)
-            .bind(&e.account)
-            .bind(&e.work_type)
-            .bind(e.hours)
-            .bind(e.estimated)
-            .bind(e.weight)
-            .bind(&e.skill)
-            .bind(e.multiplier)
-            .bind(e.units)
-            .bind(e.status)
-            .bind(&e.policy_version)
-            .bind(&e.rule)
-            .bind(e.warnings.join("\n"))
-            .execute(&mut *tx)
-            .await?;
+            insert(&mut tx, e).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -249,33 +255,188 @@ impl Labor {
         Ok(differences)
     }
 
-    /// Keeps the ledger in step with the repositories: after every ref change, the changed
-    /// design's network is recomputed (debounced).
+    /// Keeps the ledger in step with the repositories: every branch change is applied
+    /// incrementally ([`Labor::apply`]); missed changes fall back to a full recompute.
     pub fn follow(&self, events: &Events) {
         let labor = self.clone();
         let mut changes = events.subscribe();
         tokio::spawn(async move {
             loop {
-                let first = match changes.recv().await {
-                    Ok(change) => Some(change.design),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                let result = match changes.recv().await {
+                    Ok(change) => labor.apply(&change).await,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        labor.recompute().await.map(drop)
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                };
-                let mut designs: HashSet<Option<String>> = HashSet::from([first]);
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                while let Ok(change) = changes.try_recv() {
-                    designs.insert(Some(change.design));
-                }
-                let result = if designs.contains(&None) {
-                    labor.recompute().await.map(drop)
-                } else {
-                    labor.recompute_designs(designs.into_iter().flatten()).await
                 };
                 if let Err(err) = result {
                     tracing::error!(error = %err, "labor ledger update failed");
                 }
             }
         });
+    }
+
+    /// Applies one ref change: only the commits it newly makes reachable are read. New commits
+    /// get entries; known ones may move to a design nearer the root (a merge upstream) and
+    /// become validated (on the root's default branch). A rewritten branch recomputes the
+    /// network.
+    pub async fn apply(&self, change: &crate::events::RefChange) -> Result<()> {
+        if !change.refname.starts_with("refs/heads/") {
+            return Ok(());
+        }
+        let Ok(id) = DesignId::parse(&change.design) else {
+            return Ok(());
+        };
+        let store = self.store.clone();
+        let (refname, old, new) = (change.refname.clone(), change.old, change.new);
+        enum Plan {
+            Full(String),
+            Walk {
+                network: String,
+                commits: Vec<store::CommitInfo>,
+                validates: bool,
+                depth: usize,
+                bom: Option<String>,
+            },
+        }
+        let design = id.clone();
+        let plan = tokio::task::spawn_blocking(move || -> Result<Option<Plan>> {
+            let network = store.lineage(&design)?.network;
+            let Some(new) = new else {
+                return Ok(Some(Plan::Full(network)));
+            };
+            let hide = match old {
+                Some(old) if store.is_ancestor(&network, old, new)? => vec![old],
+                Some(_) => return Ok(Some(Plan::Full(network))),
+                None => store.branch_tips(&network, (&design, &refname))?,
+            };
+            let commits = store.commits_between(&network, new, &hide)?;
+            if commits.is_empty() {
+                return Ok(None);
+            }
+            let root = store.network_root(&network)?;
+            let validates = root.as_ref() == Some(&design)
+                && refname == store::branch_ref(store::DEFAULT_BRANCH);
+            let bom = root
+                .and_then(|r| store.record(&r).ok())
+                .and_then(|r| r.manifest.ok())
+                .and_then(|m| m.bom);
+            Ok(Some(Plan::Walk {
+                network,
+                commits,
+                validates,
+                depth: store.ancestry(&design)?.len(),
+                bom,
+            }))
+        })
+        .await??;
+        let (network, commits, validates, depth, bom) = match plan {
+            None => return Ok(()),
+            Some(Plan::Full(network)) => {
+                let entries = self.compute_network(&network).await?;
+                return self.replace(&network, &entries).await;
+            }
+            Some(Plan::Walk {
+                network,
+                commits,
+                validates,
+                depth,
+                bom,
+            }) => (network, commits, validates, depth, bom),
+        };
+        // Which of these commits the ledger already has, and under which design.
+        let mut known: BTreeMap<String, String> = BTreeMap::new();
+        for chunk in commits.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT DISTINCT commit_id, design FROM labor_entries WHERE network = $1 AND commit_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(&network);
+            for commit in chunk {
+                query = query.bind(commit.id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                known.insert(row.get("commit_id"), row.get("design"));
+            }
+        }
+        let fresh: Vec<store::CommitInfo> = commits
+            .iter()
+            .filter(|c| !known.contains_key(&c.id.to_string()))
+            .cloned()
+            .collect();
+        let identities = self.identities().await?;
+        let (store, policy, net, design) = (
+            self.store.clone(),
+            self.policy.clone(),
+            network.clone(),
+            id.to_string(),
+        );
+        let entries = tokio::task::spawn_blocking(move || {
+            let mut entries = Vec::new();
+            for commit in &fresh {
+                entries.extend(ledger::commit_entries(
+                    &policy,
+                    &identities,
+                    &net,
+                    &design,
+                    commit,
+                    validates,
+                    bom.as_deref(),
+                    || store.changed_paths(&net, commit.id).unwrap_or_default(),
+                ));
+            }
+            entries
+        })
+        .await?;
+        // Known commits: nearer the root wins the attribution; the root's default branch validates.
+        let mut moves = Vec::new();
+        let mut depths: BTreeMap<String, usize> = BTreeMap::new();
+        for (commit, current) in &known {
+            let current_depth = match depths.get(current) {
+                Some(d) => *d,
+                None => {
+                    let store = self.store.clone();
+                    let parsed = DesignId::parse(current)?;
+                    let d = tokio::task::spawn_blocking(move || {
+                        store.ancestry(&parsed).map(|a| a.len())
+                    })
+                    .await?
+                    .unwrap_or(usize::MAX);
+                    depths.insert(current.clone(), d);
+                    d
+                }
+            };
+            if (depth, id.to_string()) < (current_depth, current.clone()) {
+                moves.push(commit.clone());
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        for e in &entries {
+            insert(&mut tx, e).await?;
+        }
+        for commit in &moves {
+            sqlx::query(
+                "UPDATE labor_entries SET design = $1 WHERE network = $2 AND commit_id = $3",
+            )
+            .bind(id.to_string())
+            .bind(&network)
+            .bind(commit)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if validates {
+            for commit in known.keys() {
+                sqlx::query("UPDATE labor_entries SET status = 'validated' WHERE network = $1 AND commit_id = $2")
+                    .bind(&network)
+                    .bind(commit)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Commit emails or skill levels changed: entries name accounts and use their skill, so the
@@ -287,22 +448,6 @@ impl Labor {
                 tracing::error!(error = %err, "labor ledger recompute failed");
             }
         });
-    }
-
-    async fn recompute_designs(&self, designs: impl Iterator<Item = String>) -> Result<()> {
-        let mut networks = std::collections::BTreeSet::new();
-        for design in designs {
-            if let Ok(id) = DesignId::parse(&design)
-                && let Ok(lineage) = self.store.lineage(&id)
-            {
-                networks.insert(lineage.network);
-            }
-        }
-        for network in networks {
-            let entries = self.compute_network(&network).await?;
-            self.replace(&network, &entries).await?;
-        }
-        Ok(())
     }
 
     /// Entries of an account (by the account recorded on the entry), newest first.

@@ -410,6 +410,100 @@ async fn property_network_units_equal_the_sum_over_distinct_commits() {
     }
 }
 
+/// What the event-driven incremental updates store equals a full recomputation, through new
+/// commits, forks, commits on forks and a merge upstream.
+#[tokio::test]
+async fn incremental_updates_equal_a_full_recompute() {
+    let (app, network) = crafted().await;
+    let labor = &app.state.labor;
+    let store = &app.state.store;
+    labor.recompute().await.unwrap();
+    let change =
+        |design: &str, old: Option<git2::Oid>, new: Option<git2::Oid>| backend::events::RefChange {
+            design: design.to_owned(),
+            refname: "refs/heads/main".into(),
+            old,
+            new,
+        };
+    // A commit upstream and one on the fork, applied one change at a time.
+    let before = store.resolve(&id("olga/lamp"), "main").unwrap();
+    let up = commit(
+        store,
+        "olga/lamp",
+        person("Ada", 1_700_003_000),
+        "Dimmer\n\nLabor-Hours: 2",
+        "cad/dimmer.scad",
+    );
+    labor
+        .apply(&change("olga/lamp", Some(before), Some(up)))
+        .await
+        .unwrap();
+    let fork_before = store.resolve(&id("sam/lamp"), "main").unwrap();
+    let side = commit(
+        store,
+        "sam/lamp",
+        person("Sam", 1_700_004_000),
+        "Base\n\nLabor-Hours: 1",
+        "cad/base.scad",
+    );
+    labor
+        .apply(&change("sam/lamp", Some(fork_before), Some(side)))
+        .await
+        .unwrap();
+    // A fork of the fork changes nothing.
+    store.fork(&id("sam/lamp"), &id("cy/lamp")).unwrap();
+    labor
+        .apply(&change("cy/lamp", None, Some(side)))
+        .await
+        .unwrap();
+    // Merge the fork upstream (with the stock git client), then announce the move.
+    let root = app.dir.path().join("data/store");
+    let pool = root.join(format!("networks/{network}.git"));
+    let tree = git(&[
+        "--git-dir",
+        pool.to_str().unwrap(),
+        "rev-parse",
+        &format!("{side}^{{tree}}"),
+    ]);
+    let merge = git(&[
+        "--git-dir",
+        pool.to_str().unwrap(),
+        "commit-tree",
+        &tree,
+        "-p",
+        &up.to_string(),
+        "-p",
+        &side.to_string(),
+        "-m",
+        "Merge",
+    ]);
+    git(&[
+        "--git-dir",
+        root.join("repos/olga/lamp.git").to_str().unwrap(),
+        "update-ref",
+        "refs/heads/main",
+        &merge,
+    ]);
+    let merge = git2::Oid::from_str(&merge).unwrap();
+    labor
+        .apply(&change("olga/lamp", Some(up), Some(merge)))
+        .await
+        .unwrap();
+
+    let stored = labor.stored(&network).await.unwrap();
+    let fresh = labor.compute_network(&network).await.unwrap();
+    assert_eq!(stored, fresh);
+    assert!(
+        stored.iter().all(|e| e.status == "validated"),
+        "everything is on the root's main now"
+    );
+    assert_eq!(
+        stored.iter().filter(|e| e.design == "sam/lamp").count(),
+        0,
+        "merged work moved upstream"
+    );
+}
+
 #[tokio::test]
 async fn the_sample_designs_verify() {
     let designs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../designs");

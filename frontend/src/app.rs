@@ -14,6 +14,7 @@ use crate::pages::editor::Editor;
 use crate::pages::explore::Explore;
 use crate::pages::files::Files;
 use crate::pages::history::History;
+use crate::pages::labor::{Contributors, EntryPage, PolicyPage};
 use crate::pages::network::Network;
 use crate::pages::new_design::NewDesign;
 use crate::pages::not_found::NotFound;
@@ -40,6 +41,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/new") view=NewDesign/>
                     <Route path=path!("/components/:key") view=Component/>
+                    <Route path=path!("/labor/policy") view=PolicyPage/>
+                    <Route path=path!("/labor/entries/:id") view=EntryPage/>
                     <Route path=path!("/:user") view=Profile/>
                     <ParentRoute path=path!("/:owner/:slug") view=DesignLayout>
                         <Route path=path!("") view=Overview/>
@@ -54,6 +57,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("compare/:spec") view=Compare/>
                         <Route path=path!("releases") view=Releases/>
                         <Route path=path!("network") view=Network/>
+                        <Route path=path!("contributors") view=Contributors/>
                     </ParentRoute>
                 </Routes>
             </main>

@@ -8,6 +8,7 @@ pub mod editor;
 pub mod explore;
 pub mod files;
 pub mod history;
+pub mod labor;
 pub mod network;
 pub mod new_design;
 pub mod not_found;

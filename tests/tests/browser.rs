@@ -498,3 +498,73 @@ async fn instant_search_facets_and_where_used() -> anyhow::Result<()> {
     browser.screenshot("where-used").await?;
     browser.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn labor_shows_on_designs_profiles_and_entries() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    server.state.labor.recompute().await?;
+    browser
+        .goto(&server.url("/atelier/cargo-bike-trailer/contributors"))
+        .await?;
+    browser.wait_for(".shares tbody tr").await?;
+    let shares = browser.texts(".shares tbody td:last-child").await?;
+    let total: f64 = shares
+        .iter()
+        .map(|s| s.trim_end_matches(" %").parse::<f64>().unwrap())
+        .sum();
+    assert!((total - 100.0).abs() < 0.5, "{shares:?}");
+    assert!(
+        !browser.texts(".shares .badge").await?.is_empty(),
+        "unclaimed authors are marked"
+    );
+    browser.screenshot("contributors").await?;
+
+    // A person who commits gets a labor section with an explained entry.
+    sign_up(&browser, &server, "ada").await?;
+    browser
+        .goto(&server.url("/atelier/solar-food-dryer"))
+        .await?;
+    browser.wait_for(".readme").await?;
+    click_button(&browser, "Fork").await?;
+    browser.wait_for(".lineage").await?;
+    browser
+        .goto(&server.url("/ada/solar-food-dryer/edit/main/README.md"))
+        .await?;
+    set_editor_text(&browser, "# Dryer\n\nMeasured drying times.\n").await?;
+    browser
+        .wait_for("#field-labor\\.hours")
+        .await?
+        .send_keys("2")
+        .await?;
+    click_button(&browser, "Commit changes").await?;
+    browser.wait_for(".markdown h1").await?;
+    // The ledger follows ref changes in the background.
+    let mut found = false;
+    for _ in 0..50 {
+        browser.goto(&server.url("/@ada")).await?;
+        if browser
+            .wait_for(".labor-account .empty, .labor-entries")
+            .await
+            .is_ok()
+            && !browser.texts(".labor-entries tbody tr").await?.is_empty()
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(found, "the commit shows in ada's labor");
+    let totals = browser.texts(".labor-totals dd").await?;
+    assert_eq!(totals[0], "2.00", "{totals:?}");
+    browser.screenshot("labor-profile").await?;
+    browser
+        .client
+        .find(Locator::LinkText("explain"))
+        .await?
+        .click()
+        .await?;
+    let lede = browser.wait_for(".labor-entry .lede").await?;
+    assert_eq!(lede.text().await?, "2.00 × 1 × 1 = 2.00 units");
+    browser.screenshot("labor-entry").await?;
+    browser.close().await
+}

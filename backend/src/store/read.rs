@@ -159,17 +159,18 @@ fn missing(what: impl Into<String>) -> Error {
 
 impl Store {
     /// Every commit reachable from any branch of any member of `network`, each once, with the
-    /// design it is attributed to: the first member, in the order root then name, whose
-    /// branches reach it. Within a design, oldest first (commit time, then id): a stable order.
+    /// design it is attributed to: the member nearest the root (fewest ancestors, then by
+    /// name) whose branches reach it. A new fork is always deeper than the design it copies,
+    /// so forking never moves a commit; merging upstream does. Within a design, oldest first
+    /// (commit time, then id): a stable order.
     pub fn network_commits(&self, network: &str) -> Result<Vec<(DesignId, Vec<CommitInfo>)>> {
-        let mut members = self.network(network)?;
-        // Root first (no parent), then by name.
-        members.sort_by(|a, b| {
-            a.1.parent
-                .is_some()
-                .cmp(&b.1.parent.is_some())
-                .then_with(|| a.0.cmp(&b.0))
-        });
+        let members = self.network(network)?;
+        let mut members: Vec<(usize, DesignId)> = members
+            .into_iter()
+            .map(|(id, _)| Ok((self.ancestry(&id)?.len(), id)))
+            .collect::<Result<_>>()?;
+        members.sort();
+        let members: Vec<(DesignId, ())> = members.into_iter().map(|(_, id)| (id, ())).collect();
         let pool = self.open_pool(network)?;
         let mut seen_tips: Vec<Oid> = Vec::new();
         let mut out = Vec::new();
@@ -203,6 +204,57 @@ impl Store {
             out.push((id, commits));
         }
         Ok(out)
+    }
+
+    /// Commits of `network` reachable from `new` but from none of `hide`, oldest first.
+    pub fn commits_between(
+        &self,
+        network: &str,
+        new: Oid,
+        hide: &[Oid],
+    ) -> Result<Vec<CommitInfo>> {
+        let pool = self.open_pool(network)?;
+        let mut walk = pool.revwalk()?;
+        walk.push(new)?;
+        for oid in hide {
+            walk.hide(*oid)?;
+        }
+        let mut commits = Vec::new();
+        for oid in walk {
+            commits.push(commit_info(&pool.find_commit(oid?)?));
+        }
+        commits.sort_by(|a, b| {
+            a.committer
+                .time
+                .cmp(&b.committer.time)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(commits)
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, network: &str, ancestor: Oid, descendant: Oid) -> Result<bool> {
+        let pool = self.open_pool(network)?;
+        Ok(ancestor == descendant || pool.graph_descendant_of(descendant, ancestor)?)
+    }
+
+    /// The tips of every branch of every member of `network`, except `except` (design, ref).
+    pub fn branch_tips(&self, network: &str, except: (&DesignId, &str)) -> Result<Vec<Oid>> {
+        let mut tips = Vec::new();
+        for (id, _) in self.network(network)? {
+            let repo = self.open_repo(&id)?;
+            for branch in repo.branches(Some(git2::BranchType::Local))? {
+                let (branch, _) = branch?;
+                let reference = branch.get();
+                if id == *except.0 && reference.name() == Some(except.1) {
+                    continue;
+                }
+                if let Some(oid) = reference.target() {
+                    tips.push(oid);
+                }
+            }
+        }
+        Ok(tips)
     }
 
     /// Commits reachable from `rev` of the design.

@@ -70,6 +70,7 @@ fn DesignHeader(detail: DesignDetail) -> impl IntoView {
                     {tab("History", "/commits/main")}
                     {tab("Releases", "/releases")}
                     {tab("Network", "/network")}
+                    {tab("Contributors", "/contributors")}
                 </ul>
             </nav>
         </header>

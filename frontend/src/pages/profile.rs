@@ -70,8 +70,7 @@ fn ProfileOf(username: String) -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <h2>"Forks"</h2>
-            <p class="empty">"Forks of other designs will be listed here."</p>
+            <crate::pages::labor::AccountLaborView username=username.clone()/>
         </section>
     }
 }
