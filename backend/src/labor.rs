@@ -145,7 +145,8 @@ impl Labor {
         let policy = self.policy.clone();
         let network = network.to_owned();
         tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
-            let commits = store.network_commits(&network)?;
+            let wants = |c: &store::CommitInfo| ledger::needs_paths(&policy, c);
+            let commits = store.network_commits_with_paths(&network, &wants)?;
             let validated: HashSet<git2::Oid> = match store.network_root(&network)? {
                 Some(root) => store.reachable(&root, store::DEFAULT_BRANCH)?,
                 None => HashSet::new(),
@@ -155,19 +156,17 @@ impl Labor {
                 .and_then(|root| store.record(&root).ok())
                 .and_then(|r| r.manifest.ok())
                 .and_then(|m| m.bom);
-            let commits: Vec<(String, Vec<store::CommitInfo>)> = commits
+            let commits = commits
                 .into_iter()
                 .map(|(id, list)| (id.to_string(), list))
                 .collect();
-            let paths = |oid| store.changed_paths(&network, oid).unwrap_or_default();
             Ok(ledger::network_entries(
                 &policy,
                 &identities,
                 &network,
-                &commits,
+                commits,
                 &validated,
                 bom.as_deref(),
-                &paths,
             ))
         })
         .await?

@@ -294,28 +294,38 @@ pub fn commit_entries(
         .collect()
 }
 
-/// All entries of a network from its commits (grouped by attributed design), in a stable order.
+/// Whether the work type of `commit` must be inferred from its changed paths.
+pub fn needs_paths(policy: &Policy, commit: &CommitInfo) -> bool {
+    commit.parents.len() <= 1
+        && !commit.trailers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("Labor-Type")
+                && policy.work_types.contains_key(&v.trim().to_lowercase())
+        })
+}
+
+/// All entries of a network from its commits (grouped by attributed design, with the changed
+/// paths of those that need them), in a stable order.
+#[allow(clippy::type_complexity)]
 pub fn network_entries(
     policy: &Policy,
     identities: &Identities,
     network: &str,
-    commits: &[(String, Vec<CommitInfo>)],
+    commits: Vec<(String, Vec<(CommitInfo, Option<Vec<String>>)>)>,
     validated: &HashSet<Oid>,
     bom: Option<&str>,
-    changed_paths: &dyn Fn(Oid) -> Vec<String>,
 ) -> Vec<Entry> {
     let mut entries = Vec::new();
     for (design, list) in commits {
-        for commit in list {
+        for (commit, paths) in list {
             entries.extend(commit_entries(
                 policy,
                 identities,
                 network,
-                design,
-                commit,
+                &design,
+                &commit,
                 validated.contains(&commit.id),
                 bom,
-                || changed_paths(commit.id),
+                || paths.unwrap_or_default(),
             ));
         }
     }

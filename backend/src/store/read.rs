@@ -164,6 +164,21 @@ impl Store {
     /// so forking never moves a commit; merging upstream does. Within a design, oldest first
     /// (commit time, then id): a stable order.
     pub fn network_commits(&self, network: &str) -> Result<Vec<(DesignId, Vec<CommitInfo>)>> {
+        Ok(self
+            .network_commits_with_paths(network, &|_| false)?
+            .into_iter()
+            .map(|(id, commits)| (id, commits.into_iter().map(|(c, _)| c).collect()))
+            .collect())
+    }
+
+    /// [`Store::network_commits`], with the paths each commit changed (against its first
+    /// parent) for the commits `wants_paths` selects, read through one repository handle.
+    #[allow(clippy::type_complexity)]
+    pub fn network_commits_with_paths(
+        &self,
+        network: &str,
+        wants_paths: &dyn Fn(&CommitInfo) -> bool,
+    ) -> Result<Vec<(DesignId, Vec<(CommitInfo, Option<Vec<String>>)>)>> {
         let members = self.network(network)?;
         let mut members: Vec<(usize, DesignId)> = members
             .into_iter()
@@ -172,35 +187,40 @@ impl Store {
         members.sort();
         let members: Vec<(DesignId, ())> = members.into_iter().map(|(_, id)| (id, ())).collect();
         let pool = self.open_pool(network)?;
-        let mut seen_tips: Vec<Oid> = Vec::new();
+        // One traversal of the whole network: each member, in order, takes the commits its
+        // branches reach that no earlier member took.
+        let mut taken: std::collections::HashSet<Oid> = std::collections::HashSet::new();
         let mut out = Vec::new();
         for (id, _) in members {
             let repo = self.open_repo(&id)?;
-            let mut tips = Vec::new();
+            let mut stack = Vec::new();
             for branch in repo.branches(Some(git2::BranchType::Local))? {
                 let (branch, _) = branch?;
                 if let Some(oid) = branch.get().target() {
-                    tips.push(oid);
+                    stack.push(oid);
                 }
             }
-            let mut walk = pool.revwalk()?;
-            for tip in &tips {
-                walk.push(*tip)?;
-            }
-            for tip in &seen_tips {
-                walk.hide(*tip)?;
-            }
             let mut commits = Vec::new();
-            for oid in walk {
-                commits.push(commit_info(&pool.find_commit(oid?)?));
+            while let Some(oid) = stack.pop() {
+                if !taken.insert(oid) {
+                    continue;
+                }
+                let commit = pool.find_commit(oid)?;
+                stack.extend(commit.parent_ids().filter(|p| !taken.contains(p)));
+                let info = commit_info(&commit);
+                let paths = if wants_paths(&info) {
+                    Some(paths_of(&pool, &commit)?)
+                } else {
+                    None
+                };
+                commits.push((info, paths));
             }
             commits.sort_by(|a, b| {
-                a.committer
+                a.0.committer
                     .time
-                    .cmp(&b.committer.time)
-                    .then_with(|| a.id.cmp(&b.id))
+                    .cmp(&b.0.committer.time)
+                    .then_with(|| a.0.id.cmp(&b.0.id))
             });
-            seen_tips.extend(tips);
             out.push((id, commits));
         }
         Ok(out)
@@ -561,6 +581,24 @@ pub(super) fn resolve(repo: &Repository, id: &DesignId, rev: &str) -> Result<Oid
         }
     }
     Err(not_found())
+}
+
+fn paths_of(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<String>> {
+    let new = commit.tree()?;
+    let old = match commit.parent(0) {
+        Ok(parent) => Some(parent.tree()?),
+        Err(_) => None,
+    };
+    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+    Ok(diff
+        .deltas()
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .or(d.old_file().path())
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .collect())
 }
 
 /// Whether `commit` changed `path` (a file or a folder) compared with its first parent.
