@@ -222,6 +222,13 @@ pub struct NewEmail {
     pub email: String,
 }
 
+/// `PUT /api/accounts/{username}/skill` (instance admins): the skill level the labor policy
+/// applies; `null` returns to the policy's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkillLevel {
+    pub skill: Option<String>,
+}
+
 /// `PUT /api/account/password`. Every session of the account is revoked afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordChange {

@@ -318,6 +318,33 @@ impl Accounts {
             .ok_or_else(|| Error::NotFound(format!("no account named {username}")))
     }
 
+    /// Sets (or with `None` clears) the skill level the labor policy applies to an account.
+    pub async fn set_skill(&self, username: &str, skill: Option<&str>) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE accounts SET skill_level = $1 WHERE username = $2 AND is_system = FALSE",
+        )
+        .bind(skill)
+        .bind(username)
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("no account named {username:?}")));
+        }
+        tracing::info!(username, skill, "skill level set");
+        Ok(())
+    }
+
+    /// The skill level set for an account, if any.
+    pub async fn skill(&self, username: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT skill_level FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+
     /// Changes the password after checking the current one, and revokes every session.
     pub async fn change_password(&self, account: &Account, current: &str, new: &str) -> Result<()> {
         check_password("new_password", new).map_err(|e| prefix_invalid(e, "new password"))?;

@@ -595,7 +595,7 @@ async fn authorization_matrix() {
         [u16; 5],
     );
     // Expected statuses in the order of `principals`.
-    let endpoints: [Endpoint; 9] = [
+    let endpoints: [Endpoint; 10] = [
         (
             "sign up",
             Method::POST,
@@ -658,6 +658,13 @@ async fn authorization_matrix() {
             "/api/designs/olga/lamp/maintainers",
             |_| Some(json!({"maintainers": ["max"]})),
             [401, 403, 403, 200, 200],
+        ),
+        (
+            "set skill level",
+            Method::PUT,
+            "/api/accounts/max/skill",
+            |_| Some(json!({"skill": "master"})),
+            [401, 403, 403, 403, 200],
         ),
     ];
     let mut failures = Vec::new();

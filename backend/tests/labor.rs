@@ -303,6 +303,41 @@ async fn unclaimed_work_becomes_the_account_s_and_the_api_explains_it() {
     assert_eq!(text.lines().count(), 2);
     let (_, policy) = app.json("/api/labor/policy").await;
     assert_eq!(policy["work_types"]["design"], 1.0);
+
+    // An admin assesses Cy as a master: Cy's units grow by the multiplier.
+    let stranger = app.sign_up("sam").await;
+    let denied = app
+        .request(
+            Method::PUT,
+            "/api/accounts/cy/skill",
+            &As::Cookie(stranger),
+            Some(serde_json::json!({"skill": "master"})),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    // The first account of this instance (cy) is its admin.
+    let admin = app.sign_in("cy").await;
+    let bad = app
+        .request(
+            Method::PUT,
+            "/api/accounts/cy/skill",
+            &As::Cookie(admin.clone()),
+            Some(serde_json::json!({"skill": "wizard"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let set = app
+        .request(
+            Method::PUT,
+            "/api/accounts/cy/skill",
+            &As::Cookie(admin),
+            Some(serde_json::json!({"skill": "master"})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    app.state.labor.recompute().await.unwrap();
+    let (_, account) = app.json("/api/accounts/cy/labor").await;
+    assert_eq!(account["units"], 2.34);
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 
-use super::extract::{Path, Query};
+use super::auth::SignedIn;
+use super::extract::{Json, Path, Query};
 use super::{AppError, AppResult, rfc3339};
 use crate::labor::{self, Entry};
 use crate::server::AppState;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/labor/policy", get(policy))
         .route("/labor/entries/{id}", get(entry))
         .route("/accounts/{username}/labor", get(account))
+        .route("/accounts/{username}/skill", get(skill).put(set_skill))
         .route("/designs/{owner}/{slug}/labor", get(design))
 }
 
@@ -147,6 +149,53 @@ async fn policy(State(app): State<AppState>) -> JsonResponse<api::LaborPolicy> {
             .map(|r| (r.pattern.clone(), r.work_type.clone()))
             .collect(),
     })
+}
+
+async fn skill(
+    State(app): State<AppState>,
+    Path(username): Path<String>,
+) -> AppResult<JsonResponse<api::SkillLevel>> {
+    if app.accounts.find(&username).await?.is_none() {
+        return Err(AppError::NotFound(format!("no account named {username:?}")));
+    }
+    Ok(JsonResponse(api::SkillLevel {
+        skill: app.accounts.skill(&username).await?,
+    }))
+}
+
+/// Instance admins assess skill levels; the ledger is then recomputed.
+async fn set_skill(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(username): Path<String>,
+    Json(body): Json<api::SkillLevel>,
+) -> AppResult<JsonResponse<api::SkillLevel>> {
+    let admin = caller.require_session()?;
+    if !admin.is_admin {
+        return Err(AppError::Forbidden(
+            "only instance admins set skill levels".into(),
+        ));
+    }
+    if let Some(skill) = &body.skill
+        && !app.labor.policy.skill_levels.contains_key(skill)
+    {
+        let known: Vec<&str> = app
+            .labor
+            .policy
+            .skill_levels
+            .keys()
+            .map(String::as_str)
+            .collect();
+        return Err(AppError::Invalid(vec![(
+            "skill".into(),
+            format!("skill level {skill:?} is not one of {}", known.join(", ")),
+        )]));
+    }
+    app.accounts
+        .set_skill(&username, body.skill.as_deref())
+        .await?;
+    app.labor.identities_changed();
+    Ok(JsonResponse(body))
 }
 
 async fn entry(
