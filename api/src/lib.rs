@@ -767,10 +767,21 @@ pub struct AccountLabor {
     pub by_design: Vec<Amount>,
     /// Units per month (`YYYY-MM`), oldest first.
     pub timeline: Vec<Amount>,
+    /// How the designs this person worked on are used.
+    #[serde(default)]
+    pub utilization: Vec<Utilization>,
     pub entries: Vec<LaborEntry>,
     pub total: u64,
     pub page: u32,
     pub per_page: u32,
+}
+
+/// The use of a design someone worked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utilization {
+    pub design: String,
+    pub forks: u64,
+    pub releases: u64,
 }
 
 /// One contributor's part of a design (`GET /api/designs/{owner}/{slug}/labor`).

@@ -280,6 +280,10 @@ async fn unclaimed_work_becomes_the_account_s_and_the_api_explains_it() {
     assert_eq!(account["units"], 1.8);
     assert_eq!(account["validated_units"], 1.8);
     assert_eq!(account["by_type"][0]["key"], "documentation");
+    assert_eq!(
+        account["utilization"],
+        serde_json::json!([{"design": "olga/lamp", "forks": 1, "releases": 0}])
+    );
     let entry_id = account["entries"][0]["id"].as_str().unwrap().to_owned();
     let (_, entry) = app.json(&format!("/api/labor/entries/{entry_id}")).await;
     assert_eq!(entry["weight"], 0.9);
@@ -301,6 +305,8 @@ async fn unclaimed_work_becomes_the_account_s_and_the_api_explains_it() {
     let text = String::from_utf8(csv.body).unwrap();
     assert!(text.starts_with("id,design,commit,"), "{text}");
     assert_eq!(text.lines().count(), 2);
+    let (_, exported) = app.json("/api/designs/olga/lamp/labor?format=json").await;
+    assert_eq!(exported.as_array().unwrap().len(), 3, "{exported}");
     let (_, policy) = app.json("/api/labor/policy").await;
     assert_eq!(policy["work_types"]["design"], 1.0);
 

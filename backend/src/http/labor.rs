@@ -120,6 +120,18 @@ fn csv(entries: &[api::LaborEntry], filename: &str) -> Response {
         .into_response()
 }
 
+/// Every entry (not paged) as a JSON file, in ledger order.
+fn json_export(entries: &[api::LaborEntry], filename: &str) -> Response {
+    (
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )],
+        JsonResponse(entries.to_vec()),
+    )
+        .into_response()
+}
+
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -239,9 +251,39 @@ async fn account(
         add(&mut timeline, rfc3339(e.committed_at)[..7].to_owned());
     }
     let wire_entries: Vec<api::LaborEntry> = entries.into_iter().map(wire).collect();
-    if params.format.as_deref() == Some("csv") {
-        return Ok(csv(&wire_entries, &format!("labor-{username}.csv")));
+    match params.format.as_deref() {
+        Some("csv") => return Ok(csv(&wire_entries, &format!("labor-{username}.csv"))),
+        Some("json") => {
+            return Ok(json_export(
+                &wire_entries,
+                &format!("labor-{username}.json"),
+            ));
+        }
+        _ => {}
     }
+    let designs: Vec<String> = by_design.keys().cloned().collect();
+    let store = app.store.clone();
+    let utilization = super::blocking(
+        move || -> Result<Vec<api::Utilization>, crate::store::Error> {
+            let forks = store.fork_counts()?;
+            let mut out = Vec::new();
+            for design in designs {
+                let Ok(id) = DesignId::parse(&design) else {
+                    continue;
+                };
+                if !store.exists(&id) {
+                    continue;
+                }
+                out.push(api::Utilization {
+                    forks: forks.get(&id).copied().unwrap_or(0),
+                    releases: store.releases(&id)?.len() as u64,
+                    design,
+                });
+            }
+            Ok(out)
+        },
+    )
+    .await?;
     let page = params.page.unwrap_or(1).max(1);
     let per_page = params
         .per_page
@@ -257,6 +299,7 @@ async fn account(
         by_type: amounts(by_type),
         by_design: amounts(by_design),
         timeline: amounts(timeline),
+        utilization,
         entries: wire_entries
             .into_iter()
             .skip((page as usize - 1) * per_page as usize)
@@ -280,9 +323,18 @@ async fn design(
         .clone()
         .unwrap_or_else(|| crate::store::DEFAULT_BRANCH.to_owned());
     let entries = app.labor.design_shares(&id, &rev).await?;
-    if params.format.as_deref() == Some("csv") {
+    if let Some(format) = params
+        .format
+        .as_deref()
+        .filter(|f| *f == "csv" || *f == "json")
+    {
         let wire_entries: Vec<api::LaborEntry> = entries.into_iter().map(wire).collect();
-        return Ok(csv(&wire_entries, &format!("labor-{owner}-{slug}.csv")));
+        let name = format!("labor-{owner}-{slug}.{format}");
+        return Ok(if format == "csv" {
+            csv(&wire_entries, &name)
+        } else {
+            json_export(&wire_entries, &name)
+        });
     }
     let total_units: f64 = entries.iter().map(|e| e.units).sum();
     let mut people: BTreeMap<(String, Option<String>), (f64, f64)> = BTreeMap::new();

@@ -163,16 +163,8 @@ impl Store {
     /// name) whose branches reach it. A new fork is always deeper than the design it copies,
     /// so forking never moves a commit; merging upstream does. Within a design, oldest first
     /// (commit time, then id): a stable order.
-    pub fn network_commits(&self, network: &str) -> Result<Vec<(DesignId, Vec<CommitInfo>)>> {
-        Ok(self
-            .network_commits_with_paths(network, &|_| false)?
-            .into_iter()
-            .map(|(id, commits)| (id, commits.into_iter().map(|(c, _)| c).collect()))
-            .collect())
-    }
-
-    /// [`Store::network_commits`], with the paths each commit changed (against its first
-    /// parent) for the commits `wants_paths` selects, read through one repository handle.
+    /// The paths each commit changed (against its first parent) come along for the commits
+    /// `wants_paths` selects, read through one repository handle.
     #[allow(clippy::type_complexity)]
     pub fn network_commits_with_paths(
         &self,
@@ -290,21 +282,7 @@ impl Store {
     pub fn changed_paths(&self, network: &str, commit: Oid) -> Result<Vec<String>> {
         let pool = self.open_pool(network)?;
         let commit = pool.find_commit(commit)?;
-        let new = commit.tree()?;
-        let old = match commit.parent(0) {
-            Ok(parent) => Some(parent.tree()?),
-            Err(_) => None,
-        };
-        let diff = pool.diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
-        Ok(diff
-            .deltas()
-            .filter_map(|d| {
-                d.new_file()
-                    .path()
-                    .or(d.old_file().path())
-                    .map(|p| p.to_string_lossy().into_owned())
-            })
-            .collect())
+        paths_of(&pool, &commit)
     }
 
     /// The design at the root of a network (the member without a parent), if it still exists.
@@ -425,7 +403,7 @@ impl Store {
         for oid in walk {
             let commit = repo.find_commit(oid?)?;
             if let Some(path) = path
-                && !touches(&repo, &commit, path)?
+                && !touches(&commit, path)?
             {
                 continue;
             }
@@ -602,14 +580,13 @@ fn paths_of(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<String>> {
 }
 
 /// Whether `commit` changed `path` (a file or a folder) compared with its first parent.
-fn touches(repo: &Repository, commit: &Commit<'_>, path: &str) -> Result<bool> {
+fn touches(commit: &Commit<'_>, path: &str) -> Result<bool> {
     let entry_id = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| e.id());
     let now = entry_id(&commit.tree()?);
     let before = match commit.parent(0) {
         Ok(parent) => entry_id(&parent.tree()?),
         Err(_) => None,
     };
-    let _ = repo;
     Ok(now != before)
 }
 

@@ -71,6 +71,16 @@ pub fn AccountLaborView(username: String) -> impl IntoView {
                                 <Bars amounts=l.by_type.clone() label="Units by work type"/>
                                 <Bars amounts=l.by_design.clone() label="Units by design"/>
                             </div>
+                            <h3>"How this work is used"</h3>
+                            <table class="utilization">
+                                <thead><tr><th scope="col">"Design"</th><th scope="col" class="num">"Forks"</th><th scope="col" class="num">"Releases"</th></tr></thead>
+                                <tbody>
+                                    {l.utilization.into_iter().map(|u| view! {
+                                        <tr><td><A href=format!("/{}", u.design)>{u.design.clone()}</A></td>
+                                            <td class="num">{u.forks}</td><td class="num">{u.releases}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
                             <p><a href=csv download="">"Export as CSV"</a> " · " <A href="/labor/policy">"How units are counted"</A></p>
                             <EntriesTable entries=l.entries/>
                         }.into_any(),
