@@ -107,6 +107,63 @@ async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, e: &Entry) -> Resu
     Ok(())
 }
 
+/// `field: stored X, recomputed Y` for every field that differs.
+fn field_differences(stored: &Entry, fresh: &Entry) -> Vec<String> {
+    let fields: [(&str, String, String); 14] = [
+        ("design", stored.design.clone(), fresh.design.clone()),
+        (
+            "contributor",
+            stored.contributor_name.clone(),
+            fresh.contributor_name.clone(),
+        ),
+        (
+            "account",
+            format!("{:?}", stored.account),
+            format!("{:?}", fresh.account),
+        ),
+        (
+            "work type",
+            stored.work_type.clone(),
+            fresh.work_type.clone(),
+        ),
+        ("hours", stored.hours.to_string(), fresh.hours.to_string()),
+        (
+            "estimated",
+            stored.estimated.to_string(),
+            fresh.estimated.to_string(),
+        ),
+        (
+            "weight",
+            stored.weight.to_string(),
+            fresh.weight.to_string(),
+        ),
+        ("skill", stored.skill.clone(), fresh.skill.clone()),
+        (
+            "multiplier",
+            stored.multiplier.to_string(),
+            fresh.multiplier.to_string(),
+        ),
+        ("units", stored.units.to_string(), fresh.units.to_string()),
+        ("status", stored.status.to_owned(), fresh.status.to_owned()),
+        (
+            "policy version",
+            stored.policy_version.clone(),
+            fresh.policy_version.clone(),
+        ),
+        ("rule", stored.rule.clone(), fresh.rule.clone()),
+        (
+            "warnings",
+            stored.warnings.join("; "),
+            fresh.warnings.join("; "),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(name, a, b)| format!("{name}: stored {a}, recomputed {b}"))
+        .collect()
+}
+
 impl Labor {
     pub fn new(pool: Pool, store: Store, policy: Policy) -> Self {
         Self {
@@ -227,8 +284,11 @@ impl Labor {
                         entry.id, entry.commit, entry.design
                     )),
                     Some(s) if *s != entry => differences.push(format!(
-                        "entry {} differs: stored {:?}, recomputed {:?}",
-                        entry.id, s, entry
+                        "entry {} ({} in {}) differs: {}",
+                        entry.id,
+                        entry.commit,
+                        entry.design,
+                        field_differences(s, entry).join(", ")
                     )),
                     Some(_) => {}
                 }

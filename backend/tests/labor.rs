@@ -379,6 +379,10 @@ async fn a_policy_change_is_recorded_and_verify_finds_tampering() {
     let differences = labor.verify().await.unwrap();
     assert_eq!(differences.len(), 1, "{differences:?}");
     assert!(differences[0].starts_with("entry "), "{differences:?}");
+    assert!(
+        differences[0].ends_with("units: stored 4, recomputed 3"),
+        "{differences:?}"
+    );
 }
 
 /// xorshift, so the random histories are reproducible.
