@@ -40,6 +40,11 @@ pub struct Labor {
     pool: Pool,
     store: Store,
     pub policy: Arc<Policy>,
+    /// Serializes every ledger write (recompute and incremental updates), so a recompute's
+    /// snapshot never overwrites entries an update added meanwhile.
+    writing: Arc<tokio::sync::Mutex<()>>,
+    /// A background recompute is already scheduled: further requests join it.
+    recompute_pending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 const COLUMNS: &str = "id, network, design, commit_id, committed_at, contributor_name, contributor_email, \
@@ -78,32 +83,51 @@ fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
     }
 }
 
-async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, e: &Entry) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO labor_entries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-         ON CONFLICT (id) DO NOTHING"
-    ))
-    .bind(&e.id)
-    .bind(&e.network)
-    .bind(&e.design)
-    .bind(&e.commit)
-    .bind(e.committed_at)
-    .bind(&e.contributor_name)
-    .bind(&e.contributor_email)
-    .bind(&e.account)
-    .bind(&e.work_type)
-    .bind(e.hours)
-    .bind(e.estimated)
-    .bind(e.weight)
-    .bind(&e.skill)
-    .bind(e.multiplier)
-    .bind(e.units)
-    .bind(e.status)
-    .bind(&e.policy_version)
-    .bind(&e.rule)
-    .bind(e.warnings.join("\n"))
-    .execute(&mut **tx)
-    .await?;
+/// Rows per INSERT statement (19 parameters each, well below SQLite's limit).
+const INSERT_BATCH: usize = 100;
+
+/// Inserts entries with one multi-row statement (entries already present are left alone).
+async fn insert_many(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    entries: &[Entry],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..entries.len())
+        .map(|r| {
+            let params: Vec<String> = (1..=19).map(|c| format!("${}", r * 19 + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO labor_entries ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for e in entries {
+        query = query
+            .bind(&e.id)
+            .bind(&e.network)
+            .bind(&e.design)
+            .bind(&e.commit)
+            .bind(e.committed_at)
+            .bind(&e.contributor_name)
+            .bind(&e.contributor_email)
+            .bind(&e.account)
+            .bind(&e.work_type)
+            .bind(e.hours)
+            .bind(e.estimated)
+            .bind(e.weight)
+            .bind(&e.skill)
+            .bind(e.multiplier)
+            .bind(e.units)
+            .bind(e.status)
+            .bind(&e.policy_version)
+            .bind(&e.rule)
+            .bind(e.warnings.join("\n"));
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -170,6 +194,8 @@ impl Labor {
             pool,
             store,
             policy: Arc::new(policy),
+            writing: Arc::default(),
+            recompute_pending: Arc::default(),
         }
     }
 
@@ -235,6 +261,7 @@ impl Labor {
         let networks = tokio::task::spawn_blocking(move || store.networks()).await??;
         let mut total = 0;
         for network in networks {
+            let _writing = self.writing.lock().await;
             let entries = self.compute_network(&network).await?;
             total += entries.len();
             self.replace(&network, &entries).await?;
@@ -248,8 +275,8 @@ impl Labor {
             .bind(network)
             .execute(&mut *tx)
             .await?;
-        for e in entries {
-            insert(&mut tx, e).await?;
+        for chunk in entries.chunks(INSERT_BATCH) {
+            insert_many(&mut tx, chunk).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -472,8 +499,8 @@ impl Labor {
             }
         }
         let mut tx = self.pool.begin().await?;
-        for e in &entries {
-            insert(&mut tx, e).await?;
+        for chunk in entries.chunks(INSERT_BATCH) {
+            insert_many(&mut tx, chunk).await?;
         }
         for commit in &moves {
             sqlx::query(
@@ -501,8 +528,15 @@ impl Labor {
     /// Commit emails or skill levels changed: entries name accounts and use their skill, so the
     /// whole ledger is recomputed in the background.
     pub fn identities_changed(&self) {
+        use std::sync::atomic::Ordering;
+        if self.recompute_pending.swap(true, Ordering::SeqCst) {
+            return; // one is already scheduled; it will see this change too
+        }
         let labor = self.clone();
         tokio::spawn(async move {
+            // Gather a burst of sign-ups or email changes into one recompute.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            labor.recompute_pending.store(false, Ordering::SeqCst);
             if let Err(err) = labor.recompute().await {
                 tracing::error!(error = %err, "labor ledger recompute failed");
             }

@@ -372,6 +372,36 @@ async fn commits_are_atomic_and_stale_heads_conflict() {
             .to_owned();
         assert!(text.contains(needle), "{text}");
     }
+    // NUL and control characters are refused, never a 500.
+    for body in [
+        json!({"branch": "ma\u{0}in", "expected_head": second, "message": "x", "changes": [{"op": "put", "path": "a.txt", "content": "a"}]}),
+        json!({"branch": "main", "expected_head": second, "message": "x\u{0}y", "changes": [{"op": "put", "path": "a.txt", "content": "a"}]}),
+        json!({"branch": "main/sub", "expected_head": second, "message": "x", "changes": [{"op": "put", "path": "a.txt", "content": "a"}]}),
+    ] {
+        let answer = app
+            .request(
+                Method::POST,
+                "/api/designs/olga/lamp/commits",
+                &As::Cookie(olga.clone()),
+                Some(body.clone()),
+            )
+            .await;
+        assert!(
+            answer.status.is_client_error(),
+            "{body}: {} {:?}",
+            answer.status,
+            answer.json()
+        );
+    }
+    let release = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/releases",
+            &As::Cookie(olga.clone()),
+            Some(json!({"tag": "v\u{0}1"})),
+        )
+        .await;
+    assert_eq!(release.status, StatusCode::BAD_REQUEST);
     let labor = app
         .request(
             Method::POST,

@@ -58,8 +58,15 @@ async fn list(
             .ids()?
             .iter()
             .filter(|id| owner.as_deref().is_none_or(|o| id.owner() == o))
-            .map(|id| store.record(id))
-            .collect::<Result<Vec<_>, _>>()?;
+            // A design being created or forked right now is not readable yet: leave it out.
+            .filter_map(|id| match store.record(id) {
+                Ok(record) => Some(record),
+                Err(err) => {
+                    tracing::warn!(design = %id, error = %err, "design left out of the list");
+                    None
+                }
+            })
+            .collect::<Vec<_>>();
         Ok::<_, crate::store::Error>((records, store.fork_counts()?))
     })
     .await?;

@@ -51,7 +51,10 @@ impl Indexer {
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("search-indexer".into())
-            .spawn(move || run(search, store, writer, rx))?;
+            .spawn({
+                let retry = tx.clone();
+                move || run(search, store, writer, rx, retry)
+            })?;
         let indexer = Self { tx };
         let mut changes = events.subscribe();
         let feed = indexer.clone();
@@ -97,7 +100,13 @@ impl Indexer {
     }
 }
 
-fn run(search: Search, store: Store, mut writer: IndexWriter, rx: mpsc::Receiver<Job>) {
+fn run(
+    search: Search,
+    store: Store,
+    mut writer: IndexWriter,
+    rx: mpsc::Receiver<Job>,
+    retry: mpsc::Sender<Job>,
+) {
     while let Ok(first) = rx.recv() {
         let deadline = Instant::now() + BATCH_WINDOW;
         let mut jobs = vec![first];
@@ -120,8 +129,14 @@ fn run(search: Search, store: Store, mut writer: IndexWriter, rx: mpsc::Receiver
             }
         }
         if let Err(err) = apply(&search, &store, &mut writer, ids, reconcile) {
-            tracing::error!(error = %err, "search indexing failed");
+            tracing::error!(error = %err, "search indexing failed; reconciling again shortly");
             let _ = writer.rollback();
+            // Nothing is lost: a reconcile compares every design with the index again.
+            let retry = retry.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(2));
+                let _ = retry.send(Job::Reconcile);
+            });
         }
         for done in waiters {
             let _ = done.send(());

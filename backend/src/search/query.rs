@@ -623,9 +623,13 @@ impl Search {
     fn designs_using(&self, searcher: &Searcher, key: &str) -> Result<(u64, Vec<DocAddress>)> {
         let f = self.fields();
         let query = term_query(f.part_key, key);
+        let count = searcher.search(&query, &Count)?;
+        if count == 0 {
+            return Ok((0, Vec::new()));
+        }
         let rows = searcher.search(
             &query,
-            &TopDocs::with_limit(1_000_000).order_by_string_fast_field("design_id", Order::Asc),
+            &TopDocs::with_limit(count).order_by_string_fast_field("design_id", Order::Asc),
         )?;
         let designs: BTreeSet<&str> = rows.iter().filter_map(|(id, _)| id.as_deref()).collect();
         let count = designs.len() as u64;

@@ -56,7 +56,9 @@ pub(super) fn tree_from_files(repo: &Repository, files: &BTreeMap<String, Vec<u8
 }
 
 fn check_branch_name(branch: &str) -> Result<()> {
-    let ok = !branch.is_empty()
+    // git2 panics on NUL; control characters are never valid in a ref anyway.
+    let ok = !branch.chars().any(char::is_control)
+        && !branch.is_empty()
         && branch.len() <= 100
         && git2::Reference::is_valid_name(&branch_ref(branch))
         && !branch.contains("..");
@@ -83,6 +85,11 @@ impl Store {
         }
         if request.message.trim().is_empty() {
             return Err(Error::Invalid("the commit message is empty".into()));
+        }
+        if request.message.contains('\0') {
+            return Err(Error::Invalid(
+                "the commit message contains a NUL character".into(),
+            ));
         }
         for change in &request.changes {
             match change {
@@ -215,7 +222,15 @@ impl Store {
                         _ => Error::Git(err),
                     }
                 })?,
-            None => repo.reference(&refname, commit, false, &log)?,
+            None => repo
+                .reference(&refname, commit, false, &log)
+                .map_err(|err| {
+                    Error::Exists(format!(
+                        "branch {} cannot be created: {}",
+                        request.branch,
+                        err.message()
+                    ))
+                })?,
         };
         self.mirror_ref(&pool, id, &refname, Some(commit))?;
         self.announce(id, &refname, current, Some(commit));
@@ -232,7 +247,8 @@ impl Store {
         notes: &str,
     ) -> Result<Oid> {
         let refname = format!("refs/tags/{tag}");
-        let valid = !tag.is_empty()
+        let valid = !tag.chars().any(char::is_control)
+            && !tag.is_empty()
             && tag.len() <= 100
             && git2::Reference::is_valid_name(&refname)
             && !tag.contains("..")
@@ -251,13 +267,24 @@ impl Store {
         }
         let pool = self.open_pool(&lineage(&repo)?.network)?;
         let object = pool.find_object(commit, Some(ObjectType::Commit))?;
+        if notes.contains('\0') {
+            return Err(Error::Invalid(
+                "the release notes contain a NUL character".into(),
+            ));
+        }
         let mut message = notes.trim().to_owned();
         if message.is_empty() {
             message = format!("Release {tag}");
         }
         message.push('\n');
         let tag_id = pool.tag_annotation_create(tag, &object, &signature(tagger)?, &message)?;
-        repo.reference(&refname, tag_id, false, "atelier: release")?;
+        repo.reference(&refname, tag_id, false, "atelier: release")
+            .map_err(|err| {
+                Error::Exists(format!(
+                    "release {tag} cannot be created: {}",
+                    err.message()
+                ))
+            })?;
         self.mirror_ref(&pool, id, &refname, Some(tag_id))?;
         self.announce(id, &refname, None, Some(tag_id));
         Ok(tag_id)
