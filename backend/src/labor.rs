@@ -218,12 +218,12 @@ impl Labor {
         tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
             let wants = |c: &store::CommitInfo| ledger::needs_paths(&policy, c);
             let commits = store.network_commits_with_paths(&network, &wants)?;
-            let validated: HashSet<git2::Oid> = match store.network_root(&network)? {
-                Some(root) => store.reachable(&root, store::DEFAULT_BRANCH)?,
+            let root = store.network_root(&network)?;
+            let validated: HashSet<git2::Oid> = match &root {
+                Some(root) => store.reachable(root, store::DEFAULT_BRANCH)?,
                 None => HashSet::new(),
             };
-            let bom = store
-                .network_root(&network)?
+            let bom = root
                 .and_then(|root| store.record(&root).ok())
                 .and_then(|r| r.manifest.ok())
                 .and_then(|m| m.bom);

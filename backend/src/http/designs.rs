@@ -146,11 +146,9 @@ async fn show(
         let forks = store.forks(&id)?.len() as u64;
         let ancestry = store.ancestry(&id)?;
         let root = store
-            .network(&record.lineage.network)?
-            .into_iter()
-            .find(|(_, lineage)| lineage.parent.is_none())
-            .map(|(root, _)| root.to_string())
-            .unwrap_or_else(|| id.to_string());
+            .network_root(&record.lineage.network)?
+            .unwrap_or_else(|| id.clone())
+            .to_string();
         let text = |path: &str| -> Result<Option<Vec<u8>>, crate::store::Error> {
             match store.file(&id, &head, path) {
                 Ok((_, bytes)) => Ok(Some(bytes)),
