@@ -10,7 +10,7 @@
 mod setup;
 mod spa;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -70,10 +70,18 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The workspace holding the current directory. Found at run time, not from the path xtask
+    /// was compiled at: checkouts that share one target directory (CI clones) share the
+    /// compiled xtask too, and each must work on its own tree.
     fn locate() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask lives inside the workspace")?
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let root = cwd
+            .ancestors()
+            .find(|dir| {
+                std::fs::read_to_string(dir.join("Cargo.toml"))
+                    .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+            })
+            .context("run cargo xtask inside the Atelier workspace")?
             .to_owned();
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => {
