@@ -460,10 +460,13 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
     let pool = backend::db::open(&data.join("atelier.db")).await.unwrap();
     let accounts = backend::accounts::Accounts::new(pool.clone());
     let labor = backend::labor::Labor::new(
-        pool,
+        pool.clone(),
         store.clone(),
         backend::labor::Policy::default_policy(),
     );
+    let bundles =
+        backend::bundle::Bundles::open(data.join("bundles"), store.clone(), labor.clone(), pool)
+            .unwrap();
     backend::AppState(Arc::new(backend::App {
         config,
         store,
@@ -473,5 +476,6 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         search,
         indexer: backend::search::Indexer::read_only(),
         labor,
+        bundles,
     }))
 }

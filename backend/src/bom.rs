@@ -208,6 +208,56 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Bom, BomError> {
     Ok(bom)
 }
 
+/// The BOM file at `path` as the API shows it: rows with their component keys, or the reason it
+/// could not be read.
+pub fn wire(path: &str, bytes: &[u8]) -> api::Bom {
+    match parse(path, bytes) {
+        Ok(bom) => api::Bom {
+            path: path.to_owned(),
+            rows: bom
+                .rows
+                .into_iter()
+                .map(|row| api::BomRow {
+                    line: row.line,
+                    key: crate::search::normalize::component_key(
+                        row.part_number.as_deref(),
+                        &row.name,
+                    ),
+                    name: row.name,
+                    quantity_text: row.quantity_text,
+                    quantity: row.quantity,
+                    unit: row.unit,
+                    part_number: row.part_number,
+                    manufacturer: row.manufacturer,
+                    material: row.material,
+                    category: row.category,
+                    specs: row.specs,
+                    url: row.url,
+                    notes: row.notes,
+                })
+                .collect(),
+            warnings: bom
+                .warnings
+                .into_iter()
+                .map(|(line, message)| api::Problem {
+                    line: Some(line),
+                    message,
+                })
+                .collect(),
+            error: None,
+        },
+        Err(err) => api::Bom {
+            path: path.to_owned(),
+            rows: Vec::new(),
+            warnings: Vec::new(),
+            error: Some(api::Problem {
+                line: Some(err.line),
+                message: err.to_string(),
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod auth;
 mod browse;
+mod bundles;
 mod designs;
 mod edit;
 mod error;
@@ -22,10 +23,12 @@ use axum::middleware;
 use axum::routing::any;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate as _};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use bundles::url as bundle_url;
 pub use edit::Uploads;
 pub use error::{AppError, AppResult};
 
@@ -38,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(designs::router())
         .merge(browse::router())
+        .merge(bundles::router())
         .merge(edit::router())
         .merge(search::router())
         .merge(labor::router())
@@ -60,7 +64,14 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(CompressionLayer::new())
+        // Archives are compressed already, and a cached bundle must keep its Content-Length.
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("application/zip"))
+                    .and(NotForContentType::const_new("application/gzip")),
+            ),
+        )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

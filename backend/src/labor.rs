@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use sqlx::Row as _;
 
-pub use ledger::{Entry, Identities, Identity};
+pub use ledger::{Entry, Identities, Identity, round};
 pub use policy::Policy;
 
 use crate::db::Pool;
@@ -551,6 +551,12 @@ impl Labor {
     /// Each contributor's units at `rev` of a design, counting every commit it contains
     /// (inherited upstream history included).
     pub async fn design_shares(&self, id: &DesignId, rev: &str) -> Result<Vec<Entry>> {
+        Ok(self.design_entries(id, rev).await?.0)
+    }
+
+    /// Like [`Labor::design_shares`], and whether the ledger has caught up with `rev`: every
+    /// commit `rev` contains has an entry (it lags a ref change by the time of one update).
+    pub async fn design_entries(&self, id: &DesignId, rev: &str) -> Result<(Vec<Entry>, bool)> {
         let store = self.store.clone();
         let (design, rev) = (id.clone(), rev.to_owned());
         let (network, reachable) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -560,11 +566,50 @@ impl Labor {
             ))
         })
         .await??;
-        Ok(self
+        let entries: Vec<Entry> = self
             .stored(&network)
             .await?
             .into_iter()
             .filter(|e| git2::Oid::from_str(&e.commit).is_ok_and(|oid| reachable.contains(&oid)))
-            .collect())
+            .collect();
+        let credited: HashSet<&str> = entries.iter().map(|e| e.commit.as_str()).collect();
+        let complete = credited.len() == reachable.len();
+        Ok((entries, complete))
     }
+}
+
+/// Each contributor's part of `entries` (accounts by username, unclaimed authors by name),
+/// largest first, with the total units.
+pub fn shares(entries: &[Entry]) -> (f64, Vec<api::Share>) {
+    let total_units: f64 = entries.iter().map(|e| e.units).sum();
+    let mut people: BTreeMap<(String, Option<String>), (f64, f64)> = BTreeMap::new();
+    for e in entries {
+        let key = match &e.account {
+            Some(account) => (account.clone(), Some(account.clone())),
+            None => (e.contributor_name.clone(), None),
+        };
+        let slot = people.entry(key).or_insert((0.0, 0.0));
+        slot.0 += e.units;
+        slot.1 += e.hours;
+    }
+    let mut contributors: Vec<api::Share> = people
+        .into_iter()
+        .map(|((contributor, account), (units, hours))| api::Share {
+            contributor,
+            account,
+            units: round(units),
+            hours: round(hours),
+            share: if total_units > 0.0 {
+                round(units / total_units * 100.0)
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    contributors.sort_by(|a, b| {
+        b.units
+            .total_cmp(&a.units)
+            .then_with(|| a.contributor.cmp(&b.contributor))
+    });
+    (round(total_units), contributors)
 }

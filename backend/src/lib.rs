@@ -1,8 +1,9 @@
-//! The Atelier server as a library: configuration, the git store, accounts, the sample importer
-//! and the HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
+//! The Atelier server as a library: configuration, the git store, accounts, search, labor,
+//! bundles, the sample importer and the HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
 
 pub mod accounts;
 pub mod bom;
+pub mod bundle;
 pub mod config;
 pub mod db;
 pub mod events;

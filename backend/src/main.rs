@@ -1,6 +1,7 @@
 //! The `atelier` command: `atelier serve` runs the server; `atelier reindex` rebuilds the search
 //! index; `atelier labor recompute|verify` rebuilds or checks the labor ledger; `atelier admin
-//! grant` makes an instance admin. Thin: everything lives in the library.
+//! grant` makes an instance admin; `atelier fetch` and `atelier verify` get and check bundles for
+//! manufacturers. Thin: everything lives in the library.
 
 use std::path::PathBuf;
 
@@ -42,6 +43,27 @@ enum Command {
             global = true
         )]
         data: PathBuf,
+    },
+    /// Download a design's bundle, verify every file and unpack it (the newest release when
+    /// no @rev is given, else the default branch).
+    Fetch {
+        /// `<server>/<owner>/<slug>[@rev]`, e.g. `https://atelier.example/coop/trailer@v1.0`.
+        target: backend::bundle::fetch::Target,
+        /// Folder to unpack into (the bundle's own top folder is created inside it).
+        #[arg(short = 'o', long = "output", default_value = ".")]
+        output: PathBuf,
+        /// Archive format to download.
+        #[arg(long, default_value = "zip", value_parser = ["zip", "tar.gz"])]
+        format: String,
+    },
+    /// Check a bundle offline against its atelier-bundle.json; exits non-zero naming every
+    /// missing, extra or altered file.
+    Verify {
+        /// A `.zip` or `.tar.gz` bundle.
+        bundle: PathBuf,
+        /// Also require the archive's sha256 (as published beside the download) to be this.
+        #[arg(long)]
+        sha256: Option<String>,
     },
     /// Instance administration.
     Admin {
@@ -115,6 +137,58 @@ async fn main() -> anyhow::Result<()> {
             server::serve(listener, state, server::shutdown_signal()).await?;
         }
         Command::Reindex { data } => reindex(&data)?,
+        Command::Fetch {
+            target,
+            output,
+            format,
+        } => {
+            let format = if format == "zip" {
+                backend::bundle::Format::Zip
+            } else {
+                backend::bundle::Format::TarGz
+            };
+            tokio::task::spawn_blocking(move || {
+                backend::bundle::fetch::fetch(&target, &output, format)
+            })
+            .await??;
+        }
+        Command::Verify { bundle, sha256 } => {
+            let report = tokio::task::spawn_blocking(move || {
+                backend::bundle::verify::verify(&bundle)
+                    .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", bundle.display()))
+                    .map(|report| (bundle, report))
+            })
+            .await??;
+            let (bundle, mut report) = report;
+            if let Some(expected) = sha256
+                && !expected.eq_ignore_ascii_case(&report.sha256)
+            {
+                report.problems.push(format!(
+                    "the archive's sha256 is {} but {expected} was expected",
+                    report.sha256
+                ));
+            }
+            if !report.is_intact() {
+                for problem in &report.problems {
+                    eprintln!("{problem}");
+                }
+                anyhow::bail!(
+                    "{} failed verification: {} problem(s)",
+                    bundle.display(),
+                    report.problems.len().max(1)
+                );
+            }
+            let manifest = report.manifest.as_ref().expect("intact bundles have one");
+            println!(
+                "{}: intact. {} {} at {}, {} files, sha256 {}",
+                bundle.display(),
+                manifest.design,
+                manifest.version,
+                manifest.commit,
+                manifest.files.len(),
+                report.sha256
+            );
+        }
         Command::Labor { command, data } => {
             let store_dir = data.join("store");
             if !store_dir.is_dir() {

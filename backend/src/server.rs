@@ -29,6 +29,8 @@ pub struct App {
     pub indexer: crate::search::Indexer,
     /// The labor ledger (follows `events`).
     pub labor: crate::labor::Labor,
+    /// Bundles for manufacturers (releases are prebuilt as `events` announce them).
+    pub bundles: crate::bundle::Bundles,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -67,16 +69,26 @@ impl App {
             tokio::task::spawn_blocking(move || crate::search::Search::open(&search_dir)).await??;
         let indexer = crate::search::Indexer::start(search.clone(), store.clone(), &events)?;
         let policy = crate::labor::Policy::load_or_install(&config.data.join("labor-policy.toml"))?;
-        let labor = crate::labor::Labor::new(pool, store.clone(), policy);
+        let labor = crate::labor::Labor::new(pool.clone(), store.clone(), policy);
         labor.follow(&events);
+        let bundles = {
+            let (dir, store, labor) = (config.data.join("bundles"), store.clone(), labor.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::bundle::Bundles::open(dir, store, labor, pool)
+            })
+            .await??
+        };
+        bundles.follow(&events);
         {
-            // The ledger is derived: bring it up to date in the background at every start.
-            let labor = labor.clone();
+            // The ledger is derived: bring it up to date in the background at every start,
+            // then build the release bundles that are missing (they record labor shares).
+            let (labor, bundles) = (labor.clone(), bundles.clone());
             tokio::spawn(async move {
                 match labor.recompute().await {
                     Ok(entries) => tracing::info!(entries, "labor ledger recomputed"),
                     Err(err) => tracing::error!(error = %err, "labor ledger recompute failed"),
                 }
+                bundles.prebuild_all_releases().await;
             });
         }
         Ok(AppState(Arc::new(App {
@@ -88,6 +100,7 @@ impl App {
             search,
             indexer,
             labor,
+            bundles,
         })))
     }
 }

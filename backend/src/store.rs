@@ -28,8 +28,8 @@ use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
 pub use paths::PathError;
 pub use read::{
-    Branch, ChangedFile, CommitDetail, CommitInfo, Comparison, DiffLine, Entry, EntryKind, Hunk,
-    Release,
+    Branch, ChangedFile, CommitDetail, CommitInfo, Comparison, DiffLine, Entry, EntryKind,
+    FileListing, Hunk, Release, TreeFile,
 };
 pub use write::{Change, CommitRequest};
 

@@ -64,6 +64,7 @@ pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
     let wasm_bindgen = ensure_wasm_bindgen(ws)?;
     let wasm_opt = find_wasm_opt(ws);
     let chromedriver = if needs.browser {
+        ensure_archive_tools()?;
         Some(ensure_browser()?)
     } else {
         None
@@ -248,6 +249,22 @@ fn find_wasm_opt(ws: &Workspace) -> Option<PathBuf> {
         eprintln!("setup: wasm-opt could not be installed; continuing without it");
         None
     }
+}
+
+/// The real tools the bundle tests check archives with: `unzip`, `curl` (and coreutils'
+/// `sha256sum`, GNU `tar`, always there on Debian).
+fn ensure_archive_tools() -> Result<()> {
+    let missing: Vec<&str> = ["unzip", "curl"]
+        .into_iter()
+        .filter(|tool| which(tool).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(
+        &missing,
+        "the bundle tests open archives with the system unzip and download them with curl",
+    )
 }
 
 /// Debian's Chromium and chromedriver for the browser tests.

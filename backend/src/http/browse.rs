@@ -459,12 +459,23 @@ pub async fn list_releases(
     Path((owner, slug)): Path<(String, String)>,
 ) -> AppResult<JsonResponse<api::ReleaseList>> {
     let id = design_id(&owner, &slug)?;
-    let store = app.store.clone();
-    let releases = blocking(move || store.releases(&id)).await?;
+    let (store, bundles) = (app.store.clone(), app.bundles.clone());
+    let releases = blocking(move || -> store::Result<_> {
+        Ok(store
+            .releases(&id)?
+            .into_iter()
+            .map(|release| {
+                let links = super::bundles::release_links(&bundles, &id, &release);
+                (release, links)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
     let mut people = People::default();
     let mut out = Vec::with_capacity(releases.len());
-    for release in releases {
+    for (release, bundles) in releases {
         out.push(api::Release {
+            bundles,
             tagger: match &release.tagger {
                 Some(t) => Some(people.person(&app, t).await?),
                 None => None,

@@ -231,7 +231,7 @@ async fn show(
             },
         )
     });
-    let bom = bom.map(|(path, bytes)| wire_bom(&path, &bytes));
+    let bom = bom.map(|(path, bytes)| crate::bom::wire(&path, &bytes));
     let parent = record
         .lineage
         .parent
@@ -309,54 +309,6 @@ fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
                 tsdc: part.tsdc.0.clone(),
             })
             .collect(),
-    }
-}
-
-fn wire_bom(path: &str, bytes: &[u8]) -> api::Bom {
-    match crate::bom::parse(path, bytes) {
-        Ok(bom) => api::Bom {
-            path: path.to_owned(),
-            rows: bom
-                .rows
-                .into_iter()
-                .map(|row| api::BomRow {
-                    line: row.line,
-                    key: crate::search::normalize::component_key(
-                        row.part_number.as_deref(),
-                        &row.name,
-                    ),
-                    name: row.name,
-                    quantity_text: row.quantity_text,
-                    quantity: row.quantity,
-                    unit: row.unit,
-                    part_number: row.part_number,
-                    manufacturer: row.manufacturer,
-                    material: row.material,
-                    category: row.category,
-                    specs: row.specs,
-                    url: row.url,
-                    notes: row.notes,
-                })
-                .collect(),
-            warnings: bom
-                .warnings
-                .into_iter()
-                .map(|(line, message)| api::Problem {
-                    line: Some(line),
-                    message,
-                })
-                .collect(),
-            error: None,
-        },
-        Err(err) => api::Bom {
-            path: path.to_owned(),
-            rows: Vec::new(),
-            warnings: Vec::new(),
-            error: Some(api::Problem {
-                line: Some(err.line),
-                message: err.to_string(),
-            }),
-        },
     }
 }
 

@@ -446,9 +446,11 @@ async fn release(
     })
     .await?;
     let mut people = People::default();
+    let bundles = super::bundles::release_links(&app.bundles, &design_id(&owner, &slug)?, &release);
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Release {
+            bundles,
             tagger: match &release.tagger {
                 Some(t) => Some(people.person(&app, t).await?),
                 None => None,

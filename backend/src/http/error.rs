@@ -32,6 +32,8 @@ pub enum AppError {
     PayloadTooLarge(String),
     /// 429: too many failed attempts; retry after the given time.
     RateLimited(Duration),
+    /// 503: not possible right now; retry after the given time.
+    Unavailable(String, Duration),
     /// 500: logged, never sent.
     Internal(anyhow::Error),
 }
@@ -86,6 +88,15 @@ impl IntoResponse for AppError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 return response;
             }
+            Self::Unavailable(message, wait) => {
+                let body = api::ApiError::new("unavailable", message);
+                let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(wait.as_secs().max(1)),
+                );
+                return response;
+            }
             Self::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 (
@@ -117,6 +128,20 @@ impl From<store::Error> for AppError {
             | store::Error::Exists(_)
             | store::Error::Conflict { .. } => Self::Conflict(err.to_string()),
             store::Error::Git(_) | store::Error::Io(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<crate::bundle::Error> for AppError {
+    fn from(err: crate::bundle::Error) -> Self {
+        use crate::bundle::Error;
+        match err {
+            Error::Store(err) => err.into(),
+            Error::Conflict(message) => Self::Conflict(message),
+            Error::NotReady(message) => Self::Unavailable(message, Duration::from_secs(30)),
+            err @ (Error::Labor(_) | Error::Failed | Error::Io(_) | Error::Db(_)) => {
+                Self::internal(err)
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
 use super::{AppError, AppResult, rfc3339};
-use crate::labor::{self, Entry};
+use crate::labor::{self, Entry, round};
 use crate::server::AppState;
 use crate::store::DesignId;
 
@@ -130,10 +130,6 @@ fn json_export(entries: &[api::LaborEntry], filename: &str) -> Response {
         JsonResponse(entries.to_vec()),
     )
         .into_response()
-}
-
-fn round(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 fn amounts(map: BTreeMap<String, (f64, f64)>) -> Vec<api::Amount> {
@@ -263,7 +259,7 @@ async fn account(
     }
     let designs: Vec<String> = by_design.keys().cloned().collect();
     let store = app.store.clone();
-    let utilization = super::blocking(
+    let mut utilization = super::blocking(
         move || -> Result<Vec<api::Utilization>, crate::store::Error> {
             let forks = store.fork_counts()?;
             let mut out = Vec::new();
@@ -275,6 +271,7 @@ async fn account(
                     continue;
                 }
                 out.push(api::Utilization {
+                    downloads: 0,
                     forks: forks.get(&id).copied().unwrap_or(0),
                     releases: store.releases(&id)?.len() as u64,
                     design,
@@ -284,6 +281,11 @@ async fn account(
         },
     )
     .await?;
+    let designs: Vec<String> = utilization.iter().map(|u| u.design.clone()).collect();
+    let downloads = app.bundles.downloads(&designs).await?;
+    for u in &mut utilization {
+        u.downloads = downloads.get(&u.design).copied().unwrap_or(0);
+    }
     let page = params.page.unwrap_or(1).max(1);
     let per_page = params
         .per_page
@@ -336,43 +338,12 @@ async fn design(
             json_export(&wire_entries, &name)
         });
     }
-    let total_units: f64 = entries.iter().map(|e| e.units).sum();
-    let mut people: BTreeMap<(String, Option<String>), (f64, f64)> = BTreeMap::new();
-    for e in &entries {
-        let key = match &e.account {
-            Some(account) => (account.clone(), Some(account.clone())),
-            None => (format!("{} <unclaimed>", e.contributor_name), None),
-        };
-        let slot = people.entry(key).or_insert((0.0, 0.0));
-        slot.0 += e.units;
-        slot.1 += e.hours;
-    }
-    let mut contributors: Vec<api::Share> = people
-        .into_iter()
-        .map(|((name, account), (units, hours))| api::Share {
-            contributor: account
-                .clone()
-                .unwrap_or_else(|| name.trim_end_matches(" <unclaimed>").to_owned()),
-            account,
-            units: round(units),
-            hours: round(hours),
-            share: if total_units > 0.0 {
-                round(units / total_units * 100.0)
-            } else {
-                0.0
-            },
-        })
-        .collect();
-    contributors.sort_by(|a, b| {
-        b.units
-            .total_cmp(&a.units)
-            .then_with(|| a.contributor.cmp(&b.contributor))
-    });
+    let (total_units, contributors) = labor::shares(&entries);
     let total = contributors.len() as u64;
     Ok(JsonResponse(api::DesignLabor {
         design: id.to_string(),
         rev,
-        units: round(total_units),
+        units: total_units,
         contributors,
         total,
         page: 1,

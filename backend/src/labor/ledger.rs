@@ -54,8 +54,9 @@ fn entry_id(network: &str, commit: &str, email: &str) -> String {
     digest[..10].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Rounds to 4 decimals so stored and recomputed values compare exactly.
-fn round(x: f64) -> f64 {
+/// Rounds to 4 decimals so stored and recomputed values compare exactly (every amount in the
+/// API is rounded so).
+pub fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 

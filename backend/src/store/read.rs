@@ -682,3 +682,129 @@ fn diff_trees(
 fn is_binary(repo: &Repository, oid: Oid) -> bool {
     !oid.is_zero() && repo.find_blob(oid).is_ok_and(|b| b.is_binary())
 }
+
+/// A file of a tree, as [`Store::read_files`] hands it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Relative to the design's root.
+    pub path: String,
+    pub blob: Oid,
+    pub size: u64,
+    pub executable: bool,
+}
+
+/// What [`Store::read_files`] found under a folder: its files sorted by path (bytewise), and
+/// the entries no archive should carry (symbolic links and submodules), by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileListing {
+    pub files: Vec<TreeFile>,
+    pub skipped: Vec<String>,
+}
+
+impl Store {
+    /// The commit the full ref name `refname` (`refs/tags/v1`) points at, if the design has it.
+    pub fn ref_target(&self, id: &DesignId, refname: &str) -> Result<Option<Oid>> {
+        let repo = self.open_repo(id)?;
+        match repo.find_reference(refname) {
+            Ok(reference) => Ok(Some(reference.peel_to_commit()?.id())),
+            Err(err) if err.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(err) if err.code() == git2::ErrorCode::InvalidSpec => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The commit `rev` resolves to in the design, without its diff.
+    pub fn commit_info(&self, id: &DesignId, rev: &str) -> Result<CommitInfo> {
+        let repo = self.open_repo(id)?;
+        let commit = repo.find_commit(resolve(&repo, id, rev)?)?;
+        Ok(commit_info(&commit))
+    }
+
+    /// The files under `path` (empty: the whole design) at `commit`, a commit the caller has
+    /// already resolved for this design.
+    pub fn list_files(&self, id: &DesignId, commit: Oid, path: &str) -> Result<FileListing> {
+        let repo = self.open_repo(id)?;
+        list_files(&repo, commit, path)
+    }
+
+    /// Lists the files under `path` at `commit` like [`Store::list_files`], then hands each one
+    /// to `read` with a reader of its content. Content is streamed from loose objects, so memory
+    /// stays flat whatever the file's size; packed objects are read whole (libgit2 cannot stream
+    /// them). `before` sees the listing first.
+    pub fn read_files<E: From<Error>>(
+        &self,
+        id: &DesignId,
+        commit: Oid,
+        path: &str,
+        before: impl FnOnce(&FileListing) -> std::result::Result<(), E>,
+        mut read: impl FnMut(&TreeFile, &mut dyn std::io::Read) -> std::result::Result<(), E>,
+    ) -> std::result::Result<FileListing, E> {
+        let repo = self.open_repo(id)?;
+        let listing = list_files(&repo, commit, path)?;
+        before(&listing)?;
+        let odb = repo.odb().map_err(Error::from)?;
+        for file in &listing.files {
+            match odb.reader(file.blob) {
+                Ok((mut reader, _, _)) => read(file, &mut reader)?,
+                Err(_) => {
+                    let blob = repo.find_blob(file.blob).map_err(Error::from)?;
+                    read(file, &mut blob.content())?;
+                }
+            }
+        }
+        Ok(listing)
+    }
+}
+
+fn list_files(repo: &Repository, commit: Oid, path: &str) -> Result<FileListing> {
+    let root = repo.find_commit(commit)?.tree()?;
+    let tree = if path.is_empty() {
+        root
+    } else {
+        paths::validate(path)?;
+        root.get_path(Path::new(path))
+            .ok()
+            .and_then(|entry| entry.to_object(repo).ok())
+            .and_then(|object| object.into_tree().ok())
+            .ok_or_else(|| missing(format!("no folder {path:?} at {commit}")))?
+    };
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}/")
+    };
+    let mut listing = FileListing::default();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        let path = format!("{prefix}{dir}{name}");
+        match (entry.kind(), entry.filemode()) {
+            (Some(ObjectType::Tree), _) => return git2::TreeWalkResult::Ok,
+            (Some(ObjectType::Blob), 0o100644 | 0o100755 | 0o100664) => {
+                let size = match repo.odb().and_then(|odb| odb.read_header(entry.id())) {
+                    Ok((size, _)) => size as u64,
+                    Err(err) => {
+                        failure = Some(err);
+                        return git2::TreeWalkResult::Abort;
+                    }
+                };
+                listing.files.push(TreeFile {
+                    path,
+                    blob: entry.id(),
+                    size,
+                    executable: entry.filemode() == 0o100755,
+                });
+            }
+            _ => listing.skipped.push(path),
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    if let Some(err) = failure {
+        return Err(err.into());
+    }
+    listing
+        .files
+        .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    listing.skipped.sort();
+    Ok(listing)
+}

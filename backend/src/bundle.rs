@@ -1,0 +1,778 @@
+//! Bundles: a design at one commit as one deterministic archive (zip or tar.gz) with its
+//! manifest `atelier-bundle.json`, built once, kept on disk and streamed while it is built.
+//!
+//! Invariants:
+//! - **Deterministic.** A bundle is a function of its [`BundleKey`] (design, commit, format,
+//!   folder, tag) and of the labor ledger at that commit when it is first built: entries sorted by
+//!   path, commit time as every timestamp, fixed modes and compression level; the manifest is the
+//!   last entry, so that the files' hashes are computed in the same single pass that writes them.
+//! - **Built once.** `<data>/bundles/v1/<owner>/<slug>/<commit>/<variant>.<ext>` holds a finished
+//!   bundle beside `<...>.sha256` (the `sha256sum` line). Files appear by rename only, so a file
+//!   that exists is complete. Concurrent requests for a bundle being built wait for that build.
+//! - **Flat memory.** File contents stream from the object store through the compressor to both
+//!   the cache file and the first requester, in 64 KiB chunks over a bounded channel.
+//! - **Labor is settled first.** A build waits until the ledger has an entry for every commit
+//!   the bundle contains, so that no bundle records a contributor list that is still catching up.
+
+mod archive;
+pub mod fetch;
+pub mod verify;
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use git2::Oid;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::{mpsc, watch};
+
+pub use archive::{ArchiveWriter, Format};
+
+use crate::db::Pool;
+use crate::events::Events;
+use crate::labor::{self, Labor};
+use crate::store::{self, DesignId, Store};
+
+/// Named in every manifest's `generator`.
+pub const GENERATOR: &str = "atelier";
+/// The cache's layout version: bump it whenever the bytes of a bundle change for the same key.
+const LAYOUT: &str = "v1";
+/// How much of an archive is handed to the first requester at a time.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight to the first requester before the build waits for it.
+const CHANNEL_CHUNKS: usize = 8;
+/// How long a build waits for the labor ledger to catch up with its commit.
+const LEDGER_WAIT: Duration = Duration::from_secs(10);
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Labor(#[from] labor::Error),
+    /// The design's content cannot be bundled as it is (the message says why).
+    #[error("{0}")]
+    Conflict(String),
+    /// The labor ledger has not caught up with the commit yet; retry shortly.
+    #[error("{0}")]
+    NotReady(String),
+    /// A build this request waited for failed (the builder logged why).
+    #[error("building the bundle failed")]
+    Failed,
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// What identifies a bundle. Its bytes are a function of it (and of the ledger when first built).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BundleKey {
+    pub design: DesignId,
+    pub commit: Oid,
+    pub format: Format,
+    /// A folder of the design (no leading or trailing slash); empty for the whole design.
+    pub path: String,
+    /// The release the bundle was asked for by, recorded in its manifest.
+    pub tag: Option<String>,
+}
+
+impl BundleKey {
+    /// `bundle` for the whole design without a tag, else a digest of folder and tag.
+    fn variant(&self) -> String {
+        if self.path.is_empty() && self.tag.is_none() {
+            return "bundle".to_owned();
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(self.path.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.tag.as_deref().unwrap_or_default().as_bytes());
+        hex(&hasher.finalize())[..16].to_owned()
+    }
+
+    /// A strong entity tag: the key names the bytes.
+    pub fn etag(&self) -> String {
+        format!(
+            "\"{LAYOUT}-{}-{}-{}\"",
+            self.commit,
+            self.variant(),
+            self.format.extension()
+        )
+    }
+}
+
+/// A finished bundle in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cached {
+    pub file: PathBuf,
+    pub size: u64,
+    /// Lower-case hex of the archive's sha256.
+    pub sha256: String,
+    /// The archive's file name for downloads, e.g. `anvil-1.0.zip`.
+    pub name: String,
+}
+
+/// How a requested bundle is delivered.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Finished: serve the file.
+    Cached(Cached),
+    /// Being built by this request: the bytes as they come (an `Err` ends a failed build),
+    /// and the archive's file name.
+    Streaming {
+        chunks: mpsc::Receiver<io::Result<Bytes>>,
+        name: String,
+    },
+}
+
+type Outcome = Option<std::result::Result<Cached, ()>>;
+
+/// Builds, caches and counts bundles. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Bundles {
+    store: Store,
+    labor: Labor,
+    pool: Pool,
+    dir: PathBuf,
+    building: Arc<Mutex<HashMap<PathBuf, watch::Receiver<Outcome>>>>,
+    builds: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Everything a build needs that is read before the first byte goes out.
+struct Plan {
+    key: BundleKey,
+    root: String,
+    mtime: i64,
+    manifest: api::BundleManifest,
+}
+
+impl Bundles {
+    /// Bundles cached under `dir` (created when missing; leftovers of interrupted builds are
+    /// removed).
+    pub fn open(dir: PathBuf, store: Store, labor: Labor, pool: Pool) -> Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        remove_partial_builds(&dir);
+        Ok(Self {
+            store,
+            labor,
+            pool,
+            dir,
+            building: Arc::default(),
+            builds: Arc::default(),
+        })
+    }
+
+    fn file_for(&self, key: &BundleKey) -> PathBuf {
+        self.dir
+            .join(LAYOUT)
+            .join(key.design.owner())
+            .join(key.design.slug())
+            .join(key.commit.to_string())
+            .join(format!("{}.{}", key.variant(), key.format.extension()))
+    }
+
+    /// How many builds this process has started (each bundle is built once).
+    pub fn builds_started(&self) -> u64 {
+        self.builds.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The finished bundle for `key`, if it is in the cache.
+    pub fn cached(&self, key: &BundleKey) -> Option<Cached> {
+        read_cached(&self.file_for(key))
+    }
+
+    /// The bundle for `key`: from the cache; or, when another request is building it, once that
+    /// build is done; or streamed while this request builds it.
+    pub async fn get(&self, key: &BundleKey) -> Result<Delivery> {
+        let file = self.file_for(key);
+        let (sender, waiting) = {
+            let mut building = self.building.lock().expect("bundle registry poisoned");
+            if let Some(cached) = read_cached(&file) {
+                return Ok(Delivery::Cached(cached));
+            }
+            match building.get(&file) {
+                Some(receiver) => (None, Some(receiver.clone())),
+                None => {
+                    let (sender, receiver) = watch::channel(None);
+                    building.insert(file.clone(), receiver);
+                    (Some(sender), None)
+                }
+            }
+        };
+        if let Some(mut receiver) = waiting {
+            return match receiver.wait_for(Option::is_some).await {
+                Ok(outcome) => match outcome.clone() {
+                    Some(Ok(cached)) => Ok(Delivery::Cached(cached)),
+                    _ => Err(Error::Failed),
+                },
+                Err(_) => Err(Error::Failed),
+            };
+        }
+        let sender = sender.expect("a request either waits or builds");
+        let plan = match self.plan(key).await {
+            Ok(plan) => plan,
+            Err(err) => {
+                self.finish_build(&file, &sender, None);
+                return Err(err);
+            }
+        };
+        let name = format!("{}.{}", plan.root, key.format.extension());
+        self.builds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (chunks, receiver) = mpsc::channel(CHANNEL_CHUNKS);
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = this.build(&plan, &file, Some(chunks.clone()));
+            match &result {
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(design = %plan.key.design, commit = %plan.key.commit, error = %err, "bundle build failed");
+                    let _ = chunks.blocking_send(Err(io::Error::other("bundle build failed")));
+                }
+            }
+            this.finish_build(&file, &sender, result.ok());
+        });
+        Ok(Delivery::Streaming {
+            chunks: receiver,
+            name,
+        })
+    }
+
+    /// The finished bundle for `key`, building it (and waiting for the build) when needed.
+    pub async fn ensure(&self, key: &BundleKey) -> Result<Cached> {
+        match self.get(key).await? {
+            Delivery::Cached(cached) => Ok(cached),
+            Delivery::Streaming { mut chunks, .. } => {
+                while let Some(chunk) = chunks.recv().await {
+                    chunk?;
+                }
+                self.cached(key).ok_or(Error::Failed)
+            }
+        }
+    }
+
+    fn finish_build(&self, file: &Path, sender: &watch::Sender<Outcome>, done: Option<Cached>) {
+        let mut building = self.building.lock().expect("bundle registry poisoned");
+        building.remove(file);
+        let _ = sender.send(Some(done.ok_or(())));
+    }
+
+    /// Reads what the manifest says about the design at the commit (all but the files).
+    async fn plan(&self, key: &BundleKey) -> Result<Plan> {
+        let store = self.store.clone();
+        let read_key = key.clone();
+        let read = tokio::task::spawn_blocking(move || read_design(&store, &read_key))
+            .await
+            .map_err(io::Error::other)??;
+        let rev = key.commit.to_string();
+        let mut waited = Duration::ZERO;
+        let entries = loop {
+            let (entries, complete) = self.labor.design_entries(&key.design, &rev).await?;
+            if complete {
+                break entries;
+            }
+            if waited >= LEDGER_WAIT {
+                return Err(Error::NotReady(format!(
+                    "the labor ledger has not caught up with {} yet; try again in a minute",
+                    key.commit
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            waited += Duration::from_millis(200);
+        };
+        let (units, contributors) = labor::shares(&entries);
+        let mut policy_versions: Vec<String> =
+            entries.iter().map(|e| e.policy_version.clone()).collect();
+        policy_versions.sort();
+        policy_versions.dedup();
+
+        let okh = read.okh_text.as_deref().and_then(|text| {
+            let value: toml::Table = toml::from_str(text).ok()?;
+            serde_json::to_value(value).ok()
+        });
+        let manifest = read
+            .okh_text
+            .as_deref()
+            .and_then(|text| crate::manifest::parse(text).ok());
+        let manifest_version = manifest.as_ref().and_then(|m| m.version.clone());
+        let version = manifest_version
+            .clone()
+            .or_else(|| key.tag.clone())
+            .unwrap_or_else(|| key.commit.to_string()[..12].to_owned());
+        let name = manifest
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_else(|| key.design.slug().to_owned());
+        let licenses = manifest
+            .as_ref()
+            .and_then(|m| m.license.clone())
+            .into_iter()
+            .collect();
+        let root = format!("{}-{}", key.design.slug(), file_name_part(&version));
+        let parent_ref = |(id, at): &(DesignId, Oid)| api::ParentRef {
+            id: id.to_string(),
+            commit: at.to_string(),
+        };
+        let manifest = api::BundleManifest {
+            schema: api::BUNDLE_SCHEMA.to_owned(),
+            design: key.design.to_string(),
+            name,
+            version,
+            manifest_version,
+            commit: key.commit.to_string(),
+            committed_at: crate::http::rfc3339(read.committed_at),
+            tag: key.tag.clone(),
+            path: (!key.path.is_empty()).then(|| key.path.clone()),
+            root: root.clone(),
+            licenses,
+            okh,
+            bom: read
+                .bom
+                .map(|(path, bytes)| crate::bom::wire(&path, &bytes)),
+            files: Vec::new(),
+            skipped: Vec::new(),
+            labor: api::BundleLabor {
+                policy_versions,
+                units,
+                contributors,
+            },
+            lineage: api::BundleLineage {
+                forked_from: read.parent.as_ref().map(parent_ref),
+                ancestry: read.ancestry.iter().map(parent_ref).collect(),
+            },
+            generator: api::Generator {
+                name: GENERATOR.to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+        };
+        Ok(Plan {
+            key: key.clone(),
+            root,
+            mtime: read.committed_at,
+            manifest,
+        })
+    }
+
+    /// Writes the archive to a scratch file beside `file` (and to `chunks` while its receiver
+    /// listens), then renames it into place with its `.sha256`.
+    fn build(
+        &self,
+        plan: &Plan,
+        file: &Path,
+        chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
+    ) -> Result<Cached> {
+        let dir = file.parent().expect("bundle files live in a folder");
+        std::fs::create_dir_all(dir)?;
+        let scratch = tempfile::Builder::new()
+            .prefix(".build-")
+            .suffix(".partial")
+            .tempfile_in(dir)?;
+        let sink = Sink {
+            file: BufWriter::with_capacity(CHUNK, scratch.as_file()),
+            hasher: Sha256::new(),
+            chunk: Vec::with_capacity(CHUNK),
+            chunks,
+            size: 0,
+        };
+        let sink = write_bundle(&self.store, plan, sink)?;
+        let (size, sha256) = sink.finish()?;
+        let name = format!("{}.{}", plan.root, plan.key.format.extension());
+        let sums = sidecar(file);
+        let mut scratch_sums = tempfile::Builder::new()
+            .prefix(".build-")
+            .suffix(".partial")
+            .tempfile_in(dir)?;
+        // `sha256sum -c` format: the line names the download's file name.
+        writeln!(scratch_sums, "{sha256}  {name}")?;
+        scratch_sums.as_file().sync_all()?;
+        scratch_sums
+            .persist(&sums)
+            .map_err(|err| Error::Io(err.error))?;
+        scratch.as_file().sync_all()?;
+        scratch.persist(file).map_err(|err| Error::Io(err.error))?;
+        Ok(Cached {
+            file: file.to_owned(),
+            size,
+            sha256,
+            name,
+        })
+    }
+
+    /// Counts one download of `key`'s bundle.
+    pub async fn count_download(&self, key: &BundleKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO bundle_downloads (design, commit_id, format, downloads) \
+             VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (design, commit_id, format) \
+             DO UPDATE SET downloads = bundle_downloads.downloads + 1",
+        )
+        .bind(key.design.to_string())
+        .bind(key.commit.to_string())
+        .bind(key.format.extension())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Bundle downloads per design (every commit and format), for the designs asked about.
+    pub async fn downloads(&self, designs: &[String]) -> Result<HashMap<String, u64>> {
+        let mut counts = HashMap::new();
+        for design in designs {
+            let count: Option<i64> =
+                sqlx::query_scalar("SELECT SUM(downloads) FROM bundle_downloads WHERE design = $1")
+                    .bind(design)
+                    .fetch_one(&self.pool)
+                    .await?;
+            counts.insert(design.clone(), count.unwrap_or(0).max(0) as u64);
+        }
+        Ok(counts)
+    }
+
+    /// Builds both formats of every release as it is made, so that release pages can show
+    /// their sha256 (bundle bookkeeping follows the event bus like every other consumer).
+    pub fn follow(&self, events: &Events) {
+        let bundles = self.clone();
+        let mut changes = events.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(change) => {
+                        let (Some(tag), Some(_)) =
+                            (change.refname.strip_prefix("refs/tags/"), change.new)
+                        else {
+                            continue;
+                        };
+                        let Ok(design) = DesignId::parse(&change.design) else {
+                            continue;
+                        };
+                        bundles.prebuild_release(&design, tag).await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        bundles.prebuild_all_releases().await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+    }
+
+    /// Builds any missing bundle of any release (at start, and after missed events).
+    pub async fn prebuild_all_releases(&self) {
+        let store = self.store.clone();
+        let Ok(Ok(releases)) = tokio::task::spawn_blocking(move || -> store::Result<Vec<_>> {
+            let mut all = Vec::new();
+            for id in store.ids()? {
+                for release in store.releases(&id).unwrap_or_default() {
+                    all.push((id.clone(), release.tag));
+                }
+            }
+            Ok(all)
+        })
+        .await
+        else {
+            return;
+        };
+        for (design, tag) in releases {
+            self.prebuild_release(&design, &tag).await;
+        }
+    }
+
+    async fn prebuild_release(&self, design: &DesignId, tag: &str) {
+        let store = self.store.clone();
+        let (id, rev) = (design.clone(), format!("refs/tags/{tag}"));
+        let Ok(Ok(Some(commit))) =
+            tokio::task::spawn_blocking(move || store.ref_target(&id, &rev)).await
+        else {
+            return;
+        };
+        for format in Format::ALL {
+            let key = BundleKey {
+                design: design.clone(),
+                commit,
+                format,
+                path: String::new(),
+                tag: Some(tag.to_owned()),
+            };
+            if let Err(err) = self.ensure(&key).await {
+                tracing::warn!(%design, tag, %format, error = %err, "release bundle not built");
+            }
+        }
+    }
+}
+
+/// What [`Bundles::plan`] reads from the store.
+struct DesignRead {
+    committed_at: i64,
+    okh_text: Option<String>,
+    bom: Option<(String, Vec<u8>)>,
+    parent: Option<(DesignId, Oid)>,
+    ancestry: Vec<(DesignId, Oid)>,
+}
+
+fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> {
+    let rev = key.commit.to_string();
+    let info = store.commit_info(&key.design, &rev)?;
+    if info.id != key.commit {
+        return Err(store::Error::Missing(format!("no commit {rev} in {}", key.design)).into());
+    }
+    if let Some(tag) = &key.tag {
+        let tagged = store.ref_target(&key.design, &format!("refs/tags/{tag}"))?;
+        if tagged != Some(key.commit) {
+            return Err(store::Error::Missing(format!(
+                "release {tag:?} of {} is not at commit {rev}",
+                key.design
+            ))
+            .into());
+        }
+    }
+    let (_, root) = store.tree(&key.design, &rev, "")?;
+    if key.path.is_empty() {
+        if root.iter().any(|entry| entry.name == api::BUNDLE_MANIFEST) {
+            return Err(Error::Conflict(format!(
+                "the design has its own {} at its root, a name bundles reserve for their manifest; rename it to download a bundle",
+                api::BUNDLE_MANIFEST
+            )));
+        }
+    } else {
+        // Fails with "no folder" (404) when the folder does not exist.
+        store.tree(&key.design, &rev, &key.path)?;
+    }
+    let text = |path: &str| match store.file(&key.design, &rev, path) {
+        Ok((_, bytes)) => Ok(Some(bytes)),
+        Err(store::Error::Missing(_) | store::Error::InvalidPath(_)) => Ok(None),
+        Err(err) => Err(err),
+    };
+    let okh_text = text(store::MANIFEST_PATH)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let bom_path = okh_text
+        .as_deref()
+        .and_then(|t| crate::manifest::parse(t).ok())
+        .and_then(|m| m.bom);
+    let bom = match bom_path {
+        Some(path) => text(&path)?.map(|bytes| (path, bytes)),
+        None => None,
+    };
+    Ok(DesignRead {
+        committed_at: info.committer.time,
+        okh_text,
+        bom,
+        parent: store.lineage(&key.design)?.parent,
+        ancestry: store.ancestry(&key.design)?,
+    })
+}
+
+/// Writes the files of `plan` and then its manifest (with their sizes and hashes) into `sink`.
+fn write_bundle<W: Write>(store: &Store, plan: &Plan, sink: W) -> Result<W> {
+    let mut writer = ArchiveWriter::new(plan.key.format, sink);
+    let mut files = Vec::new();
+    let listing = store.read_files(
+        &plan.key.design,
+        plan.key.commit,
+        &plan.key.path,
+        |_| Ok::<(), Error>(()),
+        |file, content| {
+            let mut hashing = HashingReader {
+                inner: content,
+                hasher: Sha256::new(),
+            };
+            writer.add_file(
+                &format!("{}/{}", plan.root, file.path),
+                file.size,
+                plan.mtime,
+                file.executable,
+                &mut hashing,
+            )?;
+            files.push(api::BundleFile {
+                path: file.path.clone(),
+                size: file.size,
+                sha256: hex(&hashing.hasher.finalize()),
+                executable: file.executable,
+            });
+            Ok(())
+        },
+    )?;
+    let mut manifest = plan.manifest.clone();
+    manifest.files = files;
+    manifest.skipped = listing.skipped;
+    let mut json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+    json.push(b'\n');
+    writer.add_file(
+        &format!("{}/{}", plan.root, api::BUNDLE_MANIFEST),
+        json.len() as u64,
+        plan.mtime,
+        false,
+        &mut &json[..],
+    )?;
+    Ok(writer.finish()?)
+}
+
+/// Hashes what is read through it.
+struct HashingReader<'a> {
+    inner: &'a mut dyn Read,
+    hasher: Sha256,
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Where a build's bytes go: the scratch file, the archive's hash and, while the first
+/// requester listens, its response in chunks.
+struct Sink<'a> {
+    file: BufWriter<&'a std::fs::File>,
+    hasher: Sha256,
+    chunk: Vec<u8>,
+    chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
+    size: u64,
+}
+
+impl Sink<'_> {
+    fn send_chunk(&mut self) {
+        if self.chunk.is_empty() {
+            return;
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.chunk,
+            Vec::with_capacity(CHUNK),
+        ));
+        if let Some(sender) = &self.chunks
+            && sender.blocking_send(Ok(chunk)).is_err()
+        {
+            // The requester went away; the build goes on for the cache.
+            self.chunks = None;
+        }
+    }
+
+    /// Flushes everything; the archive's size and sha256.
+    fn finish(mut self) -> io::Result<(u64, String)> {
+        self.send_chunk();
+        self.file.flush()?;
+        Ok((self.size, hex(&self.hasher.finalize())))
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write_all(buf)?;
+        self.hasher.update(buf);
+        self.size += buf.len() as u64;
+        if self.chunks.is_some() {
+            self.chunk.extend_from_slice(buf);
+            if self.chunk.len() >= CHUNK {
+                self.send_chunk();
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn sidecar(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
+/// A finished bundle: the archive exists (its rename comes last) and its `.sha256` line reads.
+fn read_cached(file: &Path) -> Option<Cached> {
+    let size = std::fs::metadata(file).ok()?.len();
+    let line = std::fs::read_to_string(sidecar(file)).ok()?;
+    let (sha256, name) = line.trim_end().split_once("  ")?;
+    (sha256.len() == 64).then(|| Cached {
+        file: file.to_owned(),
+        size,
+        sha256: sha256.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+/// Removes the scratch files of builds a previous process did not finish.
+fn remove_partial_builds(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_partial_builds(&path);
+        } else if path.extension().is_some_and(|ext| ext == "partial") {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// `version` made safe as part of a file name: anything but `[A-Za-z0-9._+-]` becomes `-`.
+fn file_name_part(version: &str) -> String {
+    let part: String = version
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let part = part.trim_matches('.');
+    if part.is_empty() {
+        "unversioned".to_owned()
+    } else {
+        part.to_owned()
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_become_safe_file_name_parts() {
+        assert_eq!(file_name_part("1.2.0"), "1.2.0");
+        assert_eq!(file_name_part("v2 beta/3"), "v2-beta-3");
+        assert_eq!(file_name_part("../.."), "-");
+        assert_eq!(file_name_part(".."), "unversioned");
+        assert_eq!(file_name_part(""), "unversioned");
+    }
+
+    #[test]
+    fn keys_name_distinct_cache_files() {
+        let key = BundleKey {
+            design: DesignId::new("a", "b").unwrap(),
+            commit: Oid::from_str("0123456789012345678901234567890123456789").unwrap(),
+            format: Format::Zip,
+            path: String::new(),
+            tag: None,
+        };
+        let folder = BundleKey {
+            path: "docs".into(),
+            ..key.clone()
+        };
+        let tagged = BundleKey {
+            tag: Some("docs".into()),
+            ..key.clone()
+        };
+        assert_eq!(key.variant(), "bundle");
+        assert_ne!(folder.variant(), tagged.variant());
+        assert_ne!(folder.etag(), key.etag());
+    }
+}
