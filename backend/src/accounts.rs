@@ -208,7 +208,7 @@ impl Accounts {
         let hash = password::hash_blocking(password.to_owned()).await?;
 
         let now = db::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         let has_human: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE is_system = FALSE)")
                 .fetch_one(&mut *tx)
@@ -356,7 +356,7 @@ impl Accounts {
             return Err(invalid("current_password", "current password is wrong"));
         }
         let hash = password::hash_blocking(new.to_owned()).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(account.id)
@@ -711,7 +711,7 @@ impl Accounts {
             return Err(invalid("maintainers", problems.join("; ")));
         }
         let now = db::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM design_maintainers WHERE design = $1")
             .bind(design_id)
             .execute(&mut *tx)

@@ -28,6 +28,16 @@ pub async fn open(path: &Path) -> Result<Pool, sqlx::Error> {
     Ok(pool)
 }
 
+/// Begins a transaction that will write. SQLite takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads first and then writes fails with "database is
+/// locked" when another connection wrote in between, and waiting (the busy timeout) cannot help
+/// it. The one dialect-specific statement outside the migrations lives here.
+pub async fn begin_write(
+    pool: &Pool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Seconds since the Unix epoch, the unit of every time column.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

@@ -258,7 +258,7 @@ impl Labor {
     }
 
     async fn replace(&self, network: &str, entries: &[Entry]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM labor_entries WHERE network = $1")
             .bind(network)
             .execute(&mut *tx)
@@ -484,7 +484,7 @@ impl Labor {
                 moves.push(commit.clone());
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         insert_many(&mut tx, &entries).await?;
         for commit in &moves {
             sqlx::query(

@@ -298,6 +298,11 @@ async fn folder_bundles_sha256_files_and_bad_requests() {
             StatusCode::BAD_REQUEST,
             "path",
         ),
+        (
+            "/api/designs/atelier/anvil/bundle/main.zip?tag=a%00b",
+            StatusCode::BAD_REQUEST,
+            "tag",
+        ),
     ] {
         let answer = app.get(uri).await;
         assert_eq!(answer.status, status, "{uri}");

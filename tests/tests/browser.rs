@@ -568,3 +568,65 @@ async fn labor_shows_on_designs_profiles_and_entries() -> anyhow::Result<()> {
     browser.screenshot("labor-entry").await?;
     browser.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_page_offers_verifiable_bundles() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "olga").await?; // the first account is an admin
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter/releases"))
+        .await?;
+    browser
+        .wait_for("#field-tag")
+        .await?
+        .send_keys("v9.9.9")
+        .await?;
+    click_button(&browser, "Create release").await?;
+    browser.wait_for_text(".release-list h2", "v9.9.9").await?;
+    // Bundles are built in the background; the page looks again until their sha256 shows.
+    let sha = browser
+        .wait_for(".bundle-links .sha code")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(sha.len(), 64, "{sha:?}");
+    let link = browser
+        .wait_for(".bundle-links li:first-child a")
+        .await?
+        .attr("href")
+        .await?
+        .expect("the download link has an href");
+    assert_eq!(
+        link,
+        "/api/designs/atelier/gravity-water-filter/bundle/v9.9.9.zip"
+    );
+    browser.screenshot("release-bundles").await?;
+
+    // What the link downloads is the archive the page vouches for, and it verifies.
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("filter.zip");
+    let status = std::process::Command::new("curl")
+        .args(["-sSfL", "-o"])
+        .arg(&file)
+        .arg(server.url(&link))
+        .status()?;
+    assert!(status.success());
+    let report = backend::bundle::verify::verify(&file)?;
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.sha256, sha);
+    assert_eq!(
+        report.manifest.as_ref().and_then(|m| m.tag.as_deref()),
+        Some("v9.9.9")
+    );
+
+    // The file browser offers the folder it shows as a bundle too.
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter/tree/main"))
+        .await?;
+    let download = browser.wait_for(".files-bar a[download]").await?;
+    assert_eq!(
+        download.attr("href").await?.as_deref(),
+        Some("/api/designs/atelier/gravity-water-filter/bundle/main.zip")
+    );
+    Ok(())
+}

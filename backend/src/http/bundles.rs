@@ -93,6 +93,13 @@ async fn bundle(
         store::paths::validate(&path)
             .map_err(|err| AppError::BadRequest(format!("path: {err}")))?;
     }
+    if let Some(tag) = &params.tag
+        && (tag.len() > 255 || tag.chars().any(char::is_control))
+    {
+        return Err(AppError::BadRequest(
+            "tag: at most 255 characters, no control characters".into(),
+        ));
+    }
     if rev.is_empty() {
         return Err(AppError::BadRequest(
             "name a branch, release or commit before the extension".into(),

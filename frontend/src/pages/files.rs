@@ -85,6 +85,19 @@ pub fn Files() -> impl IntoView {
         <div class="files">
             <div class="files-bar">
                 <Breadcrumbs rev path/>
+                <a
+                    class="button secondary"
+                    rel="external"
+                    download=""
+                    href=move || {
+                        let folder = path.get();
+                        let query = if folder.is_empty() { String::new() } else { format!("?path={}", api::encode(&folder)) };
+                        design.api(&format!("/bundle/{}.zip{query}", api::encode(&rev.get())))
+                    }
+                    title="A verifiable archive with atelier-bundle.json (sha256 of every file, license, labor shares)"
+                >
+                    {move || if path.get().is_empty() { "Download .zip" } else { "Download folder .zip" }}
+                </a>
                 <Show when=move || design.can_write() && rev.get() == "main">
                     <A href=move || design.page(&format!("/new/main/{}", path.get())) attr:class="button">"New file"</A>
                 </Show>

@@ -73,11 +73,11 @@ pub fn AccountLaborView(username: String) -> impl IntoView {
                             </div>
                             <h3>"How this work is used"</h3>
                             <table class="utilization">
-                                <thead><tr><th scope="col">"Design"</th><th scope="col" class="num">"Forks"</th><th scope="col" class="num">"Releases"</th></tr></thead>
+                                <thead><tr><th scope="col">"Design"</th><th scope="col" class="num">"Forks"</th><th scope="col" class="num">"Releases"</th><th scope="col" class="num">"Bundle downloads"</th></tr></thead>
                                 <tbody>
                                     {l.utilization.into_iter().map(|u| view! {
                                         <tr><td><A href=format!("/{}", u.design)>{u.design.clone()}</A></td>
-                                            <td class="num">{u.forks}</td><td class="num">{u.releases}</td></tr>
+                                            <td class="num">{u.forks}</td><td class="num">{u.releases}</td><td class="num">{u.downloads}</td></tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>

@@ -1,6 +1,6 @@
 //! Releases: the design's tagged versions with their notes, and for writers a form to make one.
 
-use ::api::{ApiError, NewRelease, Release, ReleaseList};
+use ::api::{ApiError, BundleLink, NewRelease, Release, ReleaseList};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +10,10 @@ use crate::api;
 use crate::components::field::{Field, FormError};
 use crate::components::status::{ErrorView, Loading};
 use crate::design::DesignContext;
+use crate::pages::files::human_size;
+
+/// How many times the list is reloaded while a release's bundles are still being built.
+const MAX_BUNDLE_POLLS: u32 = 20;
 
 #[component]
 pub fn Releases() -> impl IntoView {
@@ -18,6 +22,24 @@ pub fn Releases() -> impl IntoView {
     let releases = LocalResource::new(move || {
         version.track();
         api::get::<ReleaseList>(design.api("/releases"))
+    });
+    // Bundles of a new release are built in the background: look again until they are.
+    let polls = StoredValue::new(0u32);
+    Effect::new(move || {
+        let Some(Ok(list)) = releases.get() else {
+            return;
+        };
+        let building = list
+            .releases
+            .iter()
+            .any(|r| r.bundles.iter().any(|b| b.sha256.is_none()));
+        if building && polls.get_value() < MAX_BUNDLE_POLLS {
+            polls.update_value(|n| *n += 1);
+            set_timeout(
+                move || version.update(|v| *v += 1),
+                std::time::Duration::from_secs(2),
+            );
+        }
     });
     let tag = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
@@ -61,6 +83,9 @@ pub fn Releases() -> impl IntoView {
                                             " · " <A href=design.page(&format!("/tree/{}", r.tag))>"Files"</A>
                                         </p>
                                         <pre class="release-notes">{r.notes.clone()}</pre>
+                                        <ul class="bundle-links" aria-label="Downloads">
+                                            {r.bundles.into_iter().map(|b| view! { <BundleRow link=b/> }).collect_view()}
+                                        </ul>
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -83,5 +108,25 @@ pub fn Releases() -> impl IntoView {
                 </form>
             </Show>
         </div>
+    }
+}
+
+/// One download of a release, with its size and sha256 once built.
+#[component]
+fn BundleRow(link: BundleLink) -> impl IntoView {
+    let label = format!("Download .{}", link.format);
+    let details = match (&link.sha256, link.size) {
+        (Some(sha), Some(size)) => view! {
+            <span class="muted">{human_size(size)}</span>
+            " " <span class="sha" title="sha256 of the archive">"sha256 " <code>{sha.clone()}</code></span>
+        }
+        .into_any(),
+        _ => view! { <span class="muted">"sha256: being built…"</span> }.into_any(),
+    };
+    view! {
+        <li>
+            <a class="button secondary" rel="external" download="" href=link.url.clone()>{label}</a>
+            " " {details}
+        </li>
     }
 }
