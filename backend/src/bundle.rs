@@ -21,13 +21,14 @@ pub mod verify;
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use git2::Oid;
 use sha2::{Digest as _, Sha256};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 pub use archive::{ArchiveWriter, Format};
 
@@ -38,8 +39,14 @@ use crate::store::{self, DesignId, Store};
 
 /// Named in every manifest's `generator`.
 pub const GENERATOR: &str = "atelier";
-/// The cache's layout version: bump it whenever the bytes of a bundle change for the same key.
+/// The cache's layout version: bump it whenever the bytes of a bundle change for the same key
+/// (the generator's version is part of the cache path too: it is written into every manifest).
 const LAYOUT: &str = "v1";
+/// Bundles built at once; more requests for new bundles queue.
+const MAX_BUILDS: usize = 2;
+/// A first requester that takes no chunk for this long is dropped (its download fails) so the
+/// build, and whoever waits for it, goes on at full speed.
+const STALL: Duration = Duration::from_secs(30);
 /// How much of an archive is handed to the first requester at a time.
 const CHUNK: usize = 64 * 1024;
 /// Chunks in flight to the first requester before the build waits for it.
@@ -61,9 +68,12 @@ pub enum Error {
     /// The labor ledger has not caught up with the commit yet; retry shortly.
     #[error("{0}")]
     NotReady(String),
-    /// A build this request waited for failed (the builder logged why).
+    /// A build failed (the builder logged why).
     #[error("building the bundle failed")]
     Failed,
+    /// The error of a build another request started (or of this request's own build).
+    #[error("{0}")]
+    Shared(Arc<Error>),
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
@@ -94,16 +104,6 @@ impl BundleKey {
         hasher.update(self.tag.as_deref().unwrap_or_default().as_bytes());
         hex(&hasher.finalize())[..16].to_owned()
     }
-
-    /// A strong entity tag: the key names the bytes.
-    pub fn etag(&self) -> String {
-        format!(
-            "\"{LAYOUT}-{}-{}-{}\"",
-            self.commit,
-            self.variant(),
-            self.format.extension()
-        )
-    }
 }
 
 /// A finished bundle in the cache.
@@ -122,15 +122,17 @@ pub struct Cached {
 pub enum Delivery {
     /// Finished: serve the file.
     Cached(Cached),
-    /// Being built by this request: the bytes as they come (an `Err` ends a failed build),
-    /// and the archive's file name.
+    /// Being built by this request: the bytes as they come, and the archive's file name.
+    /// The channel closes at the end; only if `complete` is then set did every byte arrive
+    /// (a failed build, or a requester too slow to keep up, leaves it unset).
     Streaming {
         chunks: mpsc::Receiver<io::Result<Bytes>>,
+        complete: Arc<AtomicBool>,
         name: String,
     },
 }
 
-type Outcome = Option<std::result::Result<Cached, ()>>;
+type Outcome = Option<std::result::Result<Cached, Arc<Error>>>;
 
 /// Builds, caches and counts bundles. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -140,7 +142,9 @@ pub struct Bundles {
     pool: Pool,
     dir: PathBuf,
     building: Arc<Mutex<HashMap<PathBuf, watch::Receiver<Outcome>>>>,
-    builds: Arc<std::sync::atomic::AtomicU64>,
+    /// Builds running at once (each keeps one core busy).
+    permits: Arc<Semaphore>,
+    builds: Arc<AtomicU64>,
 }
 
 /// Everything a build needs that is read before the first byte goes out.
@@ -163,13 +167,14 @@ impl Bundles {
             pool,
             dir,
             building: Arc::default(),
+            permits: Arc::new(Semaphore::new(MAX_BUILDS)),
             builds: Arc::default(),
         })
     }
 
     fn file_for(&self, key: &BundleKey) -> PathBuf {
         self.dir
-            .join(LAYOUT)
+            .join(format!("{LAYOUT}-{}", env!("CARGO_PKG_VERSION")))
             .join(key.design.owner())
             .join(key.design.slug())
             .join(key.commit.to_string())
@@ -178,7 +183,7 @@ impl Bundles {
 
     /// How many builds this process has started (each bundle is built once).
     pub fn builds_started(&self) -> u64 {
-        self.builds.load(std::sync::atomic::Ordering::Relaxed)
+        self.builds.load(Ordering::Relaxed)
     }
 
     /// The finished bundle for `key`, if it is in the cache.
@@ -208,39 +213,68 @@ impl Bundles {
             return match receiver.wait_for(Option::is_some).await {
                 Ok(outcome) => match outcome.clone() {
                     Some(Ok(cached)) => Ok(Delivery::Cached(cached)),
-                    _ => Err(Error::Failed),
+                    Some(Err(err)) => Err(Error::Shared(err)),
+                    None => Err(Error::Failed),
                 },
                 Err(_) => Err(Error::Failed),
             };
         }
         let sender = sender.expect("a request either waits or builds");
+        // Planned and built in a task of its own: a requester that goes away mid-way cannot
+        // leave the registry entry behind, and waiters always hear the outcome.
+        let (ready, started) = oneshot::channel();
+        let (this, key) = (self.clone(), key.clone());
+        tokio::spawn(async move {
+            let outcome = this.plan_and_build(&key, &file, ready).await;
+            let mut building = this.building.lock().expect("bundle registry poisoned");
+            building.remove(&file);
+            let _ = sender.send(Some(outcome));
+        });
+        match started.await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Failed),
+        }
+    }
+
+    async fn plan_and_build(
+        &self,
+        key: &BundleKey,
+        file: &Path,
+        ready: oneshot::Sender<Result<Delivery>>,
+    ) -> std::result::Result<Cached, Arc<Error>> {
         let plan = match self.plan(key).await {
             Ok(plan) => plan,
             Err(err) => {
-                self.finish_build(&file, &sender, None);
+                let err = Arc::new(err);
+                let _ = ready.send(Err(Error::Shared(err.clone())));
                 return Err(err);
             }
         };
-        let name = format!("{}.{}", plan.root, key.format.extension());
-        self.builds
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _permit = self.permits.acquire().await.map_err(|_| Error::Failed)?;
+        self.builds.fetch_add(1, Ordering::Relaxed);
         let (chunks, receiver) = mpsc::channel(CHANNEL_CHUNKS);
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = this.build(&plan, &file, Some(chunks.clone()));
-            match &result {
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::error!(design = %plan.key.design, commit = %plan.key.commit, error = %err, "bundle build failed");
-                    let _ = chunks.blocking_send(Err(io::Error::other("bundle build failed")));
-                }
-            }
-            this.finish_build(&file, &sender, result.ok());
-        });
-        Ok(Delivery::Streaming {
+        let complete = Arc::new(AtomicBool::new(false));
+        let _ = ready.send(Ok(Delivery::Streaming {
             chunks: receiver,
-            name,
+            complete: complete.clone(),
+            name: format!("{}.{}", plan.root, key.format.extension()),
+        }));
+        let (this, file) = (self.clone(), file.to_owned());
+        let built = tokio::task::spawn_blocking(move || {
+            let result = this.build(&plan, &file, Some(Listener { chunks, complete }));
+            if let Err(err) = &result {
+                tracing::error!(design = %plan.key.design, commit = %plan.key.commit, error = %err, "bundle build failed");
+            }
+            result
         })
+        .await;
+        match built {
+            Ok(result) => result.map_err(Arc::new),
+            Err(panic) => {
+                tracing::error!(error = %panic, "bundle build panicked");
+                Err(Arc::new(Error::Failed))
+            }
+        }
     }
 
     /// The finished bundle for `key`, building it (and waiting for the build) when needed.
@@ -251,15 +285,19 @@ impl Bundles {
                 while let Some(chunk) = chunks.recv().await {
                     chunk?;
                 }
+                // The build's outcome reaches the registry just after its last chunk.
+                let mut receiver = self
+                    .building
+                    .lock()
+                    .expect("bundle registry poisoned")
+                    .get(&self.file_for(key))
+                    .cloned();
+                if let Some(receiver) = &mut receiver {
+                    let _ = receiver.wait_for(Option::is_some).await;
+                }
                 self.cached(key).ok_or(Error::Failed)
             }
         }
-    }
-
-    fn finish_build(&self, file: &Path, sender: &watch::Sender<Outcome>, done: Option<Cached>) {
-        let mut building = self.building.lock().expect("bundle registry poisoned");
-        building.remove(file);
-        let _ = sender.send(Some(done.ok_or(())));
     }
 
     /// Reads what the manifest says about the design at the commit (all but the files).
@@ -360,12 +398,7 @@ impl Bundles {
 
     /// Writes the archive to a scratch file beside `file` (and to `chunks` while its receiver
     /// listens), then renames it into place with its `.sha256`.
-    fn build(
-        &self,
-        plan: &Plan,
-        file: &Path,
-        chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
-    ) -> Result<Cached> {
+    fn build(&self, plan: &Plan, file: &Path, listener: Option<Listener>) -> Result<Cached> {
         let dir = file.parent().expect("bundle files live in a folder");
         std::fs::create_dir_all(dir)?;
         let scratch = tempfile::Builder::new()
@@ -376,7 +409,7 @@ impl Bundles {
             file: BufWriter::with_capacity(CHUNK, scratch.as_file()),
             hasher: Sha256::new(),
             chunk: Vec::with_capacity(CHUNK),
-            chunks,
+            listener,
             size: 0,
         };
         let sink = write_bundle(&self.store, plan, sink)?;
@@ -624,13 +657,19 @@ impl Read for HashingReader<'_> {
     }
 }
 
+/// The first requester of a bundle, fed while it is built.
+struct Listener {
+    chunks: mpsc::Sender<io::Result<Bytes>>,
+    complete: Arc<AtomicBool>,
+}
+
 /// Where a build's bytes go: the scratch file, the archive's hash and, while the first
-/// requester listens, its response in chunks.
+/// requester keeps up, its response in chunks.
 struct Sink<'a> {
     file: BufWriter<&'a std::fs::File>,
     hasher: Sha256,
     chunk: Vec<u8>,
-    chunks: Option<mpsc::Sender<io::Result<Bytes>>>,
+    listener: Option<Listener>,
     size: u64,
 }
 
@@ -639,15 +678,28 @@ impl Sink<'_> {
         if self.chunk.is_empty() {
             return;
         }
-        let chunk = Bytes::from(std::mem::replace(
+        let Some(listener) = &self.listener else {
+            self.chunk.clear();
+            return;
+        };
+        let mut chunk = Bytes::from(std::mem::replace(
             &mut self.chunk,
             Vec::with_capacity(CHUNK),
         ));
-        if let Some(sender) = &self.chunks
-            && sender.blocking_send(Ok(chunk)).is_err()
-        {
-            // The requester went away; the build goes on for the cache.
-            self.chunks = None;
+        let since = Instant::now();
+        loop {
+            match listener.chunks.try_send(Ok(chunk)) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(Ok(back))) if since.elapsed() < STALL => {
+                    chunk = back;
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                // Gone, or too slow: the build goes on for the cache and the waiters.
+                Err(_) => {
+                    self.listener = None;
+                    return;
+                }
+            }
         }
     }
 
@@ -655,6 +707,9 @@ impl Sink<'_> {
     fn finish(mut self) -> io::Result<(u64, String)> {
         self.send_chunk();
         self.file.flush()?;
+        if let Some(listener) = &self.listener {
+            listener.complete.store(true, Ordering::Release);
+        }
         Ok((self.size, hex(&self.hasher.finalize())))
     }
 }
@@ -664,7 +719,7 @@ impl Write for Sink<'_> {
         self.file.write_all(buf)?;
         self.hasher.update(buf);
         self.size += buf.len() as u64;
-        if self.chunks.is_some() {
+        if self.listener.is_some() {
             self.chunk.extend_from_slice(buf);
             if self.chunk.len() >= CHUNK {
                 self.send_chunk();
@@ -773,6 +828,5 @@ mod tests {
         };
         assert_eq!(key.variant(), "bundle");
         assert_ne!(folder.variant(), tagged.variant());
-        assert_ne!(folder.etag(), key.etag());
     }
 }

@@ -282,7 +282,7 @@ async fn unclaimed_work_becomes_the_account_s_and_the_api_explains_it() {
     assert_eq!(account["by_type"][0]["key"], "documentation");
     assert_eq!(
         account["utilization"],
-        serde_json::json!([{"design": "olga/lamp", "forks": 1, "releases": 0}])
+        serde_json::json!([{"design": "olga/lamp", "forks": 1, "releases": 0, "downloads": 0}])
     );
     let entry_id = account["entries"][0]["id"].as_str().unwrap().to_owned();
     let (_, entry) = app.json(&format!("/api/labor/entries/{entry_id}")).await;

@@ -191,8 +191,9 @@ const FLAGS: u16 = (1 << 3) | (1 << 11);
 const DEFLATE: u16 = 8;
 /// "Made by" Unix (3), so that readers take the mode from the external attributes.
 const MADE_BY_UNIX: u16 = 3 << 8;
-/// An entry at least this big may deflate past 4 GiB, so its sizes go into Zip64 fields.
-const ZIP64_ENTRY: u64 = 0xFFFF_FFFF - (0xFFFF_FFFF >> 12);
+/// An entry at least this big might deflate past 4 GiB (incompressible data grows by a few
+/// bytes per block), so its sizes go into Zip64 fields; 256 MiB is far more than that growth.
+const ZIP64_ENTRY: u64 = 0xF000_0000;
 
 /// A streaming, deterministic zip writer (deflate only).
 pub struct ZipWriter<W: Write> {

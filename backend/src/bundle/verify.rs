@@ -82,17 +82,20 @@ pub fn verify(path: &Path) -> io::Result<Report> {
             }
             Some(_) => {}
         }
+        if let Entry::Special(kind) = entry {
+            problems.push(format!(
+                "{name}: is a {kind}; bundles carry regular files only"
+            ));
+            return;
+        }
         if rest.is_empty() {
+            if let Entry::File { .. } = entry {
+                problems.push(format!("{name}: a file where the top folder should be"));
+            }
             return;
         }
         if rest == api::BUNDLE_MANIFEST {
             manifest_bytes = content;
-            return;
-        }
-        if let Entry::Special(kind) = entry {
-            problems.push(format!(
-                "{rest}: is a {kind}; bundles carry regular files only"
-            ));
             return;
         }
         if entries.insert(rest.to_owned(), entry).is_some() {
@@ -265,7 +268,9 @@ fn safe_split(name: &str) -> Option<(&str, &str)> {
 /// Unpacks a bundle that [`verify`] found intact into `into/<root>`, which must not exist yet.
 /// Paths are checked again here; only regular files and folders are written.
 pub fn unpack(archive: &Path, report: &Report, into: &Path) -> io::Result<PathBuf> {
-    let (Some(manifest), Some(format)) = (&report.manifest, report.format) else {
+    let (Some(manifest), Some(format), true) =
+        (&report.manifest, report.format, report.is_intact())
+    else {
         return Err(io::Error::other("only a verified bundle is unpacked"));
     };
     let target = into.join(&manifest.root);
@@ -325,7 +330,10 @@ pub fn unpack(archive: &Path, report: &Report, into: &Path) -> io::Result<PathBu
             let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
             for entry in tar.entries()? {
                 let mut entry = entry?;
-                if entry.header().entry_type() == tar::EntryType::Regular {
+                if matches!(
+                    entry.header().entry_type(),
+                    tar::EntryType::Regular | tar::EntryType::Continuous
+                ) {
                     let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
                     write(&name, &mut entry)?;
                 }

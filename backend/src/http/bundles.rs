@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use std::sync::atomic::Ordering;
 use tower::ServiceExt as _;
 
 use super::extract::{Path, Query};
@@ -59,7 +60,7 @@ pub fn release_links(
             });
             api::BundleLink {
                 format: format.extension().to_owned(),
-                url: url(id, &release.tag, format),
+                url: url(id, &encode_segment(&release.tag), format),
                 sha256: cached.as_ref().map(|c| c.sha256.clone()),
                 size: cached.map(|c| c.size),
             }
@@ -153,29 +154,69 @@ async fn bundle(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        immutable(response.headers_mut(), &key);
+        immutable(response.headers_mut(), None);
         return Ok(response);
     }
 
-    let etag = key.etag();
-    if request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        immutable(response.headers_mut(), &key);
-        return Ok(response);
+    // A cached bundle is named by its sha256; `If-None-Match` (weak comparison) and
+    // `If-Range` are checked against it.
+    let mut request = request;
+    let cached = {
+        let (bundles, key) = (app.bundles.clone(), key.clone());
+        blocking(move || Ok::<_, AppError>(bundles.cached(&key))).await?
+    };
+    if let Some(cached) = &cached {
+        let etag = cached_etag(cached);
+        let matches = |value: &HeaderValue| {
+            value.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
+            })
+        };
+        if request
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(matches)
+        {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            immutable(response.headers_mut(), Some(cached));
+            return Ok(response);
+        }
+        let stale_range = request
+            .headers()
+            .get(header::IF_RANGE)
+            .is_some_and(|v| v.to_str().map(str::trim).ok() != Some(etag.as_str()));
+        if stale_range {
+            request.headers_mut().remove(header::RANGE);
+        }
     }
 
     let counted = request.method() == Method::GET && !request.headers().contains_key(header::RANGE);
     let response = match app.bundles.get(&key).await? {
         Delivery::Cached(cached) => serve_cached(&cached, &key, request).await?,
-        Delivery::Streaming { chunks, name } => {
-            let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
-                chunks.recv().await.map(|chunk| (chunk, chunks))
-            });
+        Delivery::Streaming {
+            chunks,
+            complete,
+            name,
+        } => {
+            let stream = futures_util::stream::unfold(
+                (chunks, complete, false),
+                |(mut chunks, complete, ended)| async move {
+                    if ended {
+                        return None;
+                    }
+                    match chunks.recv().await {
+                        Some(chunk) => Some((chunk, (chunks, complete, false))),
+                        // Closed: a complete archive ends the body; anything else aborts it, so
+                        // the client sees a failed download, never a short archive.
+                        None if complete.load(Ordering::Acquire) => None,
+                        None => Some((
+                            Err(std::io::Error::other("the bundle build did not finish")),
+                            (chunks, complete, true),
+                        )),
+                    }
+                },
+            );
             let mut response = Body::from_stream(stream).into_response();
             let headers = response.headers_mut();
             headers.insert(
@@ -183,7 +224,7 @@ async fn bundle(
                 HeaderValue::from_static(key.format.content_type()),
             );
             attachment(headers, &name);
-            immutable(headers, &key);
+            immutable(headers, None);
             response
         }
     };
@@ -211,7 +252,7 @@ async fn serve_cached(cached: &Cached, key: &BundleKey, request: Request) -> App
     // The modification time says nothing here: the entity tag names the bytes.
     headers.remove(header::LAST_MODIFIED);
     attachment(headers, &cached.name);
-    immutable(headers, key);
+    immutable(headers, Some(cached));
     if let Ok(value) = HeaderValue::from_str(&cached.sha256) {
         headers.insert("x-atelier-sha256", value);
     }
@@ -223,9 +264,16 @@ async fn serve_cached(cached: &Cached, key: &BundleKey, request: Request) -> App
     Ok(response)
 }
 
-fn immutable(headers: &mut HeaderMap, key: &BundleKey) {
+/// A cached bundle's entity tag: its sha256.
+fn cached_etag(cached: &Cached) -> String {
+    format!("\"sha256-{}\"", cached.sha256)
+}
+
+/// Commit-addressed answers never change; a cached one carries its entity tag. (A streamed
+/// first answer has none: its digest is known only at its end.)
+fn immutable(headers: &mut HeaderMap, cached: Option<&Cached>) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-    if let Ok(etag) = HeaderValue::from_str(&key.etag()) {
+    if let Some(etag) = cached.and_then(|c| HeaderValue::from_str(&cached_etag(c)).ok()) {
         headers.insert(header::ETAG, etag);
     }
 }
@@ -235,6 +283,20 @@ fn attachment(headers: &mut HeaderMap, name: &str) {
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
+}
+
+/// Percent-encodes one path segment (a tag may hold `#` or `?`).
+fn encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `a=1&b=2` from the pairs that have a value, percent-encoded.

@@ -134,15 +134,24 @@ impl From<store::Error> for AppError {
 
 impl From<crate::bundle::Error> for AppError {
     fn from(err: crate::bundle::Error) -> Self {
-        use crate::bundle::Error;
-        match err {
-            Error::Store(err) => err.into(),
-            Error::Conflict(message) => Self::Conflict(message),
-            Error::NotReady(message) => Self::Unavailable(message, Duration::from_secs(30)),
-            err @ (Error::Labor(_) | Error::Failed | Error::Io(_) | Error::Db(_)) => {
-                Self::internal(err)
-            }
+        from_bundle(&err)
+    }
+}
+
+/// By reference: a build's error is shared with every request that waited for it.
+fn from_bundle(err: &crate::bundle::Error) -> AppError {
+    use crate::bundle::Error;
+    match err {
+        Error::Store(
+            store::Error::InvalidName(_) | store::Error::InvalidPath(_) | store::Error::Invalid(_),
+        ) => AppError::BadRequest(err.to_string()),
+        Error::Store(store::Error::NotFound(_) | store::Error::Missing(_)) => {
+            AppError::NotFound(err.to_string())
         }
+        Error::Conflict(message) => AppError::Conflict(message.clone()),
+        Error::NotReady(message) => AppError::Unavailable(message.clone(), Duration::from_secs(30)),
+        Error::Shared(inner) => from_bundle(inner),
+        other => AppError::internal(anyhow::anyhow!("bundle: {other}")),
     }
 }
 
