@@ -72,9 +72,7 @@ async fn download(addr: std::net::SocketAddr, path: &str) -> (Duration, Duration
     let started = Instant::now();
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut buffer = vec![0u8; 256 * 1024];
