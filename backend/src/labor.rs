@@ -359,6 +359,9 @@ impl Labor {
         let Ok(id) = DesignId::parse(&change.design) else {
             return Ok(());
         };
+        // Read, compute and write under the writing lock: a recompute that read the
+        // repositories before this change must not replace the network after it.
+        let _writing = self.writing.lock().await;
         let store = self.store.clone();
         let (refname, old, new) = (change.refname.clone(), change.old, change.new);
         enum Plan {
