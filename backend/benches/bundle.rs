@@ -1,33 +1,20 @@
 //! `cargo xtask bench bundle [quick]`: bundles of designs of about 50 MB and 1 GB (half
 //! incompressible binary parts, half text such as ASCII STL and CSV).
 //!
-//! For each size and format, over real HTTP on loopback: the first (streamed, building) download's
-//! time to first byte and total time beside `git archive` of the same commit, the server's peak
-//! RSS above idle while it builds (target: under 64 MiB), and a cached download's throughput.
+//! The server is the real `atelier serve` in a process of its own. For each size and format,
+//! over HTTP on loopback: the first (streamed, building) download's time to first byte and total
+//! time beside `git archive` of the same commit, the server's peak RSS above its idle RSS while
+//! it builds (target: under 64 MiB), and a cached download's throughput.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use backend::bundle::Format;
-use backend::store::{Change, CommitRequest, DesignId, NewCommit, Person};
+use backend::store::{DesignId, Store};
 
-const PART: usize = 4 << 20;
-
-/// Incompressible bytes from a xorshift generator (fast and reproducible).
-fn random_bytes(seed: &mut u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+mod common;
 
 /// ASCII STL-like text: compresses about 4:1, like real CAD exports.
 fn text_bytes(seed: &mut u64, len: usize) -> Vec<u8> {
@@ -46,25 +33,64 @@ fn text_bytes(seed: &mut u64, len: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn person(time: i64) -> Person {
-    Person {
-        name: "Bench".into(),
-        email: "bench@example.org".into(),
-        time,
-    }
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A `/proc/<pid>/status` field in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
 
-/// Resets VmHWM to the current RSS (Linux `clear_refs` 5).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Resets the process's VmHWM to its current RSS (Linux `clear_refs` 5).
+fn reset_peak_rss(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs is writable");
+}
+
+/// `atelier serve` over `data`, stopped when dropped.
+struct Server {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+impl Server {
+    async fn start(data: &std::path::Path) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let empty = data.join("no-samples");
+        std::fs::create_dir_all(&empty).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .arg("serve")
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--data")
+            .arg(data)
+            .arg("--designs")
+            .arg(&empty)
+            .arg("--dist")
+            .arg(data.join("dist"))
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap();
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Let the ledger and the search index take in the design: the server is then idle.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        Self { child, addr }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One GET over a fresh connection: (time to the first body byte, total time, body bytes).
@@ -124,7 +150,7 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let sizes: Vec<(&str, usize)> = match std::env::args().nth(1).as_deref() {
         Some("quick") => vec![("50 MB", 50 << 20)],
@@ -147,98 +173,46 @@ async fn main() {
     );
     for (label, size) in sizes {
         let dir = tempfile::tempdir_in(&target).unwrap();
-        let empty = dir.path().join("no-samples");
-        std::fs::create_dir_all(&empty).unwrap();
-        let config = backend::Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data: dir.path().join("data"),
-            dist: dir.path().join("dist"),
-            designs: empty,
-            public_url: None,
-            max_upload: 1 << 30,
-        };
-        let app = backend::App::open(config).await.unwrap();
-        let store = app.store.clone();
+        let data = dir.path().join("data");
         let id = DesignId::new("bench", "big").unwrap();
-        let commit = tokio::task::spawn_blocking({
-            let id = id.clone();
-            move || {
-                let mut head = store
-                    .create(
-                        &id,
-                        &[NewCommit {
-                            author: person(1_700_000_000),
-                            committer: person(1_700_000_000),
-                            message: "Start\n".into(),
-                            files: BTreeMap::from([(
-                                "okh.toml".to_owned(),
-                                b"name = \"Big\"\nversion = \"1.0\"\nlicense = \"CERN-OHL-S-2.0\"\n"
-                                    .to_vec(),
-                            )]),
-                        }],
-                    )
-                    .unwrap();
-                let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-                let (mut written, mut n) = (0usize, 0usize);
-                while written < size {
-                    let mut changes = Vec::new();
-                    let mut batch = 0;
-                    while batch < 64 << 20 && written < size {
-                        let len = PART.min(size - written);
-                        let (bytes, path) = if n % 2 == 0 {
+        let commit = {
+            let (data, id) = (data.clone(), id.clone());
+            tokio::task::spawn_blocking(move || {
+                let store =
+                    Store::open(data.join("store"), backend::events::Events::new()).unwrap();
+                common::big_design(
+                    &store,
+                    &id,
+                    "name = \"Big\"\nversion = \"1.0\"\nlicense = \"CERN-OHL-S-2.0\"\n",
+                    size,
+                    |n, seed, len| {
+                        if n % 2 == 0 {
                             (
-                                random_bytes(&mut seed, len),
                                 format!("parts/part-{n:05}.bin"),
+                                common::random_bytes(seed, len),
                             )
                         } else {
-                            (text_bytes(&mut seed, len), format!("cad/part-{n:05}.stl"))
-                        };
-                        let (blob, _) = store.upload(&id, [Ok::<_, ()>(bytes)]).unwrap().unwrap();
-                        changes.push(Change::PutBlob { path, blob });
-                        n += 1;
-                        batch += len;
-                        written += len;
-                    }
-                    head = store
-                        .commit_changes(
-                            &id,
-                            &CommitRequest {
-                                branch: "main".into(),
-                                expected_head: head,
-                                author: person(1_700_000_000 + n as i64),
-                                message: format!("Add {n} parts\n"),
-                                changes,
-                            },
-                        )
-                        .unwrap();
-                }
-                head
-            }
-        })
-        .await
-        .unwrap();
-        let repo = dir.path().join("data/store/repos/bench/big.git");
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let serving = app.clone();
-        tokio::spawn(async move {
-            backend::server::serve(listener, serving, std::future::pending())
-                .await
-                .unwrap();
-        });
-        // Let the ledger take in the new commits before measuring.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+                            (format!("cad/part-{n:05}.stl"), text_bytes(seed, len))
+                        }
+                    },
+                )
+            })
+            .await
+            .unwrap()
+        };
+        let repo = data.join("store/repos/bench/big.git");
+        let server = Server::start(&data).await;
+        let (pid, addr) = (server.child.id(), server.addr);
 
         for format in Format::ALL {
             let url = format!(
                 "/api/designs/bench/big/bundle/{commit}.{}",
                 format.extension()
             );
-            let idle = status_kib("VmRSS:");
-            reset_peak_rss();
+            let idle = status_kib(pid, "VmRSS:");
+            reset_peak_rss(pid);
             let (ttfb, first, bytes) = download(addr, &url).await;
-            let peak = status_kib("VmHWM:").saturating_sub(idle);
+            let peak = status_kib(pid, "VmHWM:").saturating_sub(idle);
             let git = git_archive(
                 &repo,
                 &commit.to_string(),

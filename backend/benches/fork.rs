@@ -3,35 +3,13 @@
 //! that copies.
 //! Fork time must not grow with the repository's size.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use backend::events::Events;
-use backend::store::{Change, CommitRequest, DesignId, NewCommit, Person, Store};
+use backend::store::{DesignId, Store};
 
-const CHUNK: usize = 4 * 1024 * 1024;
-
-/// Incompressible bytes from a xorshift generator (fast and reproducible).
-fn random_chunk(seed: &mut u64, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-fn person(time: i64) -> Person {
-    Person {
-        name: "Bench".into(),
-        email: "bench@example.org".into(),
-        time,
-    }
-}
+mod common;
 
 fn dir_size(path: &std::path::Path) -> u64 {
     let mut total = 0;
@@ -73,49 +51,13 @@ fn main() {
         let dir = tempfile::tempdir_in(&target).unwrap();
         let store = Store::open(dir.path().join("store"), Events::new()).unwrap();
         let id = DesignId::new("bench", "big").unwrap();
-        let mut head = store
-            .create(
-                &id,
-                &[NewCommit {
-                    author: person(1_700_000_000),
-                    committer: person(1_700_000_000),
-                    message: "Start\n".into(),
-                    files: BTreeMap::from([("okh.toml".to_owned(), b"name = \"Big\"\n".to_vec())]),
-                }],
+        // Filled through the streaming upload path.
+        common::big_design(&store, &id, "name = \"Big\"\n", size, |n, seed, len| {
+            (
+                format!("data/part-{n:05}.bin"),
+                common::random_bytes(seed, len),
             )
-            .unwrap();
-        // Fill it through the streaming upload path, 64 MiB per commit.
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut written = 0usize;
-        let mut n = 0;
-        while written < size {
-            let mut changes = Vec::new();
-            let mut batch = 0;
-            while batch < 64 << 20 && written < size {
-                let len = CHUNK.min(size - written);
-                let chunk = random_chunk(&mut seed, len);
-                let (blob, _) = store.upload(&id, [Ok::<_, ()>(chunk)]).unwrap().unwrap();
-                changes.push(Change::PutBlob {
-                    path: format!("data/part-{n:05}.bin"),
-                    blob,
-                });
-                n += 1;
-                batch += len;
-                written += len;
-            }
-            head = store
-                .commit_changes(
-                    &id,
-                    &CommitRequest {
-                        branch: "main".into(),
-                        expected_head: head,
-                        author: person(1_700_000_000 + n as i64),
-                        message: format!("Add {n} parts\n"),
-                        changes,
-                    },
-                )
-                .unwrap();
-        }
+        });
         let pool = std::fs::read_dir(dir.path().join("store/networks"))
             .unwrap()
             .next()

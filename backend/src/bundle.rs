@@ -333,10 +333,7 @@ impl Bundles {
             let value: toml::Table = toml::from_str(text).ok()?;
             serde_json::to_value(value).ok()
         });
-        let manifest = read
-            .okh_text
-            .as_deref()
-            .and_then(|text| crate::manifest::parse(text).ok());
+        let manifest = read.manifest;
         let manifest_version = manifest.as_ref().and_then(|m| m.version.clone());
         let version = manifest_version
             .clone()
@@ -542,6 +539,8 @@ impl Bundles {
 struct DesignRead {
     committed_at: i64,
     okh_text: Option<String>,
+    /// `okh_text` read as a manifest, when it is one.
+    manifest: Option<crate::manifest::Manifest>,
     bom: Option<(String, Vec<u8>)>,
     parent: Option<(DesignId, Oid)>,
     ancestry: Vec<(DesignId, Oid)>,
@@ -581,17 +580,17 @@ fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> {
         Err(err) => Err(err),
     };
     let okh_text = text(store::MANIFEST_PATH)?.map(|b| String::from_utf8_lossy(&b).into_owned());
-    let bom_path = okh_text
+    let manifest = okh_text
         .as_deref()
-        .and_then(|t| crate::manifest::parse(t).ok())
-        .and_then(|m| m.bom);
-    let bom = match bom_path {
+        .and_then(|t| crate::manifest::parse(t).ok());
+    let bom = match manifest.as_ref().and_then(|m| m.bom.clone()) {
         Some(path) => text(&path)?.map(|bytes| (path, bytes)),
         None => None,
     };
     Ok(DesignRead {
         committed_at: info.committer.time,
         okh_text,
+        manifest,
         bom,
         parent: store.lineage(&key.design)?.parent,
         ancestry: store.ancestry(&key.design)?,
@@ -606,8 +605,7 @@ fn write_bundle<W: Write>(store: &Store, plan: &Plan, sink: W) -> Result<W> {
         &plan.key.design,
         plan.key.commit,
         &plan.key.path,
-        |_| Ok::<(), Error>(()),
-        |file, content| {
+        |file, content| -> Result<()> {
             let mut hashing = HashingReader {
                 inner: content,
                 hasher: Sha256::new(),

@@ -88,6 +88,39 @@ where
         .map_err(Into::into)
 }
 
+/// Percent-encodes `text` for a URL path segment or query value: unreserved characters
+/// (RFC 3986) and the bytes in `keep` stay as they are.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    use std::fmt::Write as _;
+    text.bytes().fold(String::new(), |mut out, b| {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+        out
+    })
+}
+
+/// `Content-Disposition` for a file called `name`: an ASCII fallback and the exact name
+/// (RFC 6266 `filename*`). `disposition` is `inline` or `attachment`.
+pub fn content_disposition(disposition: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        percent_encode(name, b"")
+    )
+}
+
 /// Formats seconds since the Unix epoch as RFC 3339 UTC (`2024-03-01T10:00:00Z`).
 pub fn rfc3339(seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(seconds)
@@ -95,4 +128,20 @@ pub fn rfc3339(seconds: i64) -> String {
         .and_then(|t| t.format(&Rfc3339).ok())
         // Git times outside time's range (years beyond ±9999) only come from forged commits.
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_characters_only() {
+        assert_eq!(percent_encode("v1.0", b""), "v1.0");
+        assert_eq!(percent_encode("a/b c#", b""), "a%2Fb%20c%23");
+        assert_eq!(percent_encode("cad/parts", b"/"), "cad/parts");
+        assert_eq!(
+            content_disposition("attachment", "plan é.pdf"),
+            "attachment; filename=\"plan _.pdf\"; filename*=UTF-8''plan%20%C3%A9.pdf"
+        );
+    }
 }

@@ -117,7 +117,9 @@ async fn bundles_are_deterministic_cached_and_open_with_system_tools() {
         );
         assert_eq!(
             first.headers[header::CONTENT_DISPOSITION],
-            format!("attachment; filename=\"anvil-1.0.0.{ext}\"")
+            format!(
+                "attachment; filename=\"anvil-1.0.0.{ext}\"; filename*=UTF-8''anvil-1.0.0.{ext}"
+            )
         );
         assert!(!first.headers.contains_key(header::ETAG));
 

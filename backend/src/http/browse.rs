@@ -252,29 +252,9 @@ async fn raw(
     } else {
         "inline"
     };
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
     response = response.header(header::CONTENT_TYPE, content_type).header(
         header::CONTENT_DISPOSITION,
-        format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+        super::content_disposition(disposition, name),
     );
     let total = bytes.len() as u64;
     if let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {

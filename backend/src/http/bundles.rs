@@ -60,7 +60,7 @@ pub fn release_links(
             });
             api::BundleLink {
                 format: format.extension().to_owned(),
-                url: url(id, &encode_segment(&release.tag), format),
+                url: url(id, &super::percent_encode(&release.tag, b""), format),
                 sha256: cached.as_ref().map(|c| c.sha256.clone()),
                 size: cached.map(|c| c.size),
             }
@@ -113,9 +113,10 @@ async fn bundle(
     let (commit, is_tag) = blocking(move || -> store::Result<_> {
         let commit = store.resolve(&design, &asked)?;
         // `resolve` prefers a branch to a tag of the same name.
-        let is_tag = store
-            .ref_target(&design, &format!("refs/tags/{asked}"))?
-            .is_some()
+        let is_tag = asked != commit.to_string()
+            && store
+                .ref_target(&design, &format!("refs/tags/{asked}"))?
+                .is_some()
             && store
                 .ref_target(&design, &format!("refs/heads/{asked}"))?
                 .is_none();
@@ -158,40 +159,8 @@ async fn bundle(
         return Ok(response);
     }
 
-    // A cached bundle is named by its sha256; `If-None-Match` (weak comparison) and
-    // `If-Range` are checked against it.
-    let mut request = request;
-    let cached = {
-        let (bundles, key) = (app.bundles.clone(), key.clone());
-        blocking(move || Ok::<_, AppError>(bundles.cached(&key))).await?
-    };
-    if let Some(cached) = &cached {
-        let etag = cached_etag(cached);
-        let matches = |value: &HeaderValue| {
-            value.to_str().is_ok_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
-            })
-        };
-        if request
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .is_some_and(matches)
-        {
-            let mut response = StatusCode::NOT_MODIFIED.into_response();
-            immutable(response.headers_mut(), Some(cached));
-            return Ok(response);
-        }
-        let stale_range = request
-            .headers()
-            .get(header::IF_RANGE)
-            .is_some_and(|v| v.to_str().map(str::trim).ok() != Some(etag.as_str()));
-        if stale_range {
-            request.headers_mut().remove(header::RANGE);
-        }
-    }
-
-    let counted = request.method() == Method::GET && !request.headers().contains_key(header::RANGE);
+    // Counted: every full GET answer; not HEAD, ranges or 304s.
+    let is_get = request.method() == Method::GET;
     let response = match app.bundles.get(&key).await? {
         Delivery::Cached(cached) => serve_cached(&cached, &key, request).await?,
         Delivery::Streaming {
@@ -228,8 +197,8 @@ async fn bundle(
             response
         }
     };
-    if counted
-        && response.status().is_success()
+    if is_get
+        && response.status() == StatusCode::OK
         && let Err(err) = app.bundles.count_download(&key).await
     {
         tracing::warn!(error = %err, "bundle download not counted");
@@ -237,8 +206,36 @@ async fn bundle(
     Ok(response)
 }
 
-/// Serves a finished bundle from the cache (with `Range` and `Content-Length`).
-async fn serve_cached(cached: &Cached, key: &BundleKey, request: Request) -> AppResult<Response> {
+/// Serves a finished bundle from the cache (with `Range` and `Content-Length`). It is named by
+/// its sha256: `If-None-Match` (weak comparison) and `If-Range` are checked against that.
+async fn serve_cached(
+    cached: &Cached,
+    key: &BundleKey,
+    mut request: Request,
+) -> AppResult<Response> {
+    let etag = cached_etag(cached);
+    let matches = |value: &HeaderValue| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
+        })
+    };
+    if request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(matches)
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        immutable(response.headers_mut(), Some(cached));
+        return Ok(response);
+    }
+    let stale_range = request
+        .headers()
+        .get(header::IF_RANGE)
+        .is_some_and(|v| v.to_str().map(str::trim).ok() != Some(etag.as_str()));
+    if stale_range {
+        request.headers_mut().remove(header::RANGE);
+    }
     let response = tower_http::services::ServeFile::new(&cached.file)
         .oneshot(request)
         .await
@@ -279,42 +276,18 @@ fn immutable(headers: &mut HeaderMap, cached: Option<&Cached>) {
 }
 
 fn attachment(headers: &mut HeaderMap, name: &str) {
-    // `name` is built from the slug and a sanitized version: plain ASCII.
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+    if let Ok(value) = HeaderValue::from_str(&super::content_disposition("attachment", name)) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
 }
 
-/// Percent-encodes one path segment (a tag may hold `#` or `?`).
-fn encode_segment(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// `a=1&b=2` from the pairs that have a value, percent-encoded.
 fn form_urlencoded(pairs: &[(&str, Option<&str>)]) -> String {
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
     pairs
         .iter()
-        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", encode(v))))
+        .filter_map(|(name, value)| {
+            value.map(|v| format!("{name}={}", super::percent_encode(v, b"/")))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

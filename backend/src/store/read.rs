@@ -720,29 +720,20 @@ impl Store {
         Ok(commit_info(&commit))
     }
 
-    /// The files under `path` (empty: the whole design) at `commit`, a commit the caller has
-    /// already resolved for this design.
-    pub fn list_files(&self, id: &DesignId, commit: Oid, path: &str) -> Result<FileListing> {
-        let repo = self.open_repo(id)?;
-        list_files(&repo, commit, path)
-    }
-
-    /// Lists the files under `path` at `commit` like [`Store::list_files`], then hands each one
-    /// to `read` with a reader of its content. Content is streamed from loose objects, so memory
-    /// stays flat whatever the file's size; packed objects are read whole (libgit2 cannot stream
-    /// them). `before` sees the listing first.
+    /// Lists the files under `path` (empty: the whole design) at `commit`, a commit the caller
+    /// has already resolved for this design, then hands each one to `read` with a reader of its
+    /// content. Content is streamed from loose objects, so memory stays flat whatever the file's
+    /// size; packed objects are read whole (libgit2 cannot stream them).
     pub fn read_files<E: From<Error>>(
         &self,
         id: &DesignId,
         commit: Oid,
         path: &str,
-        before: impl FnOnce(&FileListing) -> std::result::Result<(), E>,
         mut read: impl FnMut(&TreeFile, &mut dyn std::io::Read) -> std::result::Result<(), E>,
     ) -> std::result::Result<FileListing, E> {
         let repo = self.open_repo(id)?;
-        let listing = list_files(&repo, commit, path)?;
-        before(&listing)?;
         let odb = repo.odb().map_err(Error::from)?;
+        let listing = list_files(&repo, &odb, commit, path)?;
         for file in &listing.files {
             match odb.reader(file.blob) {
                 Ok((mut reader, _, _)) => read(file, &mut reader)?,
@@ -756,7 +747,12 @@ impl Store {
     }
 }
 
-fn list_files(repo: &Repository, commit: Oid, path: &str) -> Result<FileListing> {
+fn list_files(
+    repo: &Repository,
+    odb: &git2::Odb<'_>,
+    commit: Oid,
+    path: &str,
+) -> Result<FileListing> {
     let root = repo.find_commit(commit)?.tree()?;
     let tree = if path.is_empty() {
         root
@@ -781,7 +777,7 @@ fn list_files(repo: &Repository, commit: Oid, path: &str) -> Result<FileListing>
         match (entry.kind(), entry.filemode()) {
             (Some(ObjectType::Tree), _) => return git2::TreeWalkResult::Ok,
             (Some(ObjectType::Blob), 0o100644 | 0o100755 | 0o100664) => {
-                let size = match repo.odb().and_then(|odb| odb.read_header(entry.id())) {
+                let size = match odb.read_header(entry.id()) {
                     Ok((size, _)) => size as u64,
                     Err(err) => {
                         failure = Some(err);
