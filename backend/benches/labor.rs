@@ -157,7 +157,9 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let db = backend::db::open(&data.join("atelier.db")).await.unwrap();
+        let db = backend::db::open(&backend::db::Location::in_data(&data))
+            .await
+            .unwrap();
         let labor = Labor::new(db, store.clone(), Policy::default_policy());
         let started = Instant::now();
         let entries = labor.recompute().await.unwrap();
@@ -192,7 +194,7 @@ fn main() {
             let started = Instant::now();
             labor
                 .apply(&RefChange {
-                    design: fork.to_string(),
+                    design: fork.clone(),
                     refname: "refs/heads/main".into(),
                     old: Some(old),
                     new: Some(new),

@@ -457,13 +457,16 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
     };
     let events = backend::events::Events::new();
     let store = backend::store::Store::open(data.join("store"), events.clone()).unwrap();
-    let pool = backend::db::open(&data.join("atelier.db")).await.unwrap();
+    let pool = backend::db::open(&backend::db::Location::in_data(data))
+        .await
+        .unwrap();
     let accounts = backend::accounts::Accounts::new(pool.clone());
     let labor = backend::labor::Labor::new(
         pool.clone(),
         store.clone(),
         backend::labor::Policy::default_policy(),
     );
+    let catalog = backend::catalog::Catalog::read_only(pool.clone(), store.clone());
     let bundles =
         backend::bundle::Bundles::open(data.join("bundles"), store.clone(), labor.clone(), pool)
             .unwrap();
@@ -477,5 +480,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         indexer: backend::search::Indexer::read_only(),
         labor,
         bundles,
+        catalog,
+        consumers: Vec::new(),
     }))
 }

@@ -24,8 +24,30 @@ pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
 const SESSION_RENEW_AFTER_SECS: i64 = 24 * 3600;
 /// Prefix of API tokens, so they are recognisable in a leaked file.
 const TOKEN_PREFIX: &str = "atl_";
-/// Scopes an API token may carry. A token with no scope only identifies its account.
-pub const TOKEN_SCOPES: &[&str] = &["designs:write"];
+/// What an API token may do besides identifying its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Design writes: commits, uploads, forks, releases, maintainers.
+    DesignsWrite,
+    /// Reading the event log (`GET /api/events`).
+    EventsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::DesignsWrite, Scope::EventsRead];
+
+    /// The name tokens carry, e.g. `designs:write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::DesignsWrite => "designs:write",
+            Scope::EventsRead => "events:read",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
 pub const MIN_PASSWORD_CHARS: usize = 10;
 const MAX_PASSWORD_BYTES: usize = 1024;
 const MAX_EMAILS: i64 = 20;
@@ -445,10 +467,11 @@ impl Accounts {
             errors.push(("name", "name must be 1 to 100 characters long".to_owned()));
         }
         let scopes: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
-        if let Some(bad) = scopes.iter().find(|s| !TOKEN_SCOPES.contains(s)) {
+        if let Some(bad) = scopes.iter().find(|s| Scope::parse(s).is_none()) {
+            let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
             errors.push((
                 "scopes",
-                format!("unknown scope {bad:?} (known: {})", TOKEN_SCOPES.join(", ")),
+                format!("unknown scope {bad:?} (known: {})", known.join(", ")),
             ));
         }
         if !errors.is_empty() {
@@ -637,6 +660,20 @@ impl Accounts {
     }
 
     /// The username whose commit emails include `email` (case-insensitive), if any.
+    /// The username of each of these account ids (ids that no longer exist are absent).
+    pub async fn usernames(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut names = std::collections::HashMap::new();
+        for id in ids.iter().copied().collect::<BTreeSet<i64>>() {
+            let name: Option<String> =
+                sqlx::query_scalar("SELECT username FROM accounts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            names.extend(name.map(|n| (id, n)));
+        }
+        Ok(names)
+    }
+
     pub async fn account_for_email(&self, email: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT a.username FROM account_emails e JOIN accounts a ON a.id = e.account_id \

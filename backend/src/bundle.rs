@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use git2::Oid;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -360,7 +360,7 @@ impl Bundles {
             version,
             manifest_version,
             commit: key.commit.to_string(),
-            committed_at: crate::http::rfc3339(read.committed_at),
+            committed_at: crate::format::rfc3339(read.committed_at),
             tag: key.tag.clone(),
             path: (!key.path.is_empty()).then(|| key.path.clone()),
             root: root.clone(),
@@ -464,52 +464,22 @@ impl Bundles {
     }
 
     /// Builds both formats of every release as it is made, so that release pages can show
-    /// their sha256 (bundle bookkeeping follows the event bus like every other consumer).
-    pub fn follow(&self, events: &Events) {
+    /// their sha256: consumer `bundles` of the event log, like every other consumer.
+    pub fn follow(&self, events: &Events) -> crate::events::Consumer {
         let bundles = self.clone();
-        let mut changes = events.subscribe();
-        tokio::spawn(async move {
-            loop {
-                match changes.recv().await {
-                    Ok(change) => {
-                        let (Some(tag), Some(_)) =
-                            (change.refname.strip_prefix("refs/tags/"), change.new)
-                        else {
-                            continue;
-                        };
-                        let Ok(design) = DesignId::parse(&change.design) else {
-                            continue;
-                        };
-                        bundles.prebuild_release(&design, tag).await;
+        events.follow("bundles", move |batch| {
+            let bundles = bundles.clone();
+            async move {
+                for change in batch.iter().filter_map(|e| e.ref_change()) {
+                    if let (Some(tag), Some(_)) =
+                        (change.refname.strip_prefix("refs/tags/"), change.new)
+                    {
+                        bundles.prebuild_release(&change.design, tag).await;
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        bundles.prebuild_all_releases().await;
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
+                Ok(())
             }
-        });
-    }
-
-    /// Builds any missing bundle of any release (at start, and after missed events).
-    pub async fn prebuild_all_releases(&self) {
-        let store = self.store.clone();
-        let Ok(Ok(releases)) = tokio::task::spawn_blocking(move || -> store::Result<Vec<_>> {
-            let mut all = Vec::new();
-            for id in store.ids()? {
-                for release in store.releases(&id).unwrap_or_default() {
-                    all.push((id.clone(), release.tag));
-                }
-            }
-            Ok(all)
         })
-        .await
-        else {
-            return;
-        };
-        for (design, tag) in releases {
-            self.prebuild_release(&design, &tag).await;
-        }
     }
 
     async fn prebuild_release(&self, design: &DesignId, tag: &str) {

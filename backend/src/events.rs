@@ -1,25 +1,104 @@
-//! The one path after every ref change.
+//! The durable event log: the one path after every ref move and design life-cycle step.
 //!
-//! Whatever moves a ref (import today; API commits, forks, releases and pushes later) emits one
-//! [`RefChange`] here. Consumers (search indexing, the labor ledger, bundle bookkeeping) subscribe
-//! to the bus; none of them is called ad hoc from an HTTP handler.
+//! Whatever moves a ref (import, API commits, forks, releases; pushes and merges later) appends
+//! one typed [`Event`] right after the move succeeded. The log is a table (`events`, the outbox)
+//! with a monotonic `seq`; consumers (search indexing, the labor ledger, bundle prebuilds, design
+//! rows) each keep a cursor in the database and replay from it ([`Events::follow`]), so a
+//! restart replays what was missed, not the world. The in-process notification is a
+//! `watch` of the newest `seq`: a wake-up that carries nothing the table does not hold.
+//!
+//! Invariants: one appender per process (a dedicated thread with its own connection, fed in
+//! order), so `seq` order is append order; an event row and the ref's last announced head
+//! (`event_heads`) are written in one transaction; a consumer's cursor only moves past events
+//! it applied.
 
-use tokio::sync::broadcast;
+mod follow;
+pub mod log;
+
+use std::sync::Arc;
+
+use git2::Oid;
+use tokio::sync::watch;
+
+pub use follow::Consumer;
+pub use log::{Error as LogError, Log, Progress};
+
+use crate::store::DesignId;
+
+/// What happened. The place later issues add proposal, review, decision and federation events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// A ref of the design moved from `old` to `new` (`None` means absent).
+    RefChange {
+        refname: String,
+        old: Option<Oid>,
+        new: Option<Oid>,
+    },
+    /// A new design (and fork network) was created.
+    DesignCreated {
+        network: String,
+    },
+    /// The design was created as a fork of `from`.
+    DesignForked {
+        from: DesignId,
+    },
+    DesignDeleted,
+}
+
+impl Payload {
+    /// The stable name stored in `events.kind` and shown by `GET /api/events`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::RefChange { .. } => "ref_change",
+            Payload::DesignCreated { .. } => "design_created",
+            Payload::DesignForked { .. } => "design_forked",
+            Payload::DesignDeleted => "design_deleted",
+        }
+    }
+}
+
+/// One row of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: i64,
+    /// Seconds since the Unix epoch.
+    pub at: i64,
+    /// The account that caused it, when known.
+    pub actor: Option<i64>,
+    pub design: DesignId,
+    pub payload: Payload,
+}
+
+impl Event {
+    /// The ref move this event records, if it is one.
+    pub fn ref_change(&self) -> Option<RefChange> {
+        match &self.payload {
+            Payload::RefChange { refname, old, new } => Some(RefChange {
+                design: self.design.clone(),
+                refname: refname.clone(),
+                old: *old,
+                new: *new,
+            }),
+            _ => None,
+        }
+    }
+}
 
 /// A ref of a design moved from `old` to `new` (`None` means absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefChange {
-    /// `owner/slug`.
-    pub design: String,
+    pub design: DesignId,
     /// Full ref name, e.g. `refs/heads/main`.
     pub refname: String,
-    pub old: Option<git2::Oid>,
-    pub new: Option<git2::Oid>,
+    pub old: Option<Oid>,
+    pub new: Option<Oid>,
 }
 
-/// Broadcast bus for [`RefChange`]s. Cheap to clone; sending with no subscriber is not an error.
+/// Handle on the log. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Events(broadcast::Sender<RefChange>);
+pub struct Events {
+    log: Arc<Log>,
+}
 
 impl Default for Events {
     fn default() -> Self {
@@ -28,19 +107,54 @@ impl Default for Events {
 }
 
 impl Events {
-    /// A bus that keeps up to 1024 unread changes per slow subscriber (it then sees `Lagged` and
-    /// must resynchronise from the repositories, which is always possible: everything is derived).
+    /// A log kept in memory: for command-line tools that move no refs of a running instance
+    /// and for unit tests. Nothing follows it across restarts.
     pub fn new() -> Self {
-        Self(broadcast::channel(1024).0)
+        Self {
+            log: Arc::new(Log::memory()),
+        }
     }
 
-    pub fn emit(&self, change: RefChange) {
-        tracing::debug!(design = %change.design, refname = %change.refname, "ref changed");
-        // An error only means nobody listens yet.
-        let _ = self.0.send(change);
+    /// The durable log in the instance's database.
+    pub fn durable(log: Log) -> Self {
+        Self { log: Arc::new(log) }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<RefChange> {
-        self.0.subscribe()
+    /// Appends an event; the consumers wake once it is stored. Never waits for the database
+    /// (the writer thread stores events in order, retrying until it succeeds), so a ref move
+    /// that succeeded is never held up or answered as a failure by the log; a crash before
+    /// the event is stored is healed by the start-up reconcile.
+    pub fn append(&self, actor: Option<i64>, design: &DesignId, payload: Payload) {
+        tracing::debug!(%design, kind = payload.kind(), "event");
+        self.log.append(actor, design, payload);
+    }
+
+    /// The newest `seq` stored so far.
+    pub fn head(&self) -> i64 {
+        self.log.progress().borrow().head
+    }
+
+    /// Completes once every event appended before the call is stored; the newest `seq` then.
+    pub async fn written(&self) -> i64 {
+        let ticket = self.log.appended();
+        let mut progress = self.log.progress();
+        match progress.wait_for(|p| p.written >= ticket).await {
+            Ok(p) => p.head,
+            Err(_) => self.head(),
+        }
+    }
+
+    /// Up to `limit` events after `seq`, oldest first.
+    pub async fn after(&self, seq: i64, limit: i64) -> Result<Vec<Event>, log::Error> {
+        self.log.after(seq, limit).await
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    /// Wakes whenever an event is stored.
+    pub fn watch(&self) -> watch::Receiver<Progress> {
+        self.log.progress()
     }
 }

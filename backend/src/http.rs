@@ -11,6 +11,7 @@ mod bundles;
 mod designs;
 mod edit;
 mod error;
+mod events;
 mod extract;
 mod health;
 mod labor;
@@ -21,8 +22,6 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::any;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tower_http::compression::predicate::{NotForContentType, Predicate as _};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -31,6 +30,8 @@ use tower_http::trace::TraceLayer;
 pub use bundles::url as bundle_url;
 pub use edit::Uploads;
 pub use error::{AppError, AppResult};
+
+pub use crate::format::{percent_encode, rfc3339};
 
 use crate::server::AppState;
 
@@ -45,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .merge(edit::router())
         .merge(search::router())
         .merge(labor::router())
+        .merge(events::router())
         .fallback(error::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -88,20 +90,6 @@ where
         .map_err(Into::into)
 }
 
-/// Percent-encodes `text` for a URL path segment or query value: unreserved characters
-/// (RFC 3986) and the bytes in `keep` stay as they are.
-pub fn percent_encode(text: &str, keep: &[u8]) -> String {
-    use std::fmt::Write as _;
-    text.bytes().fold(String::new(), |mut out, b| {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-        out
-    })
-}
-
 /// `Content-Disposition` for a file called `name`: an ASCII fallback and the exact name
 /// (RFC 6266 `filename*`). `disposition` is `inline` or `attachment`.
 pub fn content_disposition(disposition: &str, name: &str) -> String {
@@ -119,15 +107,6 @@ pub fn content_disposition(disposition: &str, name: &str) -> String {
         "{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{}",
         percent_encode(name, b"")
     )
-}
-
-/// Formats seconds since the Unix epoch as RFC 3339 UTC (`2024-03-01T10:00:00Z`).
-pub fn rfc3339(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        // Git times outside time's range (years beyond ±9999) only come from forged commits.
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! root's default branch. The ledger is derived: `recompute` rebuilds it, `verify` compares a
 //! fresh computation with what is stored.
 //!
-//! Invariant: reads git only through the store; reacts to ref changes from the event bus,
-//! never from a handler.
+//! Invariant: reads git only through the store; reacts to ref changes from the event log (its
+//! own cursor), never from a handler.
 
 mod ledger;
 pub mod policy;
@@ -327,25 +327,19 @@ impl Labor {
         Ok(differences)
     }
 
-    /// Keeps the ledger in step with the repositories: every branch change is applied
-    /// incrementally ([`Labor::apply`]); missed changes fall back to a full recompute.
-    pub fn follow(&self, events: &Events) {
+    /// Keeps the ledger in step with the repositories: consumer `labor` of the event log
+    /// applies every branch change incrementally ([`Labor::apply`]), from its cursor on.
+    pub fn follow(&self, events: &Events) -> crate::events::Consumer {
         let labor = self.clone();
-        let mut changes = events.subscribe();
-        tokio::spawn(async move {
-            loop {
-                let result = match changes.recv().await {
-                    Ok(change) => labor.apply(&change).await,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        labor.recompute().await.map(drop)
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                };
-                if let Err(err) = result {
-                    tracing::error!(error = %err, "labor ledger update failed");
+        events.follow("labor", move |batch| {
+            let labor = labor.clone();
+            async move {
+                for change in batch.iter().filter_map(|e| e.ref_change()) {
+                    labor.apply(&change).await?;
                 }
+                Ok(())
             }
-        });
+        })
     }
 
     /// Applies one ref change: only the commits it newly makes reachable are read. New commits
@@ -356,9 +350,7 @@ impl Labor {
         if !change.refname.starts_with("refs/heads/") {
             return Ok(());
         }
-        let Ok(id) = DesignId::parse(&change.design) else {
-            return Ok(());
-        };
+        let id = change.design.clone();
         // Read, compute and write under the writing lock: a recompute that read the
         // repositories before this change must not replace the network after it.
         let _writing = self.writing.lock().await;
@@ -376,6 +368,10 @@ impl Labor {
         }
         let design = id.clone();
         let plan = tokio::task::spawn_blocking(move || -> Result<Option<Plan>> {
+            if !store.exists(&design) {
+                // Gone since (a later event says so): nothing of it to credit.
+                return Ok(None);
+            }
             let network = store.lineage(&design)?.network;
             let Some(new) = new else {
                 return Ok(Some(Plan::Full(network)));

@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod bom;
 pub mod bundle;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod events;
+pub mod format;
 pub mod http;
 pub mod import;
 pub mod labor;

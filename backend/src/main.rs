@@ -25,7 +25,8 @@ struct Cli {
 enum Command {
     /// Serve the web app and the JSON API (imports `designs/` into a new data directory first).
     Serve(Config),
-    /// Rebuild the search index from the repositories (the server must be stopped).
+    /// Rebuild the search index and the design rows from the repositories (the server must be
+    /// stopped).
     Reindex {
         /// Data directory of the instance.
         #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
@@ -91,8 +92,9 @@ enum AdminCommand {
     },
 }
 
-/// Rebuilds `<data>/search` from `<data>/store`, drawing a progress bar on standard error.
-fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
+/// Rebuilds `<data>/search` and the design rows from `<data>/store`, drawing a progress bar on
+/// standard error.
+async fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
     use std::io::Write as _;
     let store_dir = data.join("store");
     if !store_dir.is_dir() {
@@ -116,6 +118,11 @@ fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
         "indexed {count} designs in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let pool = backend::db::open(&backend::db::Location::in_data(data)).await?;
+    let rows = backend::catalog::Catalog::read_only(pool, store)
+        .rebuild()
+        .await?;
+    println!("rebuilt {rows} design rows");
     Ok(())
 }
 
@@ -136,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("serving on http://{}", listener.local_addr()?);
             server::serve(listener, state, server::shutdown_signal()).await?;
         }
-        Command::Reindex { data } => reindex(&data)?,
+        Command::Reindex { data } => reindex(&data).await?,
         Command::Fetch {
             target,
             output,
@@ -195,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("no store at {}: is --data right?", store_dir.display());
             }
             let store = backend::store::Store::open(store_dir, backend::events::Events::new())?;
-            let pool = backend::db::open(&data.join("atelier.db")).await?;
+            let pool = backend::db::open(&backend::db::Location::in_data(&data)).await?;
             let policy = backend::labor::Policy::load_or_install(&data.join("labor-policy.toml"))?;
             let labor = backend::labor::Labor::new(pool, store, policy);
             match command {
@@ -226,7 +233,9 @@ async fn main() -> anyhow::Result<()> {
             if !path.exists() {
                 anyhow::bail!("no database at {}: is --data right?", path.display());
             }
-            let accounts = backend::accounts::Accounts::new(backend::db::open(&path).await?);
+            let accounts = backend::accounts::Accounts::new(
+                backend::db::open(&backend::db::Location::in_data(&data)).await?,
+            );
             let account = accounts.grant_admin(&username).await?;
             println!("{} is now an instance admin", account.username);
         }

@@ -21,16 +21,21 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub accounts: Accounts,
+    /// The durable event log every ref move is appended to.
     pub events: Events,
     /// Uploaded files waiting to be committed.
     pub uploads: crate::http::Uploads,
     pub search: crate::search::Search,
-    /// Keeps the index in step with the store (fed by `events`).
+    /// Keeps the index in step with the store (consumer `search` of `events`).
     pub indexer: crate::search::Indexer,
-    /// The labor ledger (follows `events`).
+    /// The labor ledger (consumer `labor`).
     pub labor: crate::labor::Labor,
-    /// Bundles for manufacturers (releases are prebuilt as `events` announce them).
+    /// Bundles for manufacturers (releases are prebuilt by consumer `bundles`).
     pub bundles: crate::bundle::Bundles,
+    /// Designs as rows (consumer `catalog`).
+    pub catalog: crate::catalog::Catalog,
+    /// The consumers of `events`, for barriers and `GET /api/events`.
+    pub consumers: Vec<crate::events::Consumer>,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -44,24 +49,39 @@ impl Deref for AppState {
     }
 }
 
+/// Present while a server runs on the data directory; found at start, it means the last run
+/// did not stop cleanly (a crash or `kill -9`), so start-up recovery runs.
+const RUNNING_MARKER: &str = "running";
+
 impl App {
     /// Opens the data directory named by `config`, creating it and importing the sample designs
-    /// when it holds no repositories yet; opens (and migrates) the accounts database and makes
-    /// sure the system account that owns the samples exists.
+    /// when it holds no repositories yet; opens (and migrates) the database; recovers from an
+    /// unclean stop (stale ref locks, pool mirrors, ref moves the log missed); starts the
+    /// consumers of the event log, each from its own cursor.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        let events = Events::new();
+        std::fs::create_dir_all(&config.data)
+            .with_context(|| format!("cannot create data directory {}", config.data.display()))?;
+        let location = crate::db::Location::in_data(&config.data);
+        let pool = crate::db::open(&location)
+            .await
+            .with_context(|| format!("opening the database {location}"))?;
+        let log = crate::events::Log::durable(pool.clone(), &location)
+            .await
+            .context("opening the event log")?;
+        let events = Events::durable(log);
+        let marker = config.data.join(RUNNING_MARKER);
+        let unclean = marker.exists();
+        std::fs::write(&marker, std::process::id().to_string())?;
+        let announced = events.log().heads().await?;
         let (config, store) = {
             let events = events.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Config, Store)> {
                 let store = open_store(&config.data, &config.designs, events)?;
+                recover(&store, unclean, &announced)?;
                 Ok((config, store))
             })
             .await??
         };
-        let db_path = config.data.join("atelier.db");
-        let pool = crate::db::open(&db_path)
-            .await
-            .with_context(|| format!("opening the database {}", db_path.display()))?;
         let accounts = Accounts::new(pool.clone());
         accounts.ensure_system(import::SAMPLES_OWNER).await?;
         let search_dir = config.data.join("search");
@@ -70,7 +90,8 @@ impl App {
         let indexer = crate::search::Indexer::start(search.clone(), store.clone(), &events)?;
         let policy = crate::labor::Policy::load_or_install(&config.data.join("labor-policy.toml"))?;
         let labor = crate::labor::Labor::new(pool.clone(), store.clone(), policy);
-        labor.follow(&events);
+        let labor_consumer = labor.follow(&events);
+        let catalog = crate::catalog::Catalog::follow(pool.clone(), store.clone(), &events);
         let bundles = {
             let (dir, store, labor) = (config.data.join("bundles"), store.clone(), labor.clone());
             tokio::task::spawn_blocking(move || {
@@ -78,19 +99,16 @@ impl App {
             })
             .await??
         };
-        bundles.follow(&events);
-        {
-            // The ledger is derived: bring it up to date in the background at every start,
-            // then build the release bundles that are missing (they record labor shares).
-            let (labor, bundles) = (labor.clone(), bundles.clone());
-            tokio::spawn(async move {
-                match labor.recompute().await {
-                    Ok(entries) => tracing::info!(entries, "labor ledger recomputed"),
-                    Err(err) => tracing::error!(error = %err, "labor ledger recompute failed"),
-                }
-                bundles.prebuild_all_releases().await;
-            });
-        }
+        let bundles_consumer = bundles.follow(&events);
+        let consumers = [
+            indexer.consumer().cloned(),
+            Some(labor_consumer),
+            catalog.consumer().cloned(),
+            Some(bundles_consumer),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         Ok(AppState(Arc::new(App {
             config,
             store,
@@ -101,8 +119,50 @@ impl App {
             indexer,
             labor,
             bundles,
+            catalog,
+            consumers,
         })))
     }
+
+    /// Completes once every consumer applied the events appended before the call.
+    pub async fn settled(&self) {
+        for consumer in &self.consumers {
+            consumer.settled().await;
+        }
+    }
+}
+
+/// Start-up recovery, before anything is served. After an unclean stop: removes stale ref
+/// locks (this server is the store's only writer) and repairs pool mirrors. Then, when the
+/// stop was unclean or the log has not seen the store yet (a new or upgraded data directory),
+/// appends the events of every ref move the log missed.
+fn recover(
+    store: &Store,
+    unclean: bool,
+    announced: &std::collections::HashMap<(String, String), String>,
+) -> anyhow::Result<()> {
+    if unclean {
+        for path in store.remove_stale_locks()? {
+            tracing::warn!(path = %path.display(), "removed a stale lock left by an unclean stop");
+        }
+        let mut repaired = 0;
+        for id in store.ids()? {
+            repaired += store.repair_mirrors(&id).unwrap_or_else(|err| {
+                tracing::warn!(design = %id, error = %err, "pool mirrors not checked");
+                0
+            });
+        }
+        if repaired > 0 {
+            tracing::warn!(repaired, "repaired pool mirrors after an unclean stop");
+        }
+    }
+    if unclean || announced.is_empty() {
+        let appended = store.announce_missed(announced)?;
+        if appended > 0 {
+            tracing::info!(appended, "announced ref moves the event log had missed");
+        }
+    }
+    Ok(())
 }
 
 /// Opens `<data>/store`. A new data directory is filled from `designs` into a scratch directory
@@ -117,7 +177,8 @@ pub fn open_store(data: &Path, designs: &Path, events: Events) -> anyhow::Result
         if scratch.exists() {
             std::fs::remove_dir_all(&scratch)?;
         }
-        let scratch_store = Store::open(&scratch, events.clone())?;
+        // The samples' events are announced once the store is in place (start-up recovery).
+        let scratch_store = Store::open(&scratch, Events::new())?;
         if designs.is_dir() {
             let ids = import::import_samples(&scratch_store, designs)
                 .with_context(|| format!("importing sample designs from {}", designs.display()))?;
@@ -137,10 +198,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let marker = state.config.data.join(RUNNING_MARKER);
     let app = crate::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // A clean stop: the next start needs no recovery.
+    if let Err(err) = std::fs::remove_file(&marker) {
+        tracing::warn!(path = %marker.display(), error = %err, "cannot remove the running marker");
+    }
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -33,7 +33,7 @@ pub use read::{
 };
 pub use write::{Change, CommitRequest};
 
-use crate::events::{Events, RefChange};
+use crate::events::{Events, Payload};
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::names;
 
@@ -168,6 +168,8 @@ pub struct Author {
 pub struct Store {
     root: PathBuf,
     events: Events,
+    /// The account on whose behalf refs are moved, recorded with each event.
+    actor: Option<i64>,
     locks: Arc<Mutex<HashMap<DesignId, Arc<Mutex<()>>>>>,
 }
 
@@ -196,8 +198,21 @@ impl Store {
         Ok(Self {
             root,
             events,
+            actor: None,
             locks: Arc::default(),
         })
+    }
+
+    /// The same store, recording `actor` as the cause of the events its writes append.
+    pub fn acting(&self, actor: Option<i64>) -> Self {
+        Self {
+            actor,
+            ..self.clone()
+        }
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     pub fn root(&self) -> &Path {
@@ -294,6 +309,16 @@ impl Store {
 
     pub fn lineage(&self, id: &DesignId) -> Result<Lineage> {
         lineage(&self.open_repo(id)?)
+    }
+
+    /// When the design was created or forked here (seconds since the Unix epoch); `None` for
+    /// designs made before this was recorded.
+    pub fn created(&self, id: &DesignId) -> Result<Option<i64>> {
+        Ok(self
+            .open_repo(id)?
+            .config()?
+            .get_i64("atelier.created")
+            .ok())
     }
 
     /// Designs forked directly from `id`, in name order.
@@ -396,6 +421,7 @@ impl Store {
         let refname = branch_ref(DEFAULT_BRANCH);
         repo.reference(&refname, head, false, "atelier: create design")?;
         self.mirror_ref(&pool, id, &refname, Some(head))?;
+        self.record_event(id, Payload::DesignCreated { network });
         self.announce(id, &refname, None, Some(head));
         Ok(head)
     }
@@ -430,6 +456,12 @@ impl Store {
             repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))?;
             self.mirror_ref(&pool, target, name, Some(*oid))?;
         }
+        self.record_event(
+            target,
+            Payload::DesignForked {
+                from: source.clone(),
+            },
+        );
         for (name, oid) in &refs {
             self.announce(target, name, None, Some(*oid));
         }
@@ -473,6 +505,10 @@ impl Store {
         )?;
         let mut config = repo.config()?;
         config.set_str("atelier.network", network)?;
+        config.set_i64(
+            "atelier.created",
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        )?;
         if let Some((parent, at)) = parent {
             config.set_str("atelier.parent", &parent.to_string())?;
             config.set_str("atelier.forkedAt", &at.to_string())?;
@@ -506,13 +542,177 @@ impl Store {
         Ok(())
     }
 
+    /// Appends the event of a ref move that just succeeded (under the design's write lock, so
+    /// one design's events are in the order of its moves).
     fn announce(&self, id: &DesignId, refname: &str, old: Option<Oid>, new: Option<Oid>) {
-        self.events.emit(RefChange {
-            design: id.to_string(),
-            refname: refname.to_owned(),
-            old,
-            new,
-        });
+        self.record_event(
+            id,
+            Payload::RefChange {
+                refname: refname.to_owned(),
+                old,
+                new,
+            },
+        );
+    }
+
+    fn record_event(&self, id: &DesignId, payload: Payload) {
+        self.events.append(self.actor, id, payload);
+    }
+
+    /// The branches and tags of a design with their targets, by name.
+    pub fn refs(&self, id: &DesignId) -> Result<BTreeMap<String, Oid>> {
+        let repo = self.open_repo(id)?;
+        let mut refs = BTreeMap::new();
+        for reference in repo.references()? {
+            let reference = reference?;
+            if let (Some(name), Some(target)) = (reference.name(), reference.target())
+                && (name.starts_with("refs/heads/") || name.starts_with("refs/tags/"))
+            {
+                refs.insert(name.to_owned(), target);
+            }
+        }
+        Ok(refs)
+    }
+
+    /// Removes the `.lock` files a killed writer left behind (under `refs/`, and `packed-refs`,
+    /// `HEAD` and `config` of every repository). Only for start-up, before anything writes:
+    /// this server is the only writer of its store. Returns the paths removed.
+    pub fn remove_stale_locks(&self) -> Result<Vec<PathBuf>> {
+        fn walk(dir: &Path, removed: &mut Vec<PathBuf>) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    walk(&path, removed)?;
+                } else if path.extension().is_some_and(|e| e == "lock") {
+                    std::fs::remove_file(&path)?;
+                    removed.push(path);
+                }
+            }
+            Ok(())
+        }
+        let mut repositories = Vec::new();
+        for owner in std::fs::read_dir(self.root.join("repos"))? {
+            let owner = owner?;
+            if owner.file_type()?.is_dir() {
+                for repo in std::fs::read_dir(owner.path())? {
+                    repositories.push(repo?.path());
+                }
+            }
+        }
+        for pool in std::fs::read_dir(self.root.join("networks"))? {
+            repositories.push(pool?.path());
+        }
+        let mut removed = Vec::new();
+        for repo in repositories.iter().filter(|r| r.is_dir()) {
+            for file in ["packed-refs.lock", "HEAD.lock", "config.lock"] {
+                let path = repo.join(file);
+                if path.is_file() {
+                    std::fs::remove_file(&path)?;
+                    removed.push(path);
+                }
+            }
+            if repo.join("refs").is_dir() {
+                walk(&repo.join("refs"), &mut removed)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Makes the pool's mirror of each of the design's refs equal the member's ref (a crash can
+    /// fall between the two writes). Returns how many mirrors were repaired.
+    pub fn repair_mirrors(&self, id: &DesignId) -> Result<usize> {
+        let network = self.lineage(id)?.network;
+        let pool = self.open_pool(&network)?;
+        let refs = self.refs(id)?;
+        let prefix = format!("refs/members/{}/{}/", id.owner, id.slug);
+        let mut repaired = 0;
+        for (name, target) in &refs {
+            let mirror = format!("{prefix}{}", name.strip_prefix("refs/").unwrap_or(name));
+            if pool.refname_to_id(&mirror).ok() != Some(*target) {
+                self.mirror_ref(&pool, id, name, Some(*target))?;
+                repaired += 1;
+            }
+        }
+        let mut stale = Vec::new();
+        for reference in pool.references_glob(&format!("{prefix}*"))? {
+            let reference = reference?;
+            if let Some(name) = reference.name()
+                && let Some(rest) = name.strip_prefix(&prefix)
+                && (rest.starts_with("heads/") || rest.starts_with("tags/"))
+                && !refs.contains_key(&format!("refs/{rest}"))
+            {
+                stale.push(format!("refs/{rest}"));
+            }
+        }
+        for name in stale {
+            self.mirror_ref(&pool, id, &name, None)?;
+            repaired += 1;
+        }
+        Ok(repaired)
+    }
+
+    /// Appends the events of ref moves the log missed: `announced` holds the last announced
+    /// head of every `(design, refname)`; each ref whose target differs (or is new, or gone)
+    /// gets a ref-change event, a design the log never saw first gets its creation event, a
+    /// design that is gone its deletion. Returns how many events were appended.
+    pub fn announce_missed(&self, announced: &HashMap<(String, String), String>) -> Result<usize> {
+        let mut by_design: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+        for ((design, name), head) in announced {
+            by_design
+                .entry(design)
+                .or_default()
+                .push((name.as_str(), head.as_str()));
+        }
+        let mut appended = 0;
+        for id in self.ids()? {
+            let design = id.to_string();
+            let Ok(refs) = self.refs(&id) else {
+                continue; // being created right now; its own events follow
+            };
+            let heads = by_design.remove(design.as_str()).unwrap_or_default();
+            if heads.is_empty() {
+                let lineage = self.lineage(&id)?;
+                let payload = match lineage.parent {
+                    Some((from, _)) => Payload::DesignForked { from },
+                    None => Payload::DesignCreated {
+                        network: lineage.network,
+                    },
+                };
+                self.record_event(&id, payload);
+                appended += 1;
+            }
+            let old_head = |name: &str| {
+                heads
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, h)| Oid::from_str(h).ok())
+            };
+            for (name, target) in &refs {
+                let old = old_head(name);
+                if old != Some(*target) {
+                    self.announce(&id, name, old, Some(*target));
+                    appended += 1;
+                }
+            }
+            for (name, head) in &heads {
+                if !refs.contains_key(*name) {
+                    self.announce(&id, name, Oid::from_str(head).ok(), None);
+                    appended += 1;
+                }
+            }
+        }
+        let mut gone: Vec<&str> = by_design.into_keys().collect();
+        gone.sort_unstable();
+        for design in gone {
+            if let Ok(id) = DesignId::parse(design)
+                && !self.exists(&id)
+            {
+                self.record_event(&id, Payload::DesignDeleted);
+                appended += 1;
+            }
+        }
+        Ok(appended)
     }
 
     /// Everyone who authored commits on the default branch, by email (lower-cased), with the

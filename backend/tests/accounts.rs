@@ -595,7 +595,7 @@ async fn authorization_matrix() {
         [u16; 5],
     );
     // Expected statuses in the order of `principals`.
-    let endpoints: [Endpoint; 10] = [
+    let endpoints: [Endpoint; 12] = [
         (
             "sign up",
             Method::POST,
@@ -666,6 +666,20 @@ async fn authorization_matrix() {
             |_| Some(json!({"skill": "master"})),
             [401, 403, 403, 403, 200],
         ),
+        (
+            "read the event log",
+            Method::GET,
+            "/api/events",
+            |_| None,
+            [401, 403, 403, 403, 200],
+        ),
+        (
+            "read the consumers' cursors",
+            Method::GET,
+            "/api/events/consumers",
+            |_| None,
+            [401, 403, 403, 403, 200],
+        ),
     ];
     let mut failures = Vec::new();
     for (name, method, path, body, expected) in &endpoints {
@@ -733,6 +747,30 @@ async fn authorization_matrix() {
             .await
             .status,
         StatusCode::OK
+    );
+
+    // The event log: any account's token with events:read, not without it.
+    let stranger = app.sign_in("sam").await;
+    let reader = app.token(&stranger, &["events:read"]).await;
+    let writer = app.token(&stranger, &["designs:write"]).await;
+    let log = app
+        .request(Method::GET, "/api/events", &As::Bearer(reader), None)
+        .await;
+    assert_eq!(log.status, StatusCode::OK);
+    let log = log.json();
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["design"] == "olga/lamp")
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["design_created", "ref_change"], "{log}");
+    assert_eq!(
+        app.request(Method::GET, "/api/events", &As::Bearer(writer), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
     );
 }
 

@@ -357,9 +357,11 @@ async fn a_policy_change_is_recorded_and_verify_finds_tampering() {
         .replace("version = \"2026.11-default\"", "version = \"v2\"")
         .replace("design = 1.0", "design = 2.0");
     let policy = Policy::parse(&text, "test").unwrap();
-    let pool = backend::db::open(&app.dir.path().join("data/atelier.db"))
-        .await
-        .unwrap();
+    let pool = backend::db::open(&backend::db::Location::in_data(
+        &app.dir.path().join("data"),
+    ))
+    .await
+    .unwrap();
     let changed = Labor::new(pool.clone(), app.state.store.clone(), policy);
     let entries = changed.compute_network(&network).await.unwrap();
     assert_eq!(
@@ -465,7 +467,7 @@ async fn incremental_updates_equal_a_full_recompute() {
     labor.recompute().await.unwrap();
     let change =
         |design: &str, old: Option<git2::Oid>, new: Option<git2::Oid>| backend::events::RefChange {
-            design: design.to_owned(),
+            design: id(design),
             refname: "refs/heads/main".into(),
             old,
             new,

@@ -34,3 +34,38 @@ fn every_module_starts_with_a_doc_comment() {
         "these modules lack a `//!` line saying what they are for: {undocumented:?}"
     );
 }
+
+/// The domain modules know nothing about HTTP: none imports `axum`, `crate::http` or
+/// `crate::server` (ARCHITECTURE.md states the invariant; this keeps it).
+#[test]
+fn domain_modules_know_nothing_about_http() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/src");
+    let mut files = Vec::new();
+    for module in [
+        "store", "labor", "search", "bundle", "accounts", "catalog", "events",
+    ] {
+        let file = src.join(format!("{module}.rs"));
+        assert!(file.is_file(), "{} is missing", file.display());
+        files.push(file);
+        if src.join(module).is_dir() {
+            rust_files(&src.join(module), &mut files);
+        }
+    }
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let name = path.strip_prefix(&src).unwrap().display().to_string();
+            ["axum", "crate::http", "crate::server", "tower_http"]
+                .into_iter()
+                .filter(move |needle| {
+                    text.lines().any(|line| {
+                        let line = line.trim_start();
+                        !line.starts_with("//") && line.contains(needle)
+                    })
+                })
+                .map(move |needle| format!("{name} uses {needle}"))
+        })
+        .collect();
+    assert!(offenders.is_empty(), "{offenders:?}");
+}

@@ -72,7 +72,7 @@ pub fn fetch(target: &Target, into: &Path, format: Format) -> anyhow::Result<Pat
     };
     let url = format!(
         "{design_url}/bundle/{}.{}",
-        crate::http::percent_encode(&rev, b""),
+        crate::format::percent_encode(&rev, b""),
         format.extension()
     );
     let mut response = agent

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppError;
-use crate::accounts::{Account, SESSION_TTL_SECS};
+use crate::accounts::{Account, SESSION_TTL_SECS, Scope};
 use crate::server::AppState;
 
 pub const SESSION_COOKIE: &str = "atelier_session";
@@ -72,14 +72,20 @@ impl SignedIn {
         }
     }
 
-    /// Design writes: a session, or a token that carries `scope`.
-    pub fn require_scope(&self, scope: &str) -> Result<&Account, AppError> {
+    /// A session, or a token that carries `scope`.
+    pub fn require_scope(&self, scope: Scope) -> Result<&Account, AppError> {
         match &self.0 {
-            Caller::Token { scopes, .. } if !scopes.iter().any(|s| s == scope) => Err(
-                AppError::Forbidden(format!("this API token lacks the scope {scope:?}")),
-            ),
+            Caller::Token { .. } if !self.has_scope(scope) => Err(AppError::Forbidden(format!(
+                "this API token lacks the scope {:?}",
+                scope.as_str()
+            ))),
             _ => Ok(self.account()),
         }
+    }
+
+    /// Whether the caller is a token carrying `scope`.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        matches!(&self.0, Caller::Token { scopes, .. } if scopes.iter().any(|s| s == scope.as_str()))
     }
 }
 

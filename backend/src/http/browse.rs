@@ -479,16 +479,16 @@ async fn forks(
 ) -> AppResult<JsonResponse<api::DesignList>> {
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
-    let records = blocking(move || {
-        store
-            .forks(&id)?
-            .iter()
-            .map(|fork| store.record(fork))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await?;
-    let designs: Vec<api::DesignSummary> =
-        records.into_iter().map(super::designs::summary).collect();
+    let lookup = id.clone();
+    // 404 for a design that does not exist.
+    blocking(move || store.lineage(&lookup)).await?;
+    let designs: Vec<api::DesignSummary> = app
+        .catalog
+        .forks(&id)
+        .await?
+        .into_iter()
+        .map(super::designs::summary_of_row)
+        .collect();
     Ok(JsonResponse(api::DesignList {
         total: designs.len() as u64,
         page: 1,
@@ -503,11 +503,30 @@ async fn network(
 ) -> AppResult<JsonResponse<api::NetworkNode>> {
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
-    let members = blocking(move || {
-        let network = store.lineage(&id)?.network;
-        store.network(&network)
-    })
-    .await?;
+    let network = blocking(move || store.lineage(&id)).await?.network;
+    let members: Vec<(DesignId, store::Lineage)> = app
+        .catalog
+        .network(&network)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            let id = DesignId::parse(&row.id).ok()?;
+            let parent = match (row.parent, row.forked_at) {
+                (Some(parent), Some(at)) => Some((
+                    DesignId::parse(&parent).ok()?,
+                    git2::Oid::from_str(&at).ok()?,
+                )),
+                _ => None,
+            };
+            Some((
+                id,
+                store::Lineage {
+                    network: row.network,
+                    parent,
+                },
+            ))
+        })
+        .collect();
     Ok(JsonResponse(network_tree(&members)))
 }
 

@@ -12,7 +12,8 @@ use api::{DesignList, DesignSort, DesignSummary};
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
 use super::{AppError, AppResult, blocking, rfc3339};
-use crate::accounts::Role;
+use crate::accounts::{Role, Scope};
+use crate::catalog::{DesignRow, ListQuery, Order};
 use crate::server::AppState;
 use crate::store::{DesignId, DesignRecord};
 
@@ -51,58 +52,22 @@ async fn list(
     }
     let per_page = per_page.min(MAX_PER_PAGE);
 
-    let store = app.store.clone();
-    let owner = params.owner.clone();
-    let (records, forks) = blocking(move || {
-        let records = store
-            .ids()?
-            .iter()
-            .filter(|id| owner.as_deref().is_none_or(|o| id.owner() == o))
-            // A design being created or forked right now is not readable yet: leave it out.
-            .filter_map(|id| match store.record(id) {
-                Ok(record) => Some(record),
-                Err(err) => {
-                    tracing::warn!(design = %id, error = %err, "design left out of the list");
-                    None
-                }
-            })
-            .collect::<Vec<_>>();
-        Ok::<_, crate::store::Error>((records, store.fork_counts()?))
-    })
-    .await?;
-    let mut designs: Vec<DesignSummary> = records
-        .into_iter()
-        .map(|record| {
-            let count = forks.get(&record.id).copied().unwrap_or(0);
-            DesignSummary {
-                forks: count,
-                ..summary(record)
-            }
+    let order = match params.sort {
+        DesignSort::Updated => Order::Updated,
+        DesignSort::Name => Order::Name,
+        DesignSort::Forks => Order::Forks,
+    };
+    let (rows, total) = app
+        .catalog
+        .list(&ListQuery {
+            owner: params.owner,
+            order,
+            offset: u64::from(page - 1) * u64::from(per_page),
+            limit: u64::from(per_page),
         })
-        .collect();
-    match params.sort {
-        DesignSort::Updated => {
-            designs.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.id.cmp(&b.id)))
-        }
-        DesignSort::Forks => {
-            designs.sort_by(|a, b| b.forks.cmp(&a.forks).then_with(|| a.id.cmp(&b.id)))
-        }
-        DesignSort::Name => designs.sort_by(|a, b| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then_with(|| a.id.cmp(&b.id))
-        }),
-    }
-    let total = designs.len() as u64;
-    let start = (page as usize - 1).saturating_mul(per_page as usize);
-    let designs = designs
-        .into_iter()
-        .skip(start)
-        .take(per_page as usize)
-        .collect();
+        .await?;
     Ok(JsonResponse(DesignList {
-        designs,
+        designs: rows.into_iter().map(summary_of_row).collect(),
         total,
         page,
         per_page,
@@ -122,7 +87,6 @@ struct DetailRead {
     head_info: crate::store::CommitInfo,
     commits: u64,
     contributors: u64,
-    forks: u64,
     ancestry: Vec<(DesignId, git2::Oid)>,
     root: String,
     manifest_text: Option<Vec<u8>>,
@@ -136,6 +100,7 @@ async fn show(
     Path((owner, slug)): Path<(String, String)>,
 ) -> AppResult<JsonResponse<api::DesignDetail>> {
     let id = DesignId::new(&owner, &slug)?;
+    let record_id = id.clone();
     let store = app.store.clone();
     let read = blocking(move || -> Result<DetailRead, crate::store::Error> {
         let record = store.record(&id)?;
@@ -143,7 +108,6 @@ async fn show(
         let head_info = store.commit(&id, &head)?.info;
         let commits = store.commit_count(&id)?;
         let contributors = store.authors(&id)?.len() as u64;
-        let forks = store.forks(&id)?.len() as u64;
         let ancestry = store.ancestry(&id)?;
         let root = store
             .network_root(&record.lineage.network)?
@@ -173,7 +137,6 @@ async fn show(
             head_info,
             commits,
             contributors,
-            forks,
             ancestry,
             root,
             manifest_text,
@@ -182,12 +145,16 @@ async fn show(
         })
     })
     .await?;
+    let forks = app
+        .catalog
+        .get(&record_id)
+        .await?
+        .map_or(0, |row| row.forks.max(0) as u64);
     let DetailRead {
         record,
         head_info,
         commits,
         contributors,
-        forks,
         ancestry,
         root,
         manifest_text,
@@ -353,7 +320,7 @@ async fn set_maintainers(
     Path((owner, slug)): Path<(String, String)>,
     Json(body): Json<api::MaintainersUpdate>,
 ) -> AppResult<JsonResponse<api::Maintainers>> {
-    let account = caller.require_scope("designs:write")?;
+    let account = caller.require_scope(Scope::DesignsWrite)?;
     let record = record(&app, &owner, &slug).await?;
     let id = record.id.to_string();
     if app.accounts.role(account, &owner, &id).await? < Role::Owner {
@@ -367,6 +334,23 @@ async fn set_maintainers(
         .await?;
     tracing::info!(design = %id, by = %account.username, ?maintainers, "maintainers changed");
     Ok(JsonResponse(api::Maintainers { owner, maintainers }))
+}
+
+/// The list entry of a design row.
+pub fn summary_of_row(row: DesignRow) -> DesignSummary {
+    DesignSummary {
+        owner: row.owner,
+        slug: row.slug,
+        name: row.name,
+        function: row.function,
+        license: row.license,
+        version: row.version,
+        head: row.head,
+        updated: rfc3339(row.updated),
+        manifest_error: row.manifest_error,
+        forks: row.forks.max(0) as u64,
+        id: row.id,
+    }
 }
 
 pub fn summary(record: DesignRecord) -> DesignSummary {

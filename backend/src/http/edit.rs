@@ -16,13 +16,13 @@ use super::auth::SignedIn;
 use super::browse::{People, design_id, list_commits, list_releases};
 use super::extract::{Json, Path};
 use super::{AppError, AppResult, blocking};
-use crate::accounts::{Account, Role};
+use crate::accounts::{Account, Role, Scope};
 use crate::server::AppState;
 use crate::store::{self, DesignId, NewCommit, Person};
 
 /// How long an upload waits to be committed.
 const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
-const SCOPE: &str = "designs:write";
+const SCOPE: Scope = Scope::DesignsWrite;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -173,7 +173,7 @@ async fn create_design(
         ("README.md".to_owned(), readme.into_bytes()),
         ("okh.toml".to_owned(), manifest.into_bytes()),
     ]);
-    let store = app.store.clone();
+    let store = app.store.acting(Some(account.id));
     let created = id.clone();
     let record = blocking(move || {
         store.create(
@@ -295,7 +295,7 @@ async fn commit(
         message,
         changes,
     };
-    let store = app.store.clone();
+    let store = app.store.acting(Some(account.id));
     let committed = id.clone();
     let detail = blocking(move || {
         let oid = store.commit_changes(&committed, &request)?;
@@ -327,7 +327,7 @@ async fn upload(
         .ok_or_else(|| AppError::BadRequest("the multipart body holds no file".into()))?;
     // The bytes go straight into the object database on the blocking pool, chunk by chunk.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(8);
-    let store = app.store.clone();
+    let store = app.store.acting(Some(account.id));
     let target = id.clone();
     let writer_task = tokio::task::spawn_blocking(move || store.upload(&target, rx));
     let mut size = 0u64;
@@ -399,7 +399,7 @@ async fn fork(
             "{source} is already yours; fork it under another slug"
         )));
     }
-    let store = app.store.clone();
+    let store = app.store.acting(Some(account.id));
     let (from, to) = (source.clone(), target.clone());
     let record = blocking(move || {
         if !store.exists(&from) {
@@ -434,7 +434,7 @@ async fn release(
         .target
         .clone()
         .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
-    let store = app.store.clone();
+    let store = app.store.acting(Some(account.id));
     let (tag, notes) = (body.tag.clone(), body.notes.clone());
     let release = blocking(move || {
         store.create_release(&id, &tag, &target, &tagger, &notes)?;

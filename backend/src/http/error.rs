@@ -132,6 +132,36 @@ impl From<store::Error> for AppError {
     }
 }
 
+impl From<crate::labor::Error> for AppError {
+    fn from(err: crate::labor::Error) -> Self {
+        match err {
+            crate::labor::Error::Store(err) => err.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::search::Error> for AppError {
+    fn from(err: crate::search::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<crate::catalog::Error> for AppError {
+    fn from(err: crate::catalog::Error) -> Self {
+        match err {
+            crate::catalog::Error::Store(err) => err.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::events::LogError> for AppError {
+    fn from(err: crate::events::LogError) -> Self {
+        Self::internal(err)
+    }
+}
+
 impl From<crate::bundle::Error> for AppError {
     fn from(err: crate::bundle::Error) -> Self {
         from_bundle(&err)

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{AppResult, blocking};
+use super::AppResult;
 use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -12,8 +12,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn health(State(app): State<AppState>) -> AppResult<Json<api::Health>> {
-    let store = app.store.clone();
-    let designs = blocking(move || store.ids().map(|ids| ids.len() as u64)).await?;
+    let designs = app.catalog.count().await?;
     Ok(Json(api::Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),

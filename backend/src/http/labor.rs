@@ -28,15 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/designs/{owner}/{slug}/labor", get(design))
 }
 
-impl From<labor::Error> for AppError {
-    fn from(err: labor::Error) -> Self {
-        match err {
-            labor::Error::Store(err) => err.into(),
-            other => Self::internal(other),
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct Params {
     format: Option<String>,
@@ -257,13 +248,18 @@ async fn account(
         }
         _ => {}
     }
-    let designs: Vec<String> = by_design.keys().cloned().collect();
+    let mut forks = BTreeMap::new();
+    for design in by_design.keys() {
+        if let Ok(id) = DesignId::parse(design) {
+            let row = app.catalog.get(&id).await?;
+            forks.insert(design.clone(), row.map_or(0, |r| r.forks.max(0) as u64));
+        }
+    }
     let store = app.store.clone();
     let mut utilization = super::blocking(
         move || -> Result<Vec<api::Utilization>, crate::store::Error> {
-            let forks = store.fork_counts()?;
             let mut out = Vec::new();
-            for design in designs {
+            for (design, forks) in forks {
                 let Ok(id) = DesignId::parse(&design) else {
                     continue;
                 };
@@ -272,7 +268,7 @@ async fn account(
                 }
                 out.push(api::Utilization {
                     downloads: 0,
-                    forks: forks.get(&id).copied().unwrap_or(0),
+                    forks,
                     releases: store.releases(&id)?.len() as u64,
                     design,
                 });

@@ -11,7 +11,7 @@ use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 
 use super::extract::{Path, Query};
 use super::{AppError, AppResult, blocking, rfc3339};
-use crate::search::{self, ComponentQuery, DesignQuery, Facets, Sort};
+use crate::search::{ComponentQuery, DesignQuery, Facets, Sort};
 use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -55,12 +55,6 @@ fn facets(facets: Facets) -> api::FacetCounts {
             )
         })
         .collect()
-}
-
-impl From<search::Error> for AppError {
-    fn from(err: search::Error) -> Self {
-        Self::internal(err)
-    }
 }
 
 async fn designs(

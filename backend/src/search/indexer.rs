@@ -1,7 +1,9 @@
 //! The indexer: one thread owns the `IndexWriter` and applies jobs from a channel in batches
-//! (one commit at most every [`BATCH_WINDOW`], never one per edit). Ref changes arrive from the
-//! event bus; at start a reconcile job reindexes every design whose indexed head is stale or
-//! missing, and removes designs that no longer exist, while search keeps serving.
+//! (one commit at most every [`BATCH_WINDOW`], never one per edit). Changes arrive from the
+//! event log (consumer `search`, whose cursor moves once the batch is committed and
+//! searchable); a reconcile job reindexes every design whose indexed head is stale or missing,
+//! and removes designs that no longer exist, while search keeps serving (at start when the
+//! index is empty, e.g. after a schema change).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc;
@@ -26,6 +28,8 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 enum Job {
     Reindex(DesignId),
+    /// Designs changed by a batch of events; answered once committed (or failed).
+    Events(Vec<DesignId>, oneshot::Sender<Result<(), String>>),
     Reconcile,
     Flush(oneshot::Sender<()>),
 }
@@ -34,6 +38,7 @@ enum Job {
 #[derive(Debug, Clone)]
 pub struct Indexer {
     tx: mpsc::Sender<Job>,
+    consumer: Option<crate::events::Consumer>,
 }
 
 impl Indexer {
@@ -52,27 +57,30 @@ impl Indexer {
         std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn({
-                let retry = tx.clone();
+                let (retry, search) = (tx.clone(), search.clone());
                 move || run(search, store, writer, rx, retry)
             })?;
-        let indexer = Self { tx };
-        let mut changes = events.subscribe();
-        let feed = indexer.clone();
-        tokio::spawn(async move {
-            loop {
-                match changes.recv().await {
-                    Ok(change) => {
-                        if let Ok(id) = DesignId::parse(&change.design) {
-                            feed.reindex(id);
-                        }
-                    }
-                    // Missed changes: compare every design's head again.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => feed.reconcile(),
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+        let jobs = tx.clone();
+        let consumer = events.follow("search", move |batch| {
+            let jobs = jobs.clone();
+            async move {
+                let ids: BTreeSet<DesignId> = batch.into_iter().map(|e| e.design).collect();
+                let (done, wait) = oneshot::channel();
+                jobs.send(Job::Events(ids.into_iter().collect(), done))
+                    .map_err(|_| "the indexer thread has stopped")?;
+                wait.await
+                    .map_err(|_| "the indexer thread has stopped")?
+                    .map_err(Into::into)
             }
         });
-        indexer.reconcile();
+        let indexer = Self {
+            tx,
+            consumer: Some(consumer),
+        };
+        if search.reader().searcher().num_docs() == 0 {
+            // A new or rebuilt index: everything the store holds, whatever the cursor says.
+            indexer.reconcile();
+        }
         Ok(indexer)
     }
 
@@ -80,7 +88,12 @@ impl Indexer {
     /// process maintains (the search benchmark today; read-only app nodes later).
     pub fn read_only() -> Self {
         let (tx, _) = mpsc::channel();
-        Self { tx }
+        Self { tx, consumer: None }
+    }
+
+    /// The event-log consumer feeding this indexer (none for a read-only one).
+    pub fn consumer(&self) -> Option<&crate::events::Consumer> {
+        self.consumer.as_ref()
     }
 
     pub fn reindex(&self, id: DesignId) {
@@ -91,8 +104,11 @@ impl Indexer {
         let _ = self.tx.send(Job::Reconcile);
     }
 
-    /// Completes once every job sent before it is searchable.
+    /// Completes once every event appended and every job sent before it is searchable.
     pub async fn flush(&self) {
+        if let Some(consumer) = &self.consumer {
+            consumer.settled().await;
+        }
         let (done, wait) = oneshot::channel();
         if self.tx.send(Job::Flush(done)).is_ok() {
             let _ = wait.await;
@@ -118,17 +134,27 @@ fn run(
         }
         let mut ids = BTreeSet::new();
         let mut waiters = Vec::new();
+        let mut batches = Vec::new();
         let mut reconcile = false;
         for job in jobs {
             match job {
                 Job::Reindex(id) => {
                     ids.insert(id);
                 }
+                Job::Events(changed, done) => {
+                    ids.extend(changed);
+                    batches.push(done);
+                }
                 Job::Reconcile => reconcile = true,
                 Job::Flush(done) => waiters.push(done),
             }
         }
-        if let Err(err) = apply(&search, &store, &mut writer, ids, reconcile) {
+        let result = apply(&search, &store, &mut writer, ids, reconcile);
+        for done in batches {
+            // The consumer retries a failed batch: its cursor stays before it.
+            let _ = done.send(result.as_ref().map(drop).map_err(|e| e.to_string()));
+        }
+        if let Err(err) = result {
             tracing::error!(error = %err, "search indexing failed; reconciling again shortly");
             let _ = writer.rollback();
             // Nothing is lost: a reconcile compares every design with the index again.

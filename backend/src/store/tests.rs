@@ -30,15 +30,40 @@ fn id(name: &str) -> DesignId {
 
 struct Fixture {
     store: Store,
-    events: tokio::sync::broadcast::Receiver<RefChange>,
+    events: Announced,
     _dir: tempfile::TempDir,
+}
+
+/// Reads the ref changes the store appended to its (in-memory) log, one at a time.
+struct Announced {
+    events: Events,
+    seen: i64,
+}
+
+impl Announced {
+    fn try_recv(&mut self) -> Result<crate::events::RefChange, &'static str> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        loop {
+            let batch = runtime.block_on(self.events.after(self.seen, 1)).unwrap();
+            let event = batch.into_iter().next().ok_or("no event")?;
+            self.seen = event.seq;
+            if let Some(change) = event.ref_change() {
+                return Ok(change);
+            }
+        }
+    }
 }
 
 /// `ada/lamp` with two commits.
 fn fixture() -> (Fixture, Oid) {
     let dir = tempfile::tempdir().unwrap();
     let events = Events::new();
-    let rx = events.subscribe();
+    let rx = Announced {
+        events: events.clone(),
+        seen: 0,
+    };
     let store = Store::open(dir.path(), events).unwrap();
     let head = store
         .create(
@@ -109,7 +134,7 @@ fn create_writes_deterministic_history_and_announces_it() {
     let change = f.events.try_recv().unwrap();
     assert_eq!(
         (
-            change.design.as_str(),
+            change.design.to_string().as_str(),
             change.refname.as_str(),
             change.old,
             change.new

@@ -1,0 +1,345 @@
+//! Designs as rows: the `designs` table, what lists, fork counts, fork lists, network trees and
+//! profiles read, so no request opens every repository.
+//!
+//! Invariant: derived data. Consumer `catalog` of the event log refreshes the row of every
+//! design an event names (and its parent's fork count) from the store; [`Catalog::rebuild`]
+//! (`atelier reindex`) recreates the table from the repositories, which stay the truth.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::db::{self, Pool};
+use crate::events::{Consumer, Events};
+use crate::store::{self, DesignId, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One design row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DesignRow {
+    pub id: String,
+    pub owner: String,
+    pub slug: String,
+    pub network: String,
+    pub parent: Option<String>,
+    pub forked_at: Option<String>,
+    pub created_at: i64,
+    pub default_branch: String,
+    pub head: String,
+    pub name: String,
+    pub function: String,
+    pub license: Option<String>,
+    pub version: Option<String>,
+    pub readiness: Option<String>,
+    pub manifest_error: Option<String>,
+    pub updated: i64,
+    pub forks: i64,
+}
+
+const COLUMNS: &str = "id, owner, slug, network, parent, forked_at, created_at, default_branch, \
+    head, name, function, license, version, readiness, manifest_error, updated, forks";
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest head first.
+    Updated,
+    /// Case-insensitive name.
+    Name,
+    /// Most direct forks first.
+    Forks,
+}
+
+/// Which designs a list shows.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub owner: Option<String>,
+    pub order: Order,
+    /// Rows to skip and to return.
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// How long a read waits for the consumer to apply events appended before it (a writer then
+/// sees its own write in lists); past it the read answers from the rows as they are.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
+
+/// The design rows and the consumer that keeps them.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pool: Pool,
+    store: Store,
+    consumer: Option<Consumer>,
+}
+
+impl Catalog {
+    /// The rows in `pool`, kept current from `events` (consumer `catalog`).
+    pub fn follow(pool: Pool, store: Store, events: &Events) -> Self {
+        let mut catalog = Self {
+            pool,
+            store,
+            consumer: None,
+        };
+        let follower = catalog.clone();
+        catalog.consumer = Some(events.follow("catalog", move |batch| {
+            let catalog = follower.clone();
+            async move {
+                let ids: BTreeSet<DesignId> = batch.into_iter().map(|e| e.design).collect();
+                catalog.refresh(ids).await?;
+                Ok(())
+            }
+        }));
+        catalog
+    }
+
+    /// Rows only, nothing follows the log (tools and benchmarks).
+    pub fn read_only(pool: Pool, store: Store) -> Self {
+        Self {
+            pool,
+            store,
+            consumer: None,
+        }
+    }
+
+    pub fn consumer(&self) -> Option<&Consumer> {
+        self.consumer.as_ref()
+    }
+
+    /// Waits (bounded) until events appended before the call are applied.
+    async fn caught_up(&self) {
+        if let Some(consumer) = &self.consumer {
+            let _ = tokio::time::timeout(READ_YOUR_WRITES, consumer.settled()).await;
+        }
+    }
+
+    /// Re-reads these designs from the store: a row per existing design, none for a design
+    /// that is gone; then the fork counts of their parents (old and new).
+    pub async fn refresh(&self, ids: BTreeSet<DesignId>) -> Result<()> {
+        let store = self.store.clone();
+        let rows =
+            tokio::task::spawn_blocking(move || -> Result<Vec<(DesignId, Option<DesignRow>)>> {
+                ids.into_iter()
+                    .map(|id| Ok((id.clone(), read_row(&store, &id)?)))
+                    .collect()
+            })
+            .await??;
+        let mut parents = BTreeSet::new();
+        let mut tx = db::begin_write(&self.pool).await?;
+        for (id, row) in rows {
+            let id = id.to_string();
+            let old_parent: Option<Option<String>> =
+                sqlx::query_scalar("SELECT parent FROM designs WHERE id = $1")
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            parents.extend(old_parent.flatten());
+            sqlx::query("DELETE FROM designs WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(row) = row {
+                parents.extend(row.parent.clone());
+                insert(&mut tx, &row).await?;
+                parents.insert(id);
+            }
+        }
+        for parent in parents {
+            sqlx::query(
+                "UPDATE designs SET forks = (SELECT COUNT(*) FROM designs c WHERE c.parent = $1) \
+                 WHERE id = $1",
+            )
+            .bind(&parent)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces every row with what the store holds now; returns how many designs there are.
+    pub async fn rebuild(&self) -> Result<usize> {
+        let store = self.store.clone();
+        let rows = tokio::task::spawn_blocking(move || -> Result<Vec<DesignRow>> {
+            let mut rows = Vec::new();
+            for id in store.ids()? {
+                rows.extend(read_row(&store, &id)?);
+            }
+            Ok(rows)
+        })
+        .await??;
+        let mut tx = db::begin_write(&self.pool).await?;
+        sqlx::query("DELETE FROM designs").execute(&mut *tx).await?;
+        for row in &rows {
+            insert(&mut tx, row).await?;
+        }
+        sqlx::query(
+            "UPDATE designs SET forks = (SELECT COUNT(*) FROM designs c WHERE c.parent = designs.id)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// A page of designs and how many match.
+    pub async fn list(&self, query: &ListQuery) -> Result<(Vec<DesignRow>, u64)> {
+        self.caught_up().await;
+        let order = match query.order {
+            Order::Updated => "updated DESC, id",
+            Order::Name => "name_key, id",
+            Order::Forks => "forks DESC, id",
+        };
+        let (filter, owner) = match &query.owner {
+            Some(owner) => ("WHERE owner = $1", owner.as_str()),
+            // Always true, so both queries take one parameter.
+            None => ("WHERE $1 = $1", ""),
+        };
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM designs {filter}"))
+            .bind(owner)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM designs {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
+        ))
+        .bind(owner)
+        .bind(clamp(query.limit))
+        .bind(clamp(query.offset))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((rows, total.max(0) as u64))
+    }
+
+    /// The row of one design.
+    pub async fn get(&self, id: &DesignId) -> Result<Option<DesignRow>> {
+        self.caught_up().await;
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM designs WHERE id = $1"))
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Designs forked directly from `id`, in name order.
+    pub async fn forks(&self, id: &DesignId) -> Result<Vec<DesignRow>> {
+        self.caught_up().await;
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM designs WHERE parent = $1 ORDER BY id"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every member of a network, in name order.
+    pub async fn network(&self, network: &str) -> Result<Vec<DesignRow>> {
+        self.caught_up().await;
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM designs WHERE network = $1 ORDER BY id"
+        ))
+        .bind(network)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many designs there are.
+    pub async fn count(&self) -> Result<u64> {
+        self.caught_up().await;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM designs")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count.max(0) as u64)
+    }
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The row of `id` as the store has it now; `None` when the design does not exist (or is still
+/// being created: its event comes once it is readable).
+fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
+    if !store.exists(id) {
+        return Ok(None);
+    }
+    let record = match store.record(id) {
+        Ok(record) => record,
+        Err(store::Error::NotFound(_)) => return Ok(None),
+        Err(store::Error::Git(err)) if err.code() == git2::ErrorCode::NotFound => {
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let created_at = store.created(id)?.unwrap_or(record.updated);
+    let (manifest, manifest_error) = match record.manifest {
+        Ok(manifest) => (manifest, None),
+        Err(err) => (Default::default(), Some(err.to_string())),
+    };
+    let crate::manifest::Manifest {
+        name,
+        function,
+        license,
+        version,
+        technology_readiness_level,
+        ..
+    } = manifest;
+    Ok(Some(DesignRow {
+        id: id.to_string(),
+        owner: id.owner().to_owned(),
+        slug: id.slug().to_owned(),
+        network: record.lineage.network,
+        parent: record.lineage.parent.as_ref().map(|(p, _)| p.to_string()),
+        forked_at: record.lineage.parent.as_ref().map(|(_, at)| at.to_string()),
+        created_at,
+        default_branch: store::DEFAULT_BRANCH.to_owned(),
+        head: record.head.to_string(),
+        name: name.unwrap_or_else(|| id.slug().to_owned()),
+        function: function.unwrap_or_default(),
+        license,
+        version,
+        readiness: technology_readiness_level,
+        manifest_error,
+        updated: record.updated,
+        forks: 0,
+    }))
+}
+
+async fn insert(tx: &mut sqlx::Transaction<'static, db::Db>, row: &DesignRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO designs (id, owner, slug, network, parent, forked_at, created_at, \
+         default_branch, head, name, name_key, function, license, version, readiness, \
+         manifest_error, updated, forks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         (SELECT COUNT(*) FROM designs c WHERE c.parent = $1))",
+    )
+    .bind(&row.id)
+    .bind(&row.owner)
+    .bind(&row.slug)
+    .bind(&row.network)
+    .bind(&row.parent)
+    .bind(&row.forked_at)
+    .bind(row.created_at)
+    .bind(&row.default_branch)
+    .bind(&row.head)
+    .bind(&row.name)
+    .bind(row.name.to_lowercase())
+    .bind(&row.function)
+    .bind(&row.license)
+    .bind(&row.version)
+    .bind(&row.readiness)
+    .bind(&row.manifest_error)
+    .bind(row.updated)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
