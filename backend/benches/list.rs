@@ -119,6 +119,7 @@ async fn main() {
             dist: data.join("dist"),
             designs: empty,
             public_url: None,
+            database: None,
             max_upload: 1 << 20,
         })
         .await

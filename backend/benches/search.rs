@@ -453,6 +453,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         dist: data.join("dist"),
         designs: data.join("no-samples"),
         public_url: None,
+        database: None,
         max_upload: 1 << 20,
     };
     let events = backend::events::Events::new();

@@ -130,14 +130,19 @@ pub struct Accounts {
     pub limiter: SignInLimiter,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, is_admin, is_system, created_at";
+/// The columns [`account_from`] reads (booleans as integers: see `db`), unqualified and for the
+/// table aliased `a`.
+const ACCOUNT_COLUMNS: &str = "id, username, CAST(is_admin AS INTEGER) AS is_admin, \
+    CAST(is_system AS INTEGER) AS is_system, created_at";
+const ACCOUNT_COLUMNS_A: &str = "a.id, a.username, CAST(a.is_admin AS INTEGER) AS is_admin, \
+    CAST(a.is_system AS INTEGER) AS is_system, a.created_at";
 
-fn account_from(row: &sqlx::sqlite::SqliteRow) -> Account {
+fn account_from(row: &db::Row) -> Account {
     Account {
         id: row.get("id"),
         username: row.get("username"),
-        is_admin: row.get("is_admin"),
-        is_system: row.get("is_system"),
+        is_admin: row.get::<i64, _>("is_admin") != 0,
+        is_system: row.get::<i64, _>("is_system") != 0,
         created_at: row.get("created_at"),
     }
 }
@@ -231,10 +236,11 @@ impl Accounts {
 
         let now = db::now();
         let mut tx = crate::db::begin_write(&self.pool).await?;
-        let has_human: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE is_system = FALSE)")
+        let humans: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE is_system = FALSE")
                 .fetch_one(&mut *tx)
                 .await?;
+        let has_human = humans > 0;
         let inserted = sqlx::query(&format!(
             "INSERT INTO accounts (username, password_hash, is_admin, is_system, created_at) \
              VALUES ($1, $2, $3, FALSE, $4) RETURNING {ACCOUNT_COLUMNS}"
@@ -314,7 +320,7 @@ impl Accounts {
         .fetch_optional(&self.pool)
         .await?;
         let (account, hash) = match &row {
-            Some(row) if !row.get::<bool, _>("is_system") => (
+            Some(row) if row.get::<i64, _>("is_system") == 0 => (
                 Some(account_from(row)),
                 Some(row.get::<String, _>("password_hash")),
             ),
@@ -416,11 +422,11 @@ impl Accounts {
     pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
         let now = db::now();
         let hash = secret_hash(secret);
-        let row = sqlx::query(
-            "SELECT a.id, a.username, a.is_admin, a.is_system, a.created_at, s.expires_at \
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS_A}, s.expires_at \
              FROM sessions s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2",
-        )
+             WHERE s.id_hash = $1 AND s.expires_at > $2"
+        ))
         .bind(&hash)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -553,10 +559,10 @@ impl Accounts {
             return Ok(None);
         }
         let hash = secret_hash(secret);
-        let row = sqlx::query(
-            "SELECT a.id, a.username, a.is_admin, a.is_system, a.created_at, t.scopes \
-             FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS_A}, t.scopes \
+             FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1"
+        ))
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -574,8 +580,8 @@ impl Accounts {
     /// The account's commit emails, its own (sign-up) email first.
     pub async fn emails(&self, account: &Account) -> Result<Vec<Email>> {
         let rows = sqlx::query(
-            "SELECT email, position, verified FROM account_emails WHERE account_id = $1 \
-             ORDER BY position, email",
+            "SELECT email, position, CAST(verified AS INTEGER) AS verified FROM account_emails \
+             WHERE account_id = $1 ORDER BY position, email",
         )
         .bind(account.id)
         .fetch_all(&self.pool)
@@ -585,7 +591,7 @@ impl Accounts {
             .map(|row| Email {
                 email: row.get("email"),
                 primary: row.get::<i64, _>("position") == 0,
-                verified: row.get("verified"),
+                verified: row.get::<i64, _>("verified") != 0,
             })
             .collect())
     }
@@ -694,14 +700,14 @@ impl Accounts {
         if account.username == owner {
             return Ok(Role::Owner);
         }
-        let maintainer: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM design_maintainers WHERE design = $1 AND account_id = $2)",
+        let maintainer: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM design_maintainers WHERE design = $1 AND account_id = $2",
         )
         .bind(design_id)
         .bind(account.id)
         .fetch_one(&self.pool)
         .await?;
-        Ok(if maintainer {
+        Ok(if maintainer > 0 {
             Role::Maintainer
         } else {
             Role::None

@@ -453,11 +453,12 @@ impl Bundles {
     pub async fn downloads(&self, designs: &[String]) -> Result<HashMap<String, u64>> {
         let mut counts = HashMap::new();
         for design in designs {
-            let count: Option<i64> =
-                sqlx::query_scalar("SELECT SUM(downloads) FROM bundle_downloads WHERE design = $1")
-                    .bind(design)
-                    .fetch_one(&self.pool)
-                    .await?;
+            let count: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(SUM(downloads) AS BIGINT) FROM bundle_downloads WHERE design = $1",
+            )
+            .bind(design)
+            .fetch_one(&self.pool)
+            .await?;
             counts.insert(design.clone(), count.unwrap_or(0).max(0) as u64);
         }
         Ok(counts)

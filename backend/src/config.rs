@@ -23,9 +23,26 @@ pub struct Config {
     /// cookie-authenticated writes. Unset: the request's `Host` is trusted.
     #[arg(long, env = "ATELIER_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// The database of record: absent → SQLite at `<data>/atelier.db`; a `postgres://` URL →
+    /// that PostgreSQL database (created by its admin beforehand; migrations run at start).
+    #[arg(long, env = "ATELIER_DATABASE", value_parser = parse_database)]
+    pub database: Option<String>,
     /// Largest file one upload may carry, in bytes (larger ones get 413).
     #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
     pub max_upload: u64,
+}
+
+fn parse_database(url: &str) -> Result<String, String> {
+    crate::db::Location::new(std::path::Path::new("."), Some(url)).map(|_| url.to_owned())
+}
+
+impl Config {
+    /// Where the database of record lives.
+    pub fn database(&self) -> crate::db::Location {
+        // Checked when parsed (`parse_database`); a hand-built Config may hold anything.
+        crate::db::Location::new(&self.data, self.database.as_deref())
+            .unwrap_or_else(|_| crate::db::Location::in_data(&self.data))
+    }
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {

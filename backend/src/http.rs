@@ -28,7 +28,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use bundles::url as bundle_url;
-pub use edit::Uploads;
 pub use error::{AppError, AppResult};
 
 pub use crate::format::{percent_encode, rfc3339};

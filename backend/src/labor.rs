@@ -9,6 +9,7 @@
 
 mod ledger;
 pub mod policy;
+pub mod trailers;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -50,7 +51,12 @@ pub struct Labor {
 const COLUMNS: &str = "id, network, design, commit_id, committed_at, contributor_name, contributor_email, \
     account, work_type, hours, estimated, weight, skill, multiplier, units, status, policy_version, rule, warnings";
 
-fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
+/// [`COLUMNS`] as read (booleans as integers: see `db`).
+const SELECT_COLUMNS: &str = "id, network, design, commit_id, committed_at, contributor_name, \
+    contributor_email, account, work_type, hours, CAST(estimated AS INTEGER) AS estimated, weight, \
+    skill, multiplier, units, status, policy_version, rule, warnings";
+
+fn entry_from(row: &crate::db::Row) -> Entry {
     let warnings: String = row.get("warnings");
     Entry {
         id: row.get("id"),
@@ -63,7 +69,7 @@ fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
         account: row.get("account"),
         work_type: row.get("work_type"),
         hours: row.get("hours"),
-        estimated: row.get("estimated"),
+        estimated: row.get::<i64, _>("estimated") != 0,
         weight: row.get("weight"),
         skill: row.get("skill"),
         multiplier: row.get("multiplier"),
@@ -86,7 +92,7 @@ fn entry_from(row: &sqlx::sqlite::SqliteRow) -> Entry {
 /// Inserts entries one statement each: SQLite reuses the prepared statement, which measured
 /// faster than multi-row statements (122.9 s against 189.7 s for 1.25 M entries).
 async fn insert_many(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, crate::db::Db>,
     entries: &[Entry],
 ) -> Result<()> {
     for e in entries {
@@ -257,7 +263,8 @@ impl Labor {
         Ok(total)
     }
 
-    async fn replace(&self, network: &str, entries: &[Entry]) -> Result<()> {
+    /// Replaces the stored entries of `network` with `entries`, in one transaction.
+    pub async fn replace(&self, network: &str, entries: &[Entry]) -> Result<()> {
         let mut tx = crate::db::begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM labor_entries WHERE network = $1")
             .bind(network)
@@ -271,7 +278,7 @@ impl Labor {
     /// The stored entries of a network, in ledger order.
     pub async fn stored(&self, network: &str) -> Result<Vec<Entry>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM labor_entries WHERE network = $1 ORDER BY committed_at, commit_id, contributor_email"
+            "SELECT {SELECT_COLUMNS} FROM labor_entries WHERE network = $1 ORDER BY committed_at, commit_id, contributor_email"
         ))
         .bind(network)
         .fetch_all(&self.pool)
@@ -529,7 +536,7 @@ impl Labor {
     /// Entries of an account (by the account recorded on the entry), newest first.
     pub async fn account_entries(&self, username: &str) -> Result<Vec<Entry>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM labor_entries WHERE account = $1 ORDER BY committed_at DESC, commit_id, contributor_email"
+            "SELECT {SELECT_COLUMNS} FROM labor_entries WHERE account = $1 ORDER BY committed_at DESC, commit_id, contributor_email"
         ))
         .bind(username)
         .fetch_all(&self.pool)
@@ -539,7 +546,7 @@ impl Labor {
 
     pub async fn entry(&self, id: &str) -> Result<Option<Entry>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM labor_entries WHERE id = $1"
+            "SELECT {SELECT_COLUMNS} FROM labor_entries WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)

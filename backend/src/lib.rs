@@ -18,6 +18,7 @@ pub mod names;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod uploads;
 
 pub use config::Config;
 pub use server::{App, AppState};

@@ -31,6 +31,9 @@ enum Command {
         /// Data directory of the instance.
         #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
         data: PathBuf,
+        /// The instance's database when it is not `<data>/atelier.db` (a `postgres://` URL).
+        #[arg(long, env = "ATELIER_DATABASE")]
+        database: Option<String>,
     },
     /// The labor ledger.
     Labor {
@@ -44,6 +47,9 @@ enum Command {
             global = true
         )]
         data: PathBuf,
+        /// The instance's database when it is not `<data>/atelier.db` (a `postgres://` URL).
+        #[arg(long, env = "ATELIER_DATABASE", global = true)]
+        database: Option<String>,
     },
     /// Download a design's bundle, verify every file and unpack it (the newest release when
     /// no @rev is given, else the default branch).
@@ -89,12 +95,23 @@ enum AdminCommand {
         /// Data directory of the instance.
         #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
         data: PathBuf,
+        /// The instance's database when it is not `<data>/atelier.db` (a `postgres://` URL).
+        #[arg(long, env = "ATELIER_DATABASE")]
+        database: Option<String>,
     },
+}
+
+/// The database of an instance, from `--data` and `--database`.
+fn location(
+    data: &std::path::Path,
+    database: Option<&str>,
+) -> anyhow::Result<backend::db::Location> {
+    backend::db::Location::new(data, database).map_err(anyhow::Error::msg)
 }
 
 /// Rebuilds `<data>/search` and the design rows from `<data>/store`, drawing a progress bar on
 /// standard error.
-async fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
+async fn reindex(data: &std::path::Path, database: Option<&str>) -> anyhow::Result<()> {
     use std::io::Write as _;
     let store_dir = data.join("store");
     if !store_dir.is_dir() {
@@ -118,7 +135,7 @@ async fn reindex(data: &std::path::Path) -> anyhow::Result<()> {
         "indexed {count} designs in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let pool = backend::db::open(&backend::db::Location::in_data(data)).await?;
+    let pool = backend::db::open(&location(data, database)?).await?;
     let rows = backend::catalog::Catalog::read_only(pool, store)
         .rebuild()
         .await?;
@@ -143,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("serving on http://{}", listener.local_addr()?);
             server::serve(listener, state, server::shutdown_signal()).await?;
         }
-        Command::Reindex { data } => reindex(&data).await?,
+        Command::Reindex { data, database } => reindex(&data, database.as_deref()).await?,
         Command::Fetch {
             target,
             output,
@@ -196,13 +213,17 @@ async fn main() -> anyhow::Result<()> {
                 report.sha256
             );
         }
-        Command::Labor { command, data } => {
+        Command::Labor {
+            command,
+            data,
+            database,
+        } => {
             let store_dir = data.join("store");
             if !store_dir.is_dir() {
                 anyhow::bail!("no store at {}: is --data right?", store_dir.display());
             }
             let store = backend::store::Store::open(store_dir, backend::events::Events::new())?;
-            let pool = backend::db::open(&backend::db::Location::in_data(&data)).await?;
+            let pool = backend::db::open(&location(&data, database.as_deref())?).await?;
             let policy = backend::labor::Policy::load_or_install(&data.join("labor-policy.toml"))?;
             let labor = backend::labor::Labor::new(pool, store, policy);
             match command {
@@ -227,15 +248,20 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Admin {
-            command: AdminCommand::Grant { username, data },
+            command:
+                AdminCommand::Grant {
+                    username,
+                    data,
+                    database,
+                },
         } => {
-            let path = data.join("atelier.db");
-            if !path.exists() {
+            let location = location(&data, database.as_deref())?;
+            if let backend::db::Location::Sqlite(path) = &location
+                && !path.exists()
+            {
                 anyhow::bail!("no database at {}: is --data right?", path.display());
             }
-            let accounts = backend::accounts::Accounts::new(
-                backend::db::open(&backend::db::Location::in_data(&data)).await?,
-            );
+            let accounts = backend::accounts::Accounts::new(backend::db::open(&location).await?);
             let account = accounts.grant_admin(&username).await?;
             println!("{} is now an instance admin", account.username);
         }

@@ -24,7 +24,7 @@ pub struct App {
     /// The durable event log every ref move is appended to.
     pub events: Events,
     /// Uploaded files waiting to be committed.
-    pub uploads: crate::http::Uploads,
+    pub uploads: crate::uploads::Uploads,
     pub search: crate::search::Search,
     /// Keeps the index in step with the store (consumer `search` of `events`).
     pub indexer: crate::search::Indexer,
@@ -61,7 +61,7 @@ impl App {
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data)
             .with_context(|| format!("cannot create data directory {}", config.data.display()))?;
-        let location = crate::db::Location::in_data(&config.data);
+        let location = config.database();
         let pool = crate::db::open(&location)
             .await
             .with_context(|| format!("opening the database {location}"))?;

@@ -22,6 +22,21 @@ struct Server {
     base: String,
 }
 
+/// `--database` for every process of this test: a fresh PostgreSQL database when the suite
+/// runs on PostgreSQL, else none (SQLite in the data directory).
+fn database_args() -> Vec<String> {
+    static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DATABASE
+        .get_or_init(|| {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(backend::db::test_database())
+        })
+        .iter()
+        .flat_map(|url| ["--database".to_owned(), url.clone()])
+        .collect()
+}
+
 impl Server {
     fn start(data: &Path, designs: &Path) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
@@ -42,6 +57,7 @@ impl Server {
             .arg(designs)
             .arg("--dist")
             .arg(data.with_extension("no-dist"))
+            .args(database_args())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -380,6 +396,7 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
     let verify = Command::new(env!("CARGO_BIN_EXE_atelier"))
         .args(["labor", "verify", "--data"])
         .arg(&data)
+        .args(database_args())
         .output()
         .unwrap();
     assert!(

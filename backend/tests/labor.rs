@@ -357,11 +357,9 @@ async fn a_policy_change_is_recorded_and_verify_finds_tampering() {
         .replace("version = \"2026.11-default\"", "version = \"v2\"")
         .replace("design = 1.0", "design = 2.0");
     let policy = Policy::parse(&text, "test").unwrap();
-    let pool = backend::db::open(&backend::db::Location::in_data(
-        &app.dir.path().join("data"),
-    ))
-    .await
-    .unwrap();
+    let pool = backend::db::open(&app.state.config.database())
+        .await
+        .unwrap();
     let changed = Labor::new(pool.clone(), app.state.store.clone(), policy);
     let entries = changed.compute_network(&network).await.unwrap();
     assert_eq!(

@@ -52,6 +52,7 @@ impl TestServer {
             dist,
             designs: sample_designs_dir(),
             public_url: None,
+            database: backend::db::test_database().await,
             max_upload: 100 * 1024 * 1024,
         };
         let state = backend::App::open(config).await?;

@@ -5,8 +5,10 @@
 //! - `build`: build the single-page app into `<target>/dist`.
 //! - `run [-- ARGS]`: setup, build the SPA and the server, then `atelier serve ARGS`.
 //! - `test [-- ARGS]`: setup, `cargo fmt --check`, clippy with `-D warnings`, build the SPA,
-//!   then every unit, integration and browser test (`cargo test --workspace ARGS`).
+//!   start a throwaway PostgreSQL cluster, then every unit, integration and browser test
+//!   (`cargo test --workspace ARGS`) twice: on SQLite, then on PostgreSQL.
 
+mod postgres;
 mod setup;
 mod spa;
 
@@ -22,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench> [-- ARGS]
   build   build the single-page app into <target>/dist
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
   test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
-  bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list)";
+  bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -177,15 +179,22 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
     let Some((name, rest)) = args.split_first() else {
         bail!("which benchmark? cargo xtask bench fork");
     };
-    let known = ["fork", "search", "labor", "bundle", "list"];
+    let known = ["fork", "search", "labor", "bundle", "list", "db"];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
     }
-    run_cmd(
-        ws.cargo()
-            .args(["bench", "-p", "backend", "--bench", name, "--"])
-            .args(rest),
-    )
+    let mut cmd = ws.cargo();
+    cmd.args(["bench", "-p", "backend", "--bench", name, "--"])
+        .args(rest);
+    // `db` compares SQLite with PostgreSQL: a throwaway cluster for the run.
+    let cluster = match name.as_str() {
+        "db" => Some(postgres::Cluster::start()?),
+        _ => None,
+    };
+    if let Some(cluster) = &cluster {
+        cmd.env("ATELIER_BENCH_POSTGRES", cluster.url());
+    }
+    run_cmd(&mut cmd)
 }
 
 fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
@@ -208,19 +217,43 @@ fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
         .chromedriver
         .clone()
         .context("setup did not provide chromedriver")?;
-    step("cargo test", || {
-        run_counting(
-            ws.cargo()
-                .args(["test", "--workspace"])
-                .args(args)
-                .env("ATELIER_TEST_DIST", ws.dist())
-                .env("ATELIER_CHROMEDRIVER", &chromedriver),
-        )
-    })
+    let cluster = step("start PostgreSQL", postgres::Cluster::start)?;
+    let (mut passed, mut failed, mut broken) = (0, 0, Vec::new());
+    for database in ["sqlite", "postgres"] {
+        let run = step(&format!("cargo test on {database}"), || {
+            run_counting(
+                ws.cargo()
+                    .args(["test", "--workspace"])
+                    .args(args)
+                    .env("ATELIER_TEST_DIST", ws.dist())
+                    .env("ATELIER_CHROMEDRIVER", &chromedriver)
+                    .env("ATELIER_TEST_POSTGRES", cluster.url())
+                    .env("ATELIER_TEST_DATABASE", database),
+            )
+        })?;
+        passed += run.passed;
+        failed += run.failed;
+        if let Some(why) = run.failure {
+            broken.push(format!("on {database}: {why}"));
+        }
+    }
+    drop(cluster);
+    if !broken.is_empty() {
+        println!("{passed} passed, {failed} failed");
+        bail!("{}", broken.join("; "));
+    }
+    Ok((passed, failed))
+}
+
+/// What one `cargo test` run counted, and why it failed if it did.
+struct Counts {
+    passed: u64,
+    failed: u64,
+    failure: Option<String>,
 }
 
 /// Runs `cargo test`, passing its output through, and adds up the `test result:` lines.
-fn run_counting(cmd: &mut Command) -> Result<(u64, u64)> {
+fn run_counting(cmd: &mut Command) -> Result<Counts> {
     use std::io::{BufRead as _, BufReader};
     eprintln!("$ {}", describe(cmd));
     let mut child = cmd
@@ -246,9 +279,9 @@ fn run_counting(cmd: &mut Command) -> Result<(u64, u64)> {
         }
     }
     let status = child.wait()?;
-    if !status.success() {
-        println!("{passed} passed, {failed} failed");
-        bail!("`{}` failed ({status})", describe(cmd));
-    }
-    Ok((passed, failed))
+    Ok(Counts {
+        passed,
+        failed,
+        failure: (!status.success()).then(|| format!("`{}` failed ({status})", describe(cmd))),
+    })
 }

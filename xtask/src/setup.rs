@@ -288,7 +288,7 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -296,7 +296,7 @@ fn is_root() -> bool {
 }
 
 /// Installs Debian packages, or tells a non-root user the exact command to run.
-fn apt_install(packages: &[&str], why: &str) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str], why: &str) -> Result<()> {
     let list = packages.join(" ");
     eprintln!("setup: installing Debian packages {list}: {why}");
     if !is_root() {

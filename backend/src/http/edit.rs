@@ -2,9 +2,7 @@
 //! commit), `POST .../uploads` (streamed files), `POST .../forks`, `POST .../releases`.
 //! Every write needs a signed-in caller with the right role (and `designs:write` for tokens).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
@@ -17,11 +15,10 @@ use super::browse::{People, design_id, list_commits, list_releases};
 use super::extract::{Json, Path};
 use super::{AppError, AppResult, blocking};
 use crate::accounts::{Account, Role, Scope};
+use crate::labor::trailers;
 use crate::server::AppState;
 use crate::store::{self, DesignId, NewCommit, Person};
 
-/// How long an upload waits to be committed.
-const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 const SCOPE: Scope = Scope::DesignsWrite;
 
 pub fn router() -> Router<AppState> {
@@ -42,30 +39,6 @@ pub fn router() -> Router<AppState> {
             "/designs/{owner}/{slug}/releases",
             get(list_releases).post(release),
         )
-}
-
-/// Uploads waiting to be committed: id → (uploader, design, blob), kept for a day.
-#[derive(Debug, Default)]
-pub struct Uploads(Mutex<HashMap<String, (i64, DesignId, Oid, Instant)>>);
-
-impl Uploads {
-    fn insert(&self, account: i64, design: &DesignId, blob: Oid) -> String {
-        let id = crate::accounts::random_hex(16);
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, _, _, at)| at.elapsed() < UPLOAD_TTL);
-        map.insert(id.clone(), (account, design.clone(), blob, Instant::now()));
-        id
-    }
-
-    /// The blob of an upload made by `account` for `design`.
-    fn get(&self, id: &str, account: i64, design: &DesignId) -> Option<Oid> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(id)
-            .filter(|(who, what, _, at)| {
-                *who == account && what == design && at.elapsed() < UPLOAD_TTL
-            })
-            .map(|(_, _, blob, _)| *blob)
-    }
 }
 
 /// The caller's account when it may write to `id` (maintainer, owner or admin).
@@ -195,47 +168,6 @@ async fn create_design(
     ))
 }
 
-/// Builds the commit message: the user's text, then the labor trailers.
-fn message_with_labor(message: &str, labor: Option<&api::Labor>) -> AppResult<String> {
-    let message = message.trim_end();
-    if message.trim().is_empty() {
-        return Err(AppError::Invalid(vec![(
-            "message".into(),
-            "the commit message is empty".into(),
-        )]));
-    }
-    let Some(labor) = labor else {
-        return Ok(format!("{message}\n"));
-    };
-    let mut problems = Vec::new();
-    if !(labor.hours > 0.0 && labor.hours <= 1000.0) {
-        problems.push((
-            "labor.hours".to_owned(),
-            "labor hours must be more than 0 and at most 1000".to_owned(),
-        ));
-    }
-    if !api::LABOR_TYPES.contains(&labor.kind.as_str()) {
-        problems.push((
-            "labor.type".to_owned(),
-            format!(
-                "labor type {:?} is not one of {}",
-                labor.kind,
-                api::LABOR_TYPES.join(", ")
-            ),
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems));
-    }
-    // Whole hours print without a fraction; others with at most two decimals.
-    let hours = format!("{:.2}", labor.hours);
-    let hours = hours.trim_end_matches('0').trim_end_matches('.');
-    Ok(format!(
-        "{message}\n\nLabor-Hours: {hours}\nLabor-Type: {}\n",
-        labor.kind
-    ))
-}
-
 async fn commit(
     State(app): State<AppState>,
     caller: SignedIn,
@@ -253,7 +185,19 @@ async fn commit(
                 "expected_head must be a full 40-hex commit id".into(),
             )])
         })?;
-    let message = message_with_labor(&body.message, body.labor.as_ref())?;
+    let declared = body.labor.as_ref().map(|labor| trailers::Declared {
+        hours: labor.hours,
+        work_type: &labor.kind,
+    });
+    let message = trailers::message_with_labor(&body.message, declared.as_ref(), &app.labor.policy)
+        .map_err(|problems| {
+            AppError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|(field, message)| (field.to_owned(), message))
+                    .collect(),
+            )
+        })?;
     let mut changes = Vec::with_capacity(body.changes.len());
     for (n, change) in body.changes.into_iter().enumerate() {
         changes.push(match change {
@@ -460,50 +404,4 @@ async fn release(
             notes: release.notes,
         }),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labor_becomes_trailers() {
-        let labor = api::Labor {
-            hours: 2.5,
-            kind: "design".into(),
-        };
-        assert_eq!(
-            message_with_labor("Widen the frame\n", Some(&labor)).unwrap(),
-            "Widen the frame\n\nLabor-Hours: 2.5\nLabor-Type: design\n"
-        );
-        let whole = api::Labor {
-            hours: 3.0,
-            kind: "testing".into(),
-        };
-        assert_eq!(
-            message_with_labor("Test", Some(&whole)).unwrap(),
-            "Test\n\nLabor-Hours: 3\nLabor-Type: testing\n"
-        );
-        assert!(
-            message_with_labor(
-                "x",
-                Some(&api::Labor {
-                    hours: 0.0,
-                    kind: "design".into()
-                })
-            )
-            .is_err()
-        );
-        assert!(
-            message_with_labor(
-                "x",
-                Some(&api::Labor {
-                    hours: 1.0,
-                    kind: "fun".into()
-                })
-            )
-            .is_err()
-        );
-        assert!(message_with_labor("  ", None).is_err());
-    }
 }

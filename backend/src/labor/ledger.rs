@@ -8,6 +8,7 @@ use git2::Oid;
 use sha2::{Digest as _, Sha256};
 
 use super::policy::Policy;
+use super::trailers::{self, CO_AUTHOR, HOURS, Hours, TYPE};
 use crate::store::CommitInfo;
 
 /// An account known by a commit email, with its skill level.
@@ -60,13 +61,6 @@ pub fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// `Name <email>` → (name, lower-cased email).
-fn person(text: &str) -> Option<(String, String)> {
-    let (name, rest) = text.split_once('<')?;
-    let email = rest.strip_suffix('>')?.trim().to_lowercase();
-    email.contains('@').then(|| (name.trim().to_owned(), email))
-}
-
 /// The entries of one commit.
 #[allow(clippy::too_many_arguments)]
 pub fn commit_entries(
@@ -97,12 +91,12 @@ pub fn commit_entries(
     // Who.
     let mut people = vec![author.clone()];
     if !is_merge {
-        for co in trailer("Co-authored-by") {
-            match person(&co) {
+        for co in trailer(CO_AUTHOR) {
+            match trailers::person(&co) {
                 Some(p) if !people.iter().any(|q| q.1 == p.1) => people.push(p),
                 Some(_) => {}
                 None => warnings.push(format!(
-                    "Co-authored-by {co:?} is not \"Name <email>\"; ignored"
+                    "{CO_AUTHOR} {co:?} is not \"Name <email>\"; ignored"
                 )),
             }
         }
@@ -115,16 +109,16 @@ pub fn commit_entries(
             "merge commit: the merger is credited for maintenance".to_owned(),
         )
     } else {
-        let declared = trailer("Labor-Type").into_iter().next();
+        let declared = trailer(TYPE).into_iter().next();
         match declared {
             Some(t) if policy.work_types.contains_key(&t.to_lowercase()) => (
                 t.to_lowercase(),
-                "work type from the Labor-Type trailer".to_owned(),
+                format!("work type from the {TYPE} trailer"),
             ),
             other => {
                 if let Some(t) = other {
                     warnings.push(format!(
-                        "Labor-Type {t:?} is not a work type of the policy; inferred instead"
+                        "{TYPE} {t:?} is not a work type of the policy; inferred instead"
                     ));
                 }
                 let mut counts: BTreeMap<&str, (usize, String)> = BTreeMap::new();
@@ -161,31 +155,21 @@ pub fn commit_entries(
     let declared = if is_merge {
         None
     } else {
-        trailer("Labor-Hours").into_iter().next()
+        trailer(HOURS).into_iter().next()
     };
+    let declared_hours = declared.is_some();
     match declared {
         None => {
             estimated = true;
             let each = policy.default_hours / people.len() as f64;
             per_person = vec![each; people.len()];
             rule.push_str(&format!(
-                "; no Labor-Hours: the default {} h, estimated",
+                "; no {HOURS}: the default {} h, estimated",
                 policy.default_hours
             ));
         }
-        Some(text) => {
-            if let Ok(total) = text
-                .replace(',', ".")
-                .parse::<f64>()
-                .map_err(|_| ())
-                .and_then(|h| {
-                    if h.is_finite() && h >= 0.0 {
-                        Ok(h)
-                    } else {
-                        Err(())
-                    }
-                })
-            {
+        Some(text) => match trailers::parse_hours(&text) {
+            Hours::Total(total) => {
                 let capped = total.min(policy.max_hours_per_commit);
                 if capped < total {
                     warnings.push(format!(
@@ -195,67 +179,48 @@ pub fn commit_entries(
                 }
                 per_person = vec![capped / people.len() as f64; people.len()];
                 rule.push_str(&format!(
-                    "; Labor-Hours {capped} h split evenly among {}",
+                    "; {HOURS} {capped} h split evenly among {}",
                     people.len()
                 ));
-            } else if text.contains('=') {
-                // `ada@example.org=2, bob@example.org=1`
-                let mut named: HashMap<String, f64> = HashMap::new();
-                let mut ok = true;
-                for part in text.split(',') {
-                    match part
-                        .split_once('=')
-                        .map(|(e, h)| (e.trim().to_lowercase(), h.trim().parse::<f64>()))
-                    {
-                        Some((email, Ok(h))) if h >= 0.0 && h.is_finite() => {
-                            named.insert(email, h);
-                        }
-                        _ => ok = false,
-                    }
-                }
-                if ok {
-                    let total: f64 = named.values().sum();
-                    let scale = if total > policy.max_hours_per_commit {
-                        warnings.push(format!(
-                            "{total} h declared; capped at {} h per commit",
-                            policy.max_hours_per_commit
-                        ));
-                        policy.max_hours_per_commit / total
-                    } else {
-                        1.0
-                    };
-                    per_person = people
-                        .iter()
-                        .map(|(name, email)| match named.get(email) {
-                            Some(h) => h * scale,
-                            None => {
-                                warnings.push(format!(
-                                    "Labor-Hours names no hours for {name} <{email}>"
-                                ));
-                                0.0
-                            }
-                        })
-                        .collect();
-                    rule.push_str("; Labor-Hours per person");
-                } else {
+            }
+            Hours::PerPerson(named) => {
+                let total: f64 = named.values().sum();
+                let scale = if total > policy.max_hours_per_commit {
                     warnings.push(format!(
-                        "Labor-Hours {text:?} is malformed; the default hours were used"
+                        "{total} h declared; capped at {} h per commit",
+                        policy.max_hours_per_commit
                     ));
-                }
-            } else {
-                warnings.push(format!(
-                    "Labor-Hours {text:?} is not a number; the default hours were used"
-                ));
+                    policy.max_hours_per_commit / total
+                } else {
+                    1.0
+                };
+                per_person = people
+                    .iter()
+                    .map(|(name, email)| match named.get(email) {
+                        Some(h) => h * scale,
+                        None => {
+                            warnings.push(format!("{HOURS} names no hours for {name} <{email}>"));
+                            0.0
+                        }
+                    })
+                    .collect();
+                rule.push_str(&format!("; {HOURS} per person"));
             }
-            if per_person.is_empty() {
-                estimated = true;
-                per_person = vec![policy.default_hours / people.len() as f64; people.len()];
-                rule.push_str(&format!(
-                    "; the default {} h, estimated",
-                    policy.default_hours
-                ));
-            }
-        }
+            Hours::Malformed => warnings.push(format!(
+                "{HOURS} {text:?} is malformed; the default hours were used"
+            )),
+            Hours::NotANumber => warnings.push(format!(
+                "{HOURS} {text:?} is not a number; the default hours were used"
+            )),
+        },
+    }
+    if declared_hours && per_person.is_empty() {
+        estimated = true;
+        per_person = vec![policy.default_hours / people.len() as f64; people.len()];
+        rule.push_str(&format!(
+            "; the default {} h, estimated",
+            policy.default_hours
+        ));
     }
 
     let weight = policy.weight(&work_type);
@@ -299,8 +264,7 @@ pub fn commit_entries(
 pub fn needs_paths(policy: &Policy, commit: &CommitInfo) -> bool {
     commit.parents.len() <= 1
         && !commit.trailers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("Labor-Type")
-                && policy.work_types.contains_key(&v.trim().to_lowercase())
+            k.eq_ignore_ascii_case(TYPE) && policy.work_types.contains_key(&v.trim().to_lowercase())
         })
 }
 

@@ -130,6 +130,7 @@ impl TestApp {
             dist,
             designs,
             public_url: None,
+            database: backend::db::test_database().await,
             max_upload: 1024 * 1024,
         };
         configure(&mut config);
