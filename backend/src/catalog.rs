@@ -1,5 +1,5 @@
-//! Designs as rows: the `designs` table, what lists, fork counts, fork lists, network trees and
-//! profiles read, so no request opens every repository.
+//! Designs as rows: the `designs` table, what lists, fork counts, fork lists, network trees
+//! (built here, [`tree`]) and profiles read, so no request opens every repository.
 //!
 //! Invariant: derived data. Consumer `catalog` of the event log refreshes the row of every
 //! design an event names (and its parent's fork count) from the store; [`Catalog::rebuild`]
@@ -260,6 +260,54 @@ impl Catalog {
             .await?;
         Ok(count.max(0) as u64)
     }
+}
+
+/// A member of a network tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    pub id: String,
+    /// The parent's head when this design was forked (none for the root).
+    pub forked_at: Option<String>,
+    pub children: Vec<Tree>,
+}
+
+/// The fork tree of a network's rows, from their parent links. Members whose parent is gone
+/// hang off the root, so nothing disappears; an empty network gives a node with an empty id.
+pub fn tree(rows: &[DesignRow]) -> Tree {
+    fn node(row: &DesignRow, rows: &[DesignRow], forked_at: Option<String>) -> Tree {
+        Tree {
+            id: row.id.clone(),
+            forked_at,
+            children: rows
+                .iter()
+                .filter(|child| child.parent.as_deref() == Some(row.id.as_str()))
+                .map(|child| node(child, rows, child.forked_at.clone()))
+                .collect(),
+        }
+    }
+    let exists = |id: &str| rows.iter().any(|r| r.id == id);
+    let tops: Vec<&DesignRow> = rows
+        .iter()
+        .filter(|r| r.parent.as_deref().is_none_or(|p| !exists(p)))
+        .collect();
+    let Some(root) = tops
+        .iter()
+        .find(|r| r.parent.is_none())
+        .or(tops.first())
+        .copied()
+    else {
+        return Tree {
+            id: String::new(),
+            forked_at: None,
+            children: Vec::new(),
+        };
+    };
+    let mut tree = node(root, rows, None);
+    for orphan in tops.iter().filter(|r| r.id != root.id) {
+        tree.children
+            .push(node(orphan, rows, orphan.forked_at.clone()));
+    }
+    tree
 }
 
 fn clamp(n: u64) -> i64 {

@@ -13,6 +13,7 @@ mod edit;
 mod error;
 mod events;
 mod extract;
+mod gate;
 mod health;
 mod labor;
 mod search;
@@ -46,6 +47,8 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(labor::router())
         .merge(events::router())
+        // Every matched route naming a design passes the one gate (after `authenticate`).
+        .route_layer(middleware::from_fn_with_state(state.clone(), gate::resolve))
         .fallback(error::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -9,6 +9,7 @@
 
 mod ledger;
 pub mod policy;
+mod report;
 pub mod trailers;
 
 use std::collections::{BTreeMap, HashSet};
@@ -18,6 +19,7 @@ use sqlx::Row as _;
 
 pub use ledger::{Entry, Identities, Identity, round};
 pub use policy::Policy;
+pub use report::{Amount, Report};
 
 use crate::db::Pool;
 use crate::events::Events;

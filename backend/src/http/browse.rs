@@ -504,84 +504,16 @@ async fn network(
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
     let network = blocking(move || store.lineage(&id)).await?.network;
-    let members: Vec<(DesignId, store::Lineage)> = app
-        .catalog
-        .network(&network)
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            let id = DesignId::parse(&row.id).ok()?;
-            let parent = match (row.parent, row.forked_at) {
-                (Some(parent), Some(at)) => Some((
-                    DesignId::parse(&parent).ok()?,
-                    git2::Oid::from_str(&at).ok()?,
-                )),
-                _ => None,
-            };
-            Some((
-                id,
-                store::Lineage {
-                    network: row.network,
-                    parent,
-                },
-            ))
-        })
-        .collect();
-    Ok(JsonResponse(network_tree(&members)))
+    let rows = app.catalog.network(&network).await?;
+    Ok(JsonResponse(wire_tree(crate::catalog::tree(&rows))))
 }
 
-/// Builds the tree from the members' parent links; members whose parent is gone hang off the
-/// root, so nothing disappears.
-pub fn network_tree(members: &[(DesignId, store::Lineage)]) -> api::NetworkNode {
-    fn node(
-        id: &DesignId,
-        forked_at: Option<String>,
-        members: &[(DesignId, store::Lineage)],
-    ) -> api::NetworkNode {
-        let children = members
-            .iter()
-            .filter(|(_, lineage)| lineage.parent.as_ref().is_some_and(|(p, _)| p == id))
-            .map(|(child, lineage)| {
-                node(
-                    child,
-                    lineage.parent.as_ref().map(|(_, at)| at.to_string()),
-                    members,
-                )
-            })
-            .collect();
-        api::NetworkNode {
-            id: id.to_string(),
-            forked_at,
-            children,
-        }
+fn wire_tree(node: crate::catalog::Tree) -> api::NetworkNode {
+    api::NetworkNode {
+        id: node.id,
+        forked_at: node.forked_at,
+        children: node.children.into_iter().map(wire_tree).collect(),
     }
-    let exists = |id: &DesignId| members.iter().any(|(m, _)| m == id);
-    let roots: Vec<&DesignId> = members
-        .iter()
-        .filter(|(_, lineage)| lineage.parent.as_ref().is_none_or(|(p, _)| !exists(p)))
-        .map(|(id, _)| id)
-        .collect();
-    let Some(root) = roots
-        .iter()
-        .find(|id| members.iter().any(|(m, l)| m == **id && l.parent.is_none()))
-        .or(roots.first())
-    else {
-        return api::NetworkNode {
-            id: String::new(),
-            forked_at: None,
-            children: Vec::new(),
-        };
-    };
-    let mut tree = node(root, None, members);
-    for orphan in roots.iter().filter(|id| **id != *root) {
-        let lineage = members.iter().find(|(m, _)| m == *orphan).map(|(_, l)| l);
-        tree.children.push(node(
-            orphan,
-            lineage.and_then(|l| l.parent.as_ref().map(|(_, at)| at.to_string())),
-            members,
-        ));
-    }
-    tree
 }
 
 #[cfg(test)]

@@ -110,19 +110,7 @@ async fn bundle(
     // Anything but a full commit id (with a tag that really points at it) redirects.
     let store = app.store.clone();
     let (design, asked) = (id.clone(), rev.to_owned());
-    let (commit, is_tag) = blocking(move || -> store::Result<_> {
-        let commit = store.resolve(&design, &asked)?;
-        // `resolve` prefers a branch to a tag of the same name.
-        let is_tag = asked != commit.to_string()
-            && store
-                .ref_target(&design, &format!("refs/tags/{asked}"))?
-                .is_some()
-            && store
-                .ref_target(&design, &format!("refs/heads/{asked}"))?
-                .is_none();
-        Ok((commit, is_tag))
-    })
-    .await?;
+    let (commit, is_tag) = blocking(move || store.resolve_naming_tag(&design, &asked)).await?;
     if rev != commit.to_string() {
         let tag = if is_tag {
             Some(rev)

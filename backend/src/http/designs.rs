@@ -11,6 +11,7 @@ use api::{DesignList, DesignSort, DesignSummary};
 
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
+use super::gate::DesignAccess;
 use super::{AppError, AppResult, blocking, rfc3339};
 use crate::accounts::{Role, Scope};
 use crate::catalog::{DesignRow, ListQuery, Order};
@@ -316,18 +317,14 @@ async fn maintainers(
 /// Replaces the maintainer list: the owner or an instance admin only.
 async fn set_maintainers(
     State(app): State<AppState>,
-    caller: SignedIn,
-    Path((owner, slug)): Path<(String, String)>,
+    _caller: SignedIn,
+    design: DesignAccess,
     Json(body): Json<api::MaintainersUpdate>,
 ) -> AppResult<JsonResponse<api::Maintainers>> {
-    let account = caller.require_scope(Scope::DesignsWrite)?;
-    let record = record(&app, &owner, &slug).await?;
-    let id = record.id.to_string();
-    if app.accounts.role(account, &owner, &id).await? < Role::Owner {
-        return Err(AppError::Forbidden(format!(
-            "only the owner of {id} or an instance admin may change its maintainers"
-        )));
-    }
+    let account = design
+        .require(&app, Role::Owner, Scope::DesignsWrite)
+        .await?;
+    let (owner, id) = (design.id.owner().to_owned(), design.id.to_string());
     let maintainers = app
         .accounts
         .set_maintainers(&owner, &id, &body.maintainers)

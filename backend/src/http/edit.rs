@@ -2,8 +2,6 @@
 //! commit), `POST .../uploads` (streamed files), `POST .../forks`, `POST .../releases`.
 //! Every write needs a signed-in caller with the right role (and `designs:write` for tokens).
 
-use std::collections::BTreeMap;
-
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -13,9 +11,11 @@ use git2::Oid;
 use super::auth::SignedIn;
 use super::browse::{People, design_id, list_commits, list_releases};
 use super::extract::{Json, Path};
+use super::gate::DesignAccess;
 use super::{AppError, AppResult, blocking};
 use crate::accounts::{Account, Role, Scope};
 use crate::labor::trailers;
+use crate::scaffold;
 use crate::server::AppState;
 use crate::store::{self, DesignId, NewCommit, Person};
 
@@ -41,25 +41,6 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// The caller's account when it may write to `id` (maintainer, owner or admin).
-async fn writer<'a>(app: &AppState, caller: &'a SignedIn, id: &DesignId) -> AppResult<&'a Account> {
-    let account = caller.require_scope(SCOPE)?;
-    if !app.store.exists(id) {
-        return Err(AppError::NotFound(format!("design {id} not found")));
-    }
-    if app
-        .accounts
-        .role(account, id.owner(), &id.to_string())
-        .await?
-        < Role::Maintainer
-    {
-        return Err(AppError::Forbidden(format!(
-            "only the owner and maintainers of {id} may change it; fork it to make your own changes"
-        )));
-    }
-    Ok(account)
-}
-
 /// The commit identity of an account: its name and its own (first) email.
 async fn person(app: &AppState, account: &Account) -> AppResult<Person> {
     let email = app
@@ -83,69 +64,24 @@ async fn create_design(
     Json(body): Json<api::NewDesign>,
 ) -> AppResult<(StatusCode, JsonResponse<api::DesignSummary>)> {
     let account = caller.require_scope(SCOPE)?.clone();
-    let mut problems = Vec::new();
-    if let Err(why) = crate::names::check(&body.slug) {
-        problems.push(("slug".to_owned(), format!("slug {why}")));
-    }
-    for (field, value, max) in [("name", &body.name, 100), ("function", &body.function, 300)] {
-        if value.trim().is_empty() || value.chars().count() > max {
-            problems.push((
-                field.to_owned(),
-                format!("{field} must be 1 to {max} characters long"),
-            ));
-        }
-    }
-    if let Err(err) = spdx::Expression::parse(body.license.trim()) {
-        problems.push((
-            "license".to_owned(),
-            format!(
-                "license {:?} is not a valid SPDX expression ({})",
-                body.license, err.reason
-            ),
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems));
-    }
+    let starter = scaffold::Starter {
+        slug: &body.slug,
+        name: &body.name,
+        function: &body.function,
+        license: &body.license,
+        licensor: body.licensor.as_deref(),
+        version: body.version.as_deref(),
+    };
+    let files = scaffold::starter_files(&starter, &account.username).map_err(|problems| {
+        AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| (field.to_owned(), message))
+                .collect(),
+        )
+    })?;
     let id = DesignId::new(&account.username, &body.slug)?;
     let author = person(&app, &account).await?;
-    let licensor = body
-        .licensor
-        .clone()
-        .filter(|l| !l.trim().is_empty())
-        .unwrap_or_else(|| account.username.clone());
-    let version = body
-        .version
-        .clone()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "0.1.0".into());
-    let toml_string = |s: &str| toml::Value::String(s.trim().to_owned()).to_string();
-    let manifest = format!(
-        "# Open Know-How manifest (OKH-LOSH). See https://github.com/iop-alliance/OpenKnowHow\n\
-         okhv = \"OKH-LOSHv1.0\"\n\
-         name = {}\n\
-         version = {}\n\
-         license = {}\n\
-         licensor = {}\n\
-         function = {}\n\
-         readme = \"README.md\"\n\
-         documentation-language = \"en\"\n\
-         technology-readiness-level = \"OTRL-1\"\n",
-        toml_string(&body.name),
-        toml_string(&version),
-        toml_string(&body.license),
-        toml_string(&licensor),
-        toml_string(&body.function),
-    );
-    let readme = format!(
-        "# {}\n\n{}\n\n## Build instructions\n\nDescribe how to make it, step by step.\n",
-        body.name.trim(),
-        body.function.trim()
-    );
-    let files = BTreeMap::from([
-        ("README.md".to_owned(), readme.into_bytes()),
-        ("okh.toml".to_owned(), manifest.into_bytes()),
-    ]);
     let store = app.store.acting(Some(account.id));
     let created = id.clone();
     let record = blocking(move || {
@@ -170,12 +106,12 @@ async fn create_design(
 
 async fn commit(
     State(app): State<AppState>,
-    caller: SignedIn,
-    Path((owner, slug)): Path<(String, String)>,
+    _caller: SignedIn,
+    design: DesignAccess,
     Json(body): Json<api::NewCommit>,
 ) -> AppResult<(StatusCode, JsonResponse<api::CommitSummary>)> {
-    let id = design_id(&owner, &slug)?;
-    let account = writer(&app, &caller, &id).await?.clone();
+    let id = design.id.clone();
+    let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let expected_head = Oid::from_str(&body.expected_head)
         .ok()
         .filter(|_| body.expected_head.len() == 40)
@@ -257,12 +193,12 @@ async fn commit(
 /// file is returned for the last file; send one file per request).
 async fn upload(
     State(app): State<AppState>,
-    caller: SignedIn,
-    Path((owner, slug)): Path<(String, String)>,
+    _caller: SignedIn,
+    design: DesignAccess,
     mut multipart: Multipart,
 ) -> AppResult<(StatusCode, JsonResponse<api::Upload>)> {
-    let id = design_id(&owner, &slug)?;
-    let account = writer(&app, &caller, &id).await?.clone();
+    let id = design.id.clone();
+    let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let limit = app.config.max_upload;
     let mut field = multipart
         .next_field()
@@ -367,12 +303,12 @@ async fn fork(
 
 async fn release(
     State(app): State<AppState>,
-    caller: SignedIn,
-    Path((owner, slug)): Path<(String, String)>,
+    _caller: SignedIn,
+    design: DesignAccess,
     Json(body): Json<api::NewRelease>,
 ) -> AppResult<(StatusCode, JsonResponse<api::Release>)> {
-    let id = design_id(&owner, &slug)?;
-    let account = writer(&app, &caller, &id).await?.clone();
+    let id = design.id.clone();
+    let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let tagger = person(&app, &account).await?;
     let target = body
         .target
@@ -390,7 +326,7 @@ async fn release(
     })
     .await?;
     let mut people = People::default();
-    let bundles = super::bundles::release_links(&app.bundles, &design_id(&owner, &slug)?, &release);
+    let bundles = super::bundles::release_links(&app.bundles, &design.id, &release);
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Release {

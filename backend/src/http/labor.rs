@@ -15,7 +15,7 @@ use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
 use super::{AppError, AppResult, rfc3339};
-use crate::labor::{self, Entry, round};
+use crate::labor::{self, Entry};
 use crate::server::AppState;
 use crate::store::DesignId;
 
@@ -123,12 +123,12 @@ fn json_export(entries: &[api::LaborEntry], filename: &str) -> Response {
         .into_response()
 }
 
-fn amounts(map: BTreeMap<String, (f64, f64)>) -> Vec<api::Amount> {
-    map.into_iter()
-        .map(|(key, (units, hours))| api::Amount {
-            key,
-            units: round(units),
-            hours: round(hours),
+fn amounts(map: &BTreeMap<String, labor::Amount>) -> Vec<api::Amount> {
+    map.iter()
+        .map(|(key, amount)| api::Amount {
+            key: key.clone(),
+            units: amount.units,
+            hours: amount.hours,
         })
         .collect()
 }
@@ -216,27 +216,7 @@ async fn account(
         return Err(AppError::NotFound(format!("no account named {username:?}")));
     }
     let entries: Vec<Entry> = app.labor.account_entries(&username).await?;
-    let (mut units, mut hours, mut validated, mut pending) = (0.0, 0.0, 0.0, 0.0);
-    let mut by_type = BTreeMap::new();
-    let mut by_design = BTreeMap::new();
-    let mut timeline = BTreeMap::new();
-    for e in &entries {
-        units += e.units;
-        hours += e.hours;
-        if e.status == "validated" {
-            validated += e.units
-        } else {
-            pending += e.units
-        }
-        let add = |map: &mut BTreeMap<String, (f64, f64)>, key: String| {
-            let slot = map.entry(key).or_insert((0.0, 0.0));
-            slot.0 += e.units;
-            slot.1 += e.hours;
-        };
-        add(&mut by_type, e.work_type.clone());
-        add(&mut by_design, e.design.clone());
-        add(&mut timeline, rfc3339(e.committed_at)[..7].to_owned());
-    }
+    let report = labor::Report::of(&entries);
     let wire_entries: Vec<api::LaborEntry> = entries.into_iter().map(wire).collect();
     match params.format.as_deref() {
         Some("csv") => return Ok(csv(&wire_entries, &format!("labor-{username}.csv"))),
@@ -249,7 +229,7 @@ async fn account(
         _ => {}
     }
     let mut forks = BTreeMap::new();
-    for design in by_design.keys() {
+    for design in report.by_design.keys() {
         if let Ok(id) = DesignId::parse(design) {
             let row = app.catalog.get(&id).await?;
             forks.insert(design.clone(), row.map_or(0, |r| r.forks.max(0) as u64));
@@ -290,13 +270,13 @@ async fn account(
     let total = wire_entries.len() as u64;
     Ok(JsonResponse(api::AccountLabor {
         username,
-        units: round(units),
-        hours: round(hours),
-        validated_units: round(validated),
-        pending_units: round(pending),
-        by_type: amounts(by_type),
-        by_design: amounts(by_design),
-        timeline: amounts(timeline),
+        units: report.units,
+        hours: report.hours,
+        validated_units: report.validated_units,
+        pending_units: report.pending_units,
+        by_type: amounts(&report.by_type),
+        by_design: amounts(&report.by_design),
+        timeline: amounts(&report.by_month),
         utilization,
         entries: wire_entries
             .into_iter()

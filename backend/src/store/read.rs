@@ -313,6 +313,16 @@ impl Store {
         resolve(&repo, id, rev)
     }
 
+    /// Resolves `rev` like [`Store::resolve`], and says whether it named a release tag: a tag
+    /// of that name exists and no branch does (`resolve` prefers the branch).
+    pub fn resolve_naming_tag(&self, id: &DesignId, rev: &str) -> Result<(Oid, bool)> {
+        let commit = self.resolve(id, rev)?;
+        let is_tag = rev != commit.to_string()
+            && self.ref_target(id, &format!("refs/tags/{rev}"))?.is_some()
+            && self.ref_target(id, &format!("refs/heads/{rev}"))?.is_none();
+        Ok((commit, is_tag))
+    }
+
     /// The entries of the directory `path` (empty: the root) at `rev`, directories first.
     pub fn tree(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, Vec<Entry>)> {
         let repo = self.open_repo(id)?;
