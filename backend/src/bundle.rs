@@ -15,11 +15,18 @@
 //!   the bundle contains, so that no bundle records a contributor list that is still catching up.
 
 mod archive;
+mod cache;
+mod content;
 pub mod fetch;
+mod stream;
 pub mod verify;
 
+use cache::{read_cached, remove_partial_builds, sidecar};
+use content::{read_design, write_bundle};
+use stream::{Listener, Sink};
+
 use std::collections::HashMap;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,18 +46,24 @@ use crate::store::{self, DesignId, Store};
 
 /// Named in every manifest's `generator`.
 pub const GENERATOR: &str = "atelier";
+
 /// The cache's layout version: bump it whenever the bytes of a bundle change for the same key
 /// (the generator's version is part of the cache path too: it is written into every manifest).
 const LAYOUT: &str = "v1";
+
 /// Bundles built at once; more requests for new bundles queue.
 const MAX_BUILDS: usize = 2;
+
 /// A first requester that takes no chunk for this long is dropped (its download fails) so the
 /// build, and whoever waits for it, goes on at full speed.
 const STALL: Duration = Duration::from_secs(30);
+
 /// How much of an archive is handed to the first requester at a time.
 const CHUNK: usize = 64 * 1024;
+
 /// Chunks in flight to the first requester before the build waits for it.
 const CHANNEL_CHUNKS: usize = 8;
+
 /// How long a build waits for the labor ledger to catch up with its commit.
 const LEDGER_WAIT: Duration = Duration::from_secs(10);
 
@@ -502,235 +515,6 @@ impl Bundles {
             if let Err(err) = self.ensure(&key).await {
                 tracing::warn!(%design, tag, %format, error = %err, "release bundle not built");
             }
-        }
-    }
-}
-
-/// What [`Bundles::plan`] reads from the store.
-struct DesignRead {
-    committed_at: i64,
-    okh_text: Option<String>,
-    /// `okh_text` read as a manifest, when it is one.
-    manifest: Option<crate::manifest::Manifest>,
-    bom: Option<(String, Vec<u8>)>,
-    parent: Option<(DesignId, Oid)>,
-    ancestry: Vec<(DesignId, Oid)>,
-}
-
-fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> {
-    let rev = key.commit.to_string();
-    let info = store.commit_info(&key.design, &rev)?;
-    if info.id != key.commit {
-        return Err(store::Error::Missing(format!("no commit {rev} in {}", key.design)).into());
-    }
-    if let Some(tag) = &key.tag {
-        let tagged = store.ref_target(&key.design, &format!("refs/tags/{tag}"))?;
-        if tagged != Some(key.commit) {
-            return Err(store::Error::Missing(format!(
-                "release {tag:?} of {} is not at commit {rev}",
-                key.design
-            ))
-            .into());
-        }
-    }
-    let (_, root) = store.tree(&key.design, &rev, "")?;
-    if key.path.is_empty() {
-        if root.iter().any(|entry| entry.name == api::BUNDLE_MANIFEST) {
-            return Err(Error::Conflict(format!(
-                "the design has its own {} at its root, a name bundles reserve for their manifest; rename it to download a bundle",
-                api::BUNDLE_MANIFEST
-            )));
-        }
-    } else {
-        // Fails with "no folder" (404) when the folder does not exist.
-        store.tree(&key.design, &rev, &key.path)?;
-    }
-    let text = |path: &str| match store.file(&key.design, &rev, path) {
-        Ok((_, bytes)) => Ok(Some(bytes)),
-        Err(store::Error::Missing(_) | store::Error::InvalidPath(_)) => Ok(None),
-        Err(err) => Err(err),
-    };
-    let okh_text = text(store::MANIFEST_PATH)?.map(|b| String::from_utf8_lossy(&b).into_owned());
-    let manifest = okh_text
-        .as_deref()
-        .and_then(|t| crate::manifest::parse(t).ok());
-    let bom = match manifest.as_ref().and_then(|m| m.bom.clone()) {
-        Some(path) => text(&path)?.map(|bytes| (path, bytes)),
-        None => None,
-    };
-    Ok(DesignRead {
-        committed_at: info.committer.time,
-        okh_text,
-        manifest,
-        bom,
-        parent: store.lineage(&key.design)?.parent,
-        ancestry: store.ancestry(&key.design)?,
-    })
-}
-
-/// Writes the files of `plan` and then its manifest (with their sizes and hashes) into `sink`.
-fn write_bundle<W: Write>(store: &Store, plan: &Plan, sink: W) -> Result<W> {
-    let mut writer = ArchiveWriter::new(plan.key.format, sink);
-    let mut files = Vec::new();
-    let listing = store.read_files(
-        &plan.key.design,
-        plan.key.commit,
-        &plan.key.path,
-        |file, content| -> Result<()> {
-            let mut hashing = HashingReader {
-                inner: content,
-                hasher: Sha256::new(),
-            };
-            writer.add_file(
-                &format!("{}/{}", plan.root, file.path),
-                file.size,
-                plan.mtime,
-                file.executable,
-                &mut hashing,
-            )?;
-            files.push(api::BundleFile {
-                path: file.path.clone(),
-                size: file.size,
-                sha256: hex(&hashing.hasher.finalize()),
-                executable: file.executable,
-            });
-            Ok(())
-        },
-    )?;
-    let mut manifest = plan.manifest.clone();
-    manifest.files = files;
-    manifest.skipped = listing.skipped;
-    let mut json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
-    json.push(b'\n');
-    writer.add_file(
-        &format!("{}/{}", plan.root, api::BUNDLE_MANIFEST),
-        json.len() as u64,
-        plan.mtime,
-        false,
-        &mut &json[..],
-    )?;
-    Ok(writer.finish()?)
-}
-
-/// Hashes what is read through it.
-struct HashingReader<'a> {
-    inner: &'a mut dyn Read,
-    hasher: Sha256,
-}
-
-impl Read for HashingReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// The first requester of a bundle, fed while it is built.
-struct Listener {
-    chunks: mpsc::Sender<io::Result<Bytes>>,
-    complete: Arc<AtomicBool>,
-}
-
-/// Where a build's bytes go: the scratch file, the archive's hash and, while the first
-/// requester keeps up, its response in chunks.
-struct Sink<'a> {
-    file: BufWriter<&'a std::fs::File>,
-    hasher: Sha256,
-    chunk: Vec<u8>,
-    listener: Option<Listener>,
-    size: u64,
-}
-
-impl Sink<'_> {
-    fn send_chunk(&mut self) {
-        if self.chunk.is_empty() {
-            return;
-        }
-        let Some(listener) = &self.listener else {
-            self.chunk.clear();
-            return;
-        };
-        let mut chunk = Bytes::from(std::mem::replace(
-            &mut self.chunk,
-            Vec::with_capacity(CHUNK),
-        ));
-        let since = Instant::now();
-        loop {
-            match listener.chunks.try_send(Ok(chunk)) {
-                Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(Ok(back))) if since.elapsed() < STALL => {
-                    chunk = back;
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                // Gone, or too slow: the build goes on for the cache and the waiters.
-                Err(_) => {
-                    self.listener = None;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Flushes everything; the archive's size and sha256.
-    fn finish(mut self) -> io::Result<(u64, String)> {
-        self.send_chunk();
-        self.file.flush()?;
-        if let Some(listener) = &self.listener {
-            listener.complete.store(true, Ordering::Release);
-        }
-        Ok((self.size, hex(&self.hasher.finalize())))
-    }
-}
-
-impl Write for Sink<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write_all(buf)?;
-        self.hasher.update(buf);
-        self.size += buf.len() as u64;
-        if self.listener.is_some() {
-            self.chunk.extend_from_slice(buf);
-            if self.chunk.len() >= CHUNK {
-                self.send_chunk();
-            }
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn sidecar(file: &Path) -> PathBuf {
-    let mut name = file.as_os_str().to_owned();
-    name.push(".sha256");
-    PathBuf::from(name)
-}
-
-/// A finished bundle: the archive exists (its rename comes last) and its `.sha256` line reads.
-fn read_cached(file: &Path) -> Option<Cached> {
-    let size = std::fs::metadata(file).ok()?.len();
-    let line = std::fs::read_to_string(sidecar(file)).ok()?;
-    let (sha256, name) = line.trim_end().split_once("  ")?;
-    (sha256.len() == 64).then(|| Cached {
-        file: file.to_owned(),
-        size,
-        sha256: sha256.to_owned(),
-        name: name.to_owned(),
-    })
-}
-
-/// Removes the scratch files of builds a previous process did not finish.
-fn remove_partial_builds(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            remove_partial_builds(&path);
-        } else if path.extension().is_some_and(|ext| ext == "partial") {
-            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -7,10 +7,12 @@
 //! Invariant: reads git only through the store; reacts to ref changes from the event log (its
 //! own cursor), never from a handler.
 
+mod incremental;
 mod ledger;
 pub mod policy;
 mod report;
 pub mod trailers;
+mod verify;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -22,7 +24,6 @@ pub use policy::Policy;
 pub use report::{Amount, Report};
 
 use crate::db::Pool;
-use crate::events::Events;
 use crate::store::{self, DesignId, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -127,63 +128,6 @@ async fn insert_many(
     Ok(())
 }
 
-/// `field: stored X, recomputed Y` for every field that differs.
-fn field_differences(stored: &Entry, fresh: &Entry) -> Vec<String> {
-    let fields: [(&str, String, String); 14] = [
-        ("design", stored.design.clone(), fresh.design.clone()),
-        (
-            "contributor",
-            stored.contributor_name.clone(),
-            fresh.contributor_name.clone(),
-        ),
-        (
-            "account",
-            format!("{:?}", stored.account),
-            format!("{:?}", fresh.account),
-        ),
-        (
-            "work type",
-            stored.work_type.clone(),
-            fresh.work_type.clone(),
-        ),
-        ("hours", stored.hours.to_string(), fresh.hours.to_string()),
-        (
-            "estimated",
-            stored.estimated.to_string(),
-            fresh.estimated.to_string(),
-        ),
-        (
-            "weight",
-            stored.weight.to_string(),
-            fresh.weight.to_string(),
-        ),
-        ("skill", stored.skill.clone(), fresh.skill.clone()),
-        (
-            "multiplier",
-            stored.multiplier.to_string(),
-            fresh.multiplier.to_string(),
-        ),
-        ("units", stored.units.to_string(), fresh.units.to_string()),
-        ("status", stored.status.to_owned(), fresh.status.to_owned()),
-        (
-            "policy version",
-            stored.policy_version.clone(),
-            fresh.policy_version.clone(),
-        ),
-        ("rule", stored.rule.clone(), fresh.rule.clone()),
-        (
-            "warnings",
-            stored.warnings.join("; "),
-            fresh.warnings.join("; "),
-        ),
-    ];
-    fields
-        .into_iter()
-        .filter(|(_, a, b)| a != b)
-        .map(|(name, a, b)| format!("{name}: stored {a}, recomputed {b}"))
-        .collect()
-}
-
 impl Labor {
     pub fn new(pool: Pool, store: Store, policy: Policy) -> Self {
         Self {
@@ -286,235 +230,6 @@ impl Labor {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(entry_from).collect())
-    }
-
-    /// Recomputes everything and lists every difference with what is stored.
-    pub async fn verify(&self) -> Result<Vec<String>> {
-        let store = self.store.clone();
-        let networks = tokio::task::spawn_blocking(move || store.networks()).await??;
-        let mut differences = Vec::new();
-        let mut known = HashSet::new();
-        for network in networks {
-            known.insert(network.clone());
-            let fresh = self.compute_network(&network).await?;
-            let stored = self.stored(&network).await?;
-            let by_id: BTreeMap<&str, &Entry> = stored.iter().map(|e| (e.id.as_str(), e)).collect();
-            for entry in &fresh {
-                match by_id.get(entry.id.as_str()) {
-                    None => differences.push(format!(
-                        "missing entry {} ({} in {})",
-                        entry.id, entry.commit, entry.design
-                    )),
-                    Some(s) if *s != entry => differences.push(format!(
-                        "entry {} ({} in {}) differs: {}",
-                        entry.id,
-                        entry.commit,
-                        entry.design,
-                        field_differences(s, entry).join(", ")
-                    )),
-                    Some(_) => {}
-                }
-            }
-            let fresh_ids: HashSet<&str> = fresh.iter().map(|e| e.id.as_str()).collect();
-            for entry in &stored {
-                if !fresh_ids.contains(entry.id.as_str()) {
-                    differences.push(format!(
-                        "extra entry {} ({} in {})",
-                        entry.id, entry.commit, entry.design
-                    ));
-                }
-            }
-        }
-        let orphans: Vec<String> = sqlx::query_scalar("SELECT DISTINCT network FROM labor_entries")
-            .fetch_all(&self.pool)
-            .await?;
-        for network in orphans.into_iter().filter(|n| !known.contains(n)) {
-            differences.push(format!(
-                "entries of network {network}, which no longer exists"
-            ));
-        }
-        Ok(differences)
-    }
-
-    /// Keeps the ledger in step with the repositories: consumer `labor` of the event log
-    /// applies every branch change incrementally ([`Labor::apply`]), from its cursor on.
-    pub fn follow(&self, events: &Events) -> crate::events::Consumer {
-        let labor = self.clone();
-        events.follow("labor", move |batch| {
-            let labor = labor.clone();
-            async move {
-                for change in batch.iter().filter_map(|e| e.ref_change()) {
-                    labor.apply(&change).await?;
-                }
-                Ok(())
-            }
-        })
-    }
-
-    /// Applies one ref change: only the commits it newly makes reachable are read. New commits
-    /// get entries; known ones may move to a design nearer the root (a merge upstream) and
-    /// become validated (on the root's default branch). A rewritten branch recomputes the
-    /// network.
-    pub async fn apply(&self, change: &crate::events::RefChange) -> Result<()> {
-        if !change.refname.starts_with("refs/heads/") {
-            return Ok(());
-        }
-        let id = change.design.clone();
-        // Read, compute and write under the writing lock: a recompute that read the
-        // repositories before this change must not replace the network after it.
-        let _writing = self.writing.lock().await;
-        let store = self.store.clone();
-        let (refname, old, new) = (change.refname.clone(), change.old, change.new);
-        enum Plan {
-            Full(String),
-            Walk {
-                network: String,
-                commits: Vec<store::CommitInfo>,
-                validates: bool,
-                depth: usize,
-                bom: Option<String>,
-            },
-        }
-        let design = id.clone();
-        let plan = tokio::task::spawn_blocking(move || -> Result<Option<Plan>> {
-            if !store.exists(&design) {
-                // Gone since (a later event says so): nothing of it to credit.
-                return Ok(None);
-            }
-            let network = store.lineage(&design)?.network;
-            let Some(new) = new else {
-                return Ok(Some(Plan::Full(network)));
-            };
-            let hide = match old {
-                Some(old) if store.is_ancestor(&network, old, new)? => vec![old],
-                Some(_) => return Ok(Some(Plan::Full(network))),
-                None => store.branch_tips(&network, (&design, &refname))?,
-            };
-            let commits = store.commits_between(&network, new, &hide)?;
-            if commits.is_empty() {
-                return Ok(None);
-            }
-            let root = store.network_root(&network)?;
-            let validates = root.as_ref() == Some(&design)
-                && refname == store::branch_ref(store::DEFAULT_BRANCH);
-            let bom = root
-                .and_then(|r| store.record(&r).ok())
-                .and_then(|r| r.manifest.ok())
-                .and_then(|m| m.bom);
-            Ok(Some(Plan::Walk {
-                network,
-                commits,
-                validates,
-                depth: store.ancestry(&design)?.len(),
-                bom,
-            }))
-        })
-        .await??;
-        let (network, commits, validates, depth, bom) = match plan {
-            None => return Ok(()),
-            Some(Plan::Full(network)) => {
-                let entries = self.compute_network(&network).await?;
-                return self.replace(&network, &entries).await;
-            }
-            Some(Plan::Walk {
-                network,
-                commits,
-                validates,
-                depth,
-                bom,
-            }) => (network, commits, validates, depth, bom),
-        };
-        // Which of these commits the ledger already has, and under which design.
-        let mut known: BTreeMap<String, String> = BTreeMap::new();
-        for chunk in commits.chunks(500) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT DISTINCT commit_id, design FROM labor_entries WHERE network = $1 AND commit_id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(&network);
-            for commit in chunk {
-                query = query.bind(commit.id.to_string());
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                known.insert(row.get("commit_id"), row.get("design"));
-            }
-        }
-        let fresh: Vec<store::CommitInfo> = commits
-            .iter()
-            .filter(|c| !known.contains_key(&c.id.to_string()))
-            .cloned()
-            .collect();
-        let identities = self.identities().await?;
-        let (store, policy, net, design) = (
-            self.store.clone(),
-            self.policy.clone(),
-            network.clone(),
-            id.to_string(),
-        );
-        let entries = tokio::task::spawn_blocking(move || {
-            let mut entries = Vec::new();
-            for commit in &fresh {
-                entries.extend(ledger::commit_entries(
-                    &policy,
-                    &identities,
-                    &net,
-                    &design,
-                    commit,
-                    validates,
-                    bom.as_deref(),
-                    || store.changed_paths(&net, commit.id).unwrap_or_default(),
-                ));
-            }
-            entries
-        })
-        .await?;
-        // Known commits: nearer the root wins the attribution; the root's default branch validates.
-        let mut moves = Vec::new();
-        let mut depths: BTreeMap<String, usize> = BTreeMap::new();
-        for (commit, current) in &known {
-            let current_depth = match depths.get(current) {
-                Some(d) => *d,
-                None => {
-                    let store = self.store.clone();
-                    let parsed = DesignId::parse(current)?;
-                    let d = tokio::task::spawn_blocking(move || {
-                        store.ancestry(&parsed).map(|a| a.len())
-                    })
-                    .await?
-                    .unwrap_or(usize::MAX);
-                    depths.insert(current.clone(), d);
-                    d
-                }
-            };
-            if (depth, id.to_string()) < (current_depth, current.clone()) {
-                moves.push(commit.clone());
-            }
-        }
-        let mut tx = crate::db::begin_write(&self.pool).await?;
-        insert_many(&mut tx, &entries).await?;
-        for commit in &moves {
-            sqlx::query(
-                "UPDATE labor_entries SET design = $1 WHERE network = $2 AND commit_id = $3",
-            )
-            .bind(id.to_string())
-            .bind(&network)
-            .bind(commit)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if validates {
-            for commit in known.keys() {
-                sqlx::query("UPDATE labor_entries SET status = 'validated' WHERE network = $1 AND commit_id = $2")
-                    .bind(&network)
-                    .bind(commit)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Commit emails or skill levels changed: entries name accounts and use their skill, so the

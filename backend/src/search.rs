@@ -12,6 +12,7 @@
 
 mod indexer;
 pub mod normalize;
+mod parse;
 mod query;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,8 @@
 //! Writes to one design are serialized. Its methods block: call them from `spawn_blocking`; a
 //! `git2::Repository` is opened per operation and never shared across threads.
 
+mod history;
+mod network;
 pub mod paths;
 mod read;
 mod write;
@@ -26,11 +28,9 @@ use std::sync::{Arc, Mutex, Once};
 
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
+pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
 pub use paths::PathError;
-pub use read::{
-    Branch, ChangedFile, CommitDetail, CommitInfo, Comparison, DiffLine, Entry, EntryKind,
-    FileListing, Hunk, Release, TreeFile,
-};
+pub use read::{Branch, CommitInfo, Entry, EntryKind, FileListing, Release, TreeFile};
 pub use write::{Change, CommitRequest};
 
 use crate::events::{Events, Payload};

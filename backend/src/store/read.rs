@@ -1,16 +1,11 @@
 //! Reading a design: revisions (only those reachable from the design's own refs), trees,
-//! files, history, commits with their diffs, comparisons, branches and releases.
+//! files, branches and releases.
 
 use std::path::Path;
 
-use git2::{Commit, DiffOptions, ObjectType, Oid, Repository, Sort};
+use git2::{Commit, ObjectType, Oid, Repository};
 
-use super::{DesignId, Error, Result, Store, branch_ref, paths};
-
-/// Largest file whose text diff is computed; bigger changes show sizes only.
-const MAX_DIFF_FILE_BYTES: u64 = 1024 * 1024;
-/// At most this many diff lines per commit; the rest is cut and flagged.
-const MAX_DIFF_LINES: usize = 20_000;
+use super::{DesignId, Error, Result, Store, paths};
 
 /// What a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,52 +42,6 @@ impl CommitInfo {
     pub fn summary(&self) -> &str {
         self.message.lines().next().unwrap_or_default()
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiffLine {
-    /// `+`, `-` or ` `.
-    pub origin: char,
-    pub old_line: Option<u32>,
-    pub new_line: Option<u32>,
-    pub content: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hunk {
-    pub header: String,
-    pub lines: Vec<DiffLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFile {
-    pub path: String,
-    /// For renames, the path before.
-    pub old_path: Option<String>,
-    /// `added`, `deleted`, `modified`, `renamed`, `copied`, `typechange`.
-    pub status: &'static str,
-    pub binary: bool,
-    pub old_size: u64,
-    pub new_size: u64,
-    pub hunks: Vec<Hunk>,
-    /// The text diff was left out (too big) or cut.
-    pub truncated: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitDetail {
-    pub info: CommitInfo,
-    pub files: Vec<ChangedFile>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comparison {
-    pub base: Oid,
-    pub head: Oid,
-    pub merge_base: Option<Oid>,
-    /// Commits in `head` but not in `base`, newest first.
-    pub commits: Vec<CommitInfo>,
-    pub files: Vec<ChangedFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,158 +102,11 @@ pub(super) fn commit_info(commit: &Commit<'_>) -> CommitInfo {
     }
 }
 
-fn missing(what: impl Into<String>) -> Error {
+pub(super) fn missing(what: impl Into<String>) -> Error {
     Error::Missing(what.into())
 }
 
 impl Store {
-    /// Every commit reachable from any branch of any member of `network`, each once, with the
-    /// design it is attributed to: the member nearest the root (fewest ancestors, then by
-    /// name) whose branches reach it. A new fork is always deeper than the design it copies,
-    /// so forking never moves a commit; merging upstream does. Within a design, oldest first
-    /// (commit time, then id): a stable order.
-    /// The paths each commit changed (against its first parent) come along for the commits
-    /// `wants_paths` selects, read through one repository handle.
-    #[allow(clippy::type_complexity)]
-    pub fn network_commits_with_paths(
-        &self,
-        network: &str,
-        wants_paths: &dyn Fn(&CommitInfo) -> bool,
-    ) -> Result<Vec<(DesignId, Vec<(CommitInfo, Option<Vec<String>>)>)>> {
-        let members = self.network(network)?;
-        let mut members: Vec<(usize, DesignId)> = members
-            .into_iter()
-            .map(|(id, _)| Ok((self.ancestry(&id)?.len(), id)))
-            .collect::<Result<_>>()?;
-        members.sort();
-        let members: Vec<(DesignId, ())> = members.into_iter().map(|(_, id)| (id, ())).collect();
-        let pool = self.open_pool(network)?;
-        // One traversal of the whole network: each member, in order, takes the commits its
-        // branches reach that no earlier member took.
-        let mut taken: std::collections::HashSet<Oid> = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for (id, _) in members {
-            let repo = self.open_repo(&id)?;
-            let mut stack = Vec::new();
-            for branch in repo.branches(Some(git2::BranchType::Local))? {
-                let (branch, _) = branch?;
-                if let Some(oid) = branch.get().target() {
-                    stack.push(oid);
-                }
-            }
-            let mut commits = Vec::new();
-            while let Some(oid) = stack.pop() {
-                if !taken.insert(oid) {
-                    continue;
-                }
-                let commit = pool.find_commit(oid)?;
-                stack.extend(commit.parent_ids().filter(|p| !taken.contains(p)));
-                let info = commit_info(&commit);
-                let paths = if wants_paths(&info) {
-                    Some(paths_of(&pool, &commit)?)
-                } else {
-                    None
-                };
-                commits.push((info, paths));
-            }
-            commits.sort_by(|a, b| {
-                a.0.committer
-                    .time
-                    .cmp(&b.0.committer.time)
-                    .then_with(|| a.0.id.cmp(&b.0.id))
-            });
-            out.push((id, commits));
-        }
-        Ok(out)
-    }
-
-    /// Commits of `network` reachable from `new` but from none of `hide`, oldest first.
-    pub fn commits_between(
-        &self,
-        network: &str,
-        new: Oid,
-        hide: &[Oid],
-    ) -> Result<Vec<CommitInfo>> {
-        let pool = self.open_pool(network)?;
-        let mut walk = pool.revwalk()?;
-        walk.push(new)?;
-        for oid in hide {
-            walk.hide(*oid)?;
-        }
-        let mut commits = Vec::new();
-        for oid in walk {
-            commits.push(commit_info(&pool.find_commit(oid?)?));
-        }
-        commits.sort_by(|a, b| {
-            a.committer
-                .time
-                .cmp(&b.committer.time)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        Ok(commits)
-    }
-
-    /// Whether `ancestor` is `descendant` or one of its ancestors.
-    pub fn is_ancestor(&self, network: &str, ancestor: Oid, descendant: Oid) -> Result<bool> {
-        let pool = self.open_pool(network)?;
-        Ok(ancestor == descendant || pool.graph_descendant_of(descendant, ancestor)?)
-    }
-
-    /// The tips of every branch of every member of `network`, except `except` (design, ref).
-    pub fn branch_tips(&self, network: &str, except: (&DesignId, &str)) -> Result<Vec<Oid>> {
-        let mut tips = Vec::new();
-        for (id, _) in self.network(network)? {
-            let repo = self.open_repo(&id)?;
-            for branch in repo.branches(Some(git2::BranchType::Local))? {
-                let (branch, _) = branch?;
-                let reference = branch.get();
-                if id == *except.0 && reference.name() == Some(except.1) {
-                    continue;
-                }
-                if let Some(oid) = reference.target() {
-                    tips.push(oid);
-                }
-            }
-        }
-        Ok(tips)
-    }
-
-    /// Commits reachable from `rev` of the design.
-    pub fn reachable(&self, id: &DesignId, rev: &str) -> Result<std::collections::HashSet<Oid>> {
-        let repo = self.open_repo(id)?;
-        let start = resolve(&repo, id, rev)?;
-        let mut walk = repo.revwalk()?;
-        walk.push(start)?;
-        walk.map(|oid| oid.map_err(Error::from)).collect()
-    }
-
-    /// Paths a commit changed against its first parent (all paths for a root commit).
-    pub fn changed_paths(&self, network: &str, commit: Oid) -> Result<Vec<String>> {
-        let pool = self.open_pool(network)?;
-        let commit = pool.find_commit(commit)?;
-        paths_of(&pool, &commit)
-    }
-
-    /// The design at the root of a network (the member without a parent), if it still exists.
-    pub fn network_root(&self, network: &str) -> Result<Option<DesignId>> {
-        Ok(self
-            .network(network)?
-            .into_iter()
-            .find(|(_, lineage)| lineage.parent.is_none())
-            .map(|(id, _)| id))
-    }
-
-    /// Every network of the store, sorted.
-    pub fn networks(&self) -> Result<Vec<String>> {
-        let mut networks = std::collections::BTreeSet::new();
-        for id in self.ids()? {
-            if let Ok(lineage) = self.lineage(&id) {
-                networks.insert(lineage.network);
-            }
-        }
-        Ok(networks.into_iter().collect())
-    }
-
     /// Resolves a branch name, tag name or (full or abbreviated) commit id to a commit of the
     /// design. A commit id counts only when the design's own refs reach it: the object pool is
     /// shared with sibling forks, whose commits must not show through this design.
@@ -390,87 +192,6 @@ impl Store {
         Ok((blob.id(), blob.content().to_vec()))
     }
 
-    /// A page of the history of `rev` (newest first), optionally only commits touching `path`;
-    /// with the total number of matching commits.
-    pub fn log(
-        &self,
-        id: &DesignId,
-        rev: &str,
-        path: Option<&str>,
-        skip: usize,
-        limit: usize,
-    ) -> Result<(Vec<CommitInfo>, u64)> {
-        if let Some(path) = path {
-            paths::validate(path)?;
-        }
-        let repo = self.open_repo(id)?;
-        let start = resolve(&repo, id, rev)?;
-        let mut walk = repo.revwalk()?;
-        walk.push(start)?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-        let mut page = Vec::new();
-        let mut total = 0u64;
-        for oid in walk {
-            let commit = repo.find_commit(oid?)?;
-            if let Some(path) = path
-                && !touches(&commit, path)?
-            {
-                continue;
-            }
-            if total as usize >= skip && page.len() < limit {
-                page.push(commit_info(&commit));
-            }
-            total += 1;
-        }
-        Ok((page, total))
-    }
-
-    /// One commit of the design with its changes against its first parent.
-    pub fn commit(&self, id: &DesignId, commit: &str) -> Result<CommitDetail> {
-        let repo = self.open_repo(id)?;
-        let oid = resolve(&repo, id, commit)?;
-        let commit = repo.find_commit(oid)?;
-        let new_tree = commit.tree()?;
-        let old_tree = match commit.parent(0) {
-            Ok(parent) => Some(parent.tree()?),
-            Err(_) => None,
-        };
-        let files = diff_trees(&repo, old_tree.as_ref(), Some(&new_tree))?;
-        Ok(CommitDetail {
-            info: commit_info(&commit),
-            files,
-        })
-    }
-
-    /// `base...head`: the commits of `head` that `base` lacks, and the changes since their
-    /// merge base.
-    pub fn compare(&self, id: &DesignId, base: &str, head: &str) -> Result<Comparison> {
-        let repo = self.open_repo(id)?;
-        let base_id = resolve(&repo, id, base)?;
-        let head_id = resolve(&repo, id, head)?;
-        let merge_base = repo.merge_base(base_id, head_id).ok();
-        let mut walk = repo.revwalk()?;
-        walk.push(head_id)?;
-        walk.hide(base_id)?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-        let mut commits = Vec::new();
-        for oid in walk.take(250) {
-            commits.push(commit_info(&repo.find_commit(oid?)?));
-        }
-        let from = match merge_base {
-            Some(oid) => Some(repo.find_commit(oid)?.tree()?),
-            None => None,
-        };
-        let to = repo.find_commit(head_id)?.tree()?;
-        Ok(Comparison {
-            base: base_id,
-            head: head_id,
-            merge_base,
-            commits,
-            files: diff_trees(&repo, from.as_ref(), Some(&to))?,
-        })
-    }
-
     pub fn branches(&self, id: &DesignId) -> Result<Vec<Branch>> {
         let repo = self.open_repo(id)?;
         let mut branches = Vec::new();
@@ -525,14 +246,6 @@ impl Store {
         });
         Ok(releases)
     }
-
-    /// Number of commits on the default branch.
-    pub fn commit_count(&self, id: &DesignId) -> Result<u64> {
-        let repo = self.open_repo(id)?;
-        let mut walk = repo.revwalk()?;
-        walk.push_ref(&branch_ref(super::DEFAULT_BRANCH))?;
-        Ok(walk.count() as u64)
-    }
 }
 
 pub(super) fn resolve(repo: &Repository, id: &DesignId, rev: &str) -> Result<Oid> {
@@ -571,7 +284,7 @@ pub(super) fn resolve(repo: &Repository, id: &DesignId, rev: &str) -> Result<Oid
     Err(not_found())
 }
 
-fn paths_of(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<String>> {
+pub(super) fn paths_of(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<String>> {
     let new = commit.tree()?;
     let old = match commit.parent(0) {
         Ok(parent) => Some(parent.tree()?),
@@ -587,110 +300,6 @@ fn paths_of(repo: &Repository, commit: &Commit<'_>) -> Result<Vec<String>> {
                 .map(|p| p.to_string_lossy().into_owned())
         })
         .collect())
-}
-
-/// Whether `commit` changed `path` (a file or a folder) compared with its first parent.
-fn touches(commit: &Commit<'_>, path: &str) -> Result<bool> {
-    let entry_id = |tree: &git2::Tree<'_>| tree.get_path(Path::new(path)).ok().map(|e| e.id());
-    let now = entry_id(&commit.tree()?);
-    let before = match commit.parent(0) {
-        Ok(parent) => entry_id(&parent.tree()?),
-        Err(_) => None,
-    };
-    Ok(now != before)
-}
-
-fn diff_trees(
-    repo: &Repository,
-    old: Option<&git2::Tree<'_>>,
-    new: Option<&git2::Tree<'_>>,
-) -> Result<Vec<ChangedFile>> {
-    let mut options = DiffOptions::new();
-    options.context_lines(3).id_abbrev(40);
-    let mut diff = repo.diff_tree_to_tree(old, new, Some(&mut options))?;
-    diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
-    let mut files = Vec::new();
-    let mut budget = MAX_DIFF_LINES;
-    for (index, delta) in diff.deltas().enumerate() {
-        let path_of = |file: git2::DiffFile<'_>| {
-            file.path()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        let status = match delta.status() {
-            git2::Delta::Added => "added",
-            git2::Delta::Deleted => "deleted",
-            git2::Delta::Renamed => "renamed",
-            git2::Delta::Copied => "copied",
-            git2::Delta::Typechange => "typechange",
-            _ => "modified",
-        };
-        let new_path = path_of(delta.new_file());
-        let old_path = path_of(delta.old_file());
-        let size = |oid: Oid| {
-            if oid.is_zero() {
-                0
-            } else {
-                repo.find_blob(oid).map(|b| b.size() as u64).unwrap_or(0)
-            }
-        };
-        let old_size = size(delta.old_file().id());
-        let new_size = size(delta.new_file().id());
-        let mut file = ChangedFile {
-            path: if status == "deleted" {
-                old_path.clone()
-            } else {
-                new_path.clone()
-            },
-            old_path: (status == "renamed" || status == "copied").then_some(old_path),
-            status,
-            binary: false,
-            old_size,
-            new_size,
-            hunks: Vec::new(),
-            truncated: false,
-        };
-        if old_size.max(new_size) > MAX_DIFF_FILE_BYTES || budget == 0 {
-            file.truncated = true;
-            file.binary =
-                is_binary(repo, delta.old_file().id()) || is_binary(repo, delta.new_file().id());
-            files.push(file);
-            continue;
-        }
-        if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
-            file.binary = patch.delta().flags().is_binary();
-            for h in 0..patch.num_hunks() {
-                let (hunk, count) = patch.hunk(h)?;
-                let mut lines = Vec::with_capacity(count);
-                for l in 0..count {
-                    if budget == 0 {
-                        file.truncated = true;
-                        break;
-                    }
-                    budget -= 1;
-                    let line = patch.line_in_hunk(h, l)?;
-                    lines.push(DiffLine {
-                        origin: line.origin(),
-                        old_line: line.old_lineno(),
-                        new_line: line.new_lineno(),
-                        content: String::from_utf8_lossy(line.content())
-                            .trim_end_matches(['\n', '\r'])
-                            .to_owned(),
-                    });
-                }
-                file.hunks.push(Hunk {
-                    header: String::from_utf8_lossy(hunk.header()).trim_end().to_owned(),
-                    lines,
-                });
-            }
-        }
-        files.push(file);
-    }
-    Ok(files)
-}
-
-fn is_binary(repo: &Repository, oid: Oid) -> bool {
-    !oid.is_zero() && repo.find_blob(oid).is_ok_and(|b| b.is_binary())
 }
 
 /// A file of a tree, as [`Store::read_files`] hands it out.

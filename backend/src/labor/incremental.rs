@@ -1,0 +1,194 @@
+//! Incremental ledger updates: consumer `labor` of the event log applies each branch move,
+//! reading only the commits it newly makes reachable (new commits get entries; known ones may
+//! move nearer the root and become validated; a rewritten branch recomputes its network).
+
+use std::collections::BTreeMap;
+
+use sqlx::Row as _;
+
+use super::{Labor, Result, insert_many, ledger};
+use crate::events::Events;
+use crate::store::{self, DesignId};
+
+impl Labor {
+    /// Keeps the ledger in step with the repositories: consumer `labor` of the event log
+    /// applies every branch change incrementally ([`Labor::apply`]), from its cursor on.
+    pub fn follow(&self, events: &Events) -> crate::events::Consumer {
+        let labor = self.clone();
+        events.follow("labor", move |batch| {
+            let labor = labor.clone();
+            async move {
+                for change in batch.iter().filter_map(|e| e.ref_change()) {
+                    labor.apply(&change).await?;
+                }
+                Ok(())
+            }
+        })
+    }
+
+    /// Applies one ref change: only the commits it newly makes reachable are read. New commits
+    /// get entries; known ones may move to a design nearer the root (a merge upstream) and
+    /// become validated (on the root's default branch). A rewritten branch recomputes the
+    /// network.
+    pub async fn apply(&self, change: &crate::events::RefChange) -> Result<()> {
+        if !change.refname.starts_with("refs/heads/") {
+            return Ok(());
+        }
+        let id = change.design.clone();
+        // Read, compute and write under the writing lock: a recompute that read the
+        // repositories before this change must not replace the network after it.
+        let _writing = self.writing.lock().await;
+        let store = self.store.clone();
+        let (refname, old, new) = (change.refname.clone(), change.old, change.new);
+        enum Plan {
+            Full(String),
+            Walk {
+                network: String,
+                commits: Vec<store::CommitInfo>,
+                validates: bool,
+                depth: usize,
+                bom: Option<String>,
+            },
+        }
+        let design = id.clone();
+        let plan = tokio::task::spawn_blocking(move || -> Result<Option<Plan>> {
+            if !store.exists(&design) {
+                // Gone since (a later event says so): nothing of it to credit.
+                return Ok(None);
+            }
+            let network = store.lineage(&design)?.network;
+            let Some(new) = new else {
+                return Ok(Some(Plan::Full(network)));
+            };
+            let hide = match old {
+                Some(old) if store.is_ancestor(&network, old, new)? => vec![old],
+                Some(_) => return Ok(Some(Plan::Full(network))),
+                None => store.branch_tips(&network, (&design, &refname))?,
+            };
+            let commits = store.commits_between(&network, new, &hide)?;
+            if commits.is_empty() {
+                return Ok(None);
+            }
+            let root = store.network_root(&network)?;
+            let validates = root.as_ref() == Some(&design)
+                && refname == store::branch_ref(store::DEFAULT_BRANCH);
+            let bom = root
+                .and_then(|r| store.record(&r).ok())
+                .and_then(|r| r.manifest.ok())
+                .and_then(|m| m.bom);
+            Ok(Some(Plan::Walk {
+                network,
+                commits,
+                validates,
+                depth: store.ancestry(&design)?.len(),
+                bom,
+            }))
+        })
+        .await??;
+        let (network, commits, validates, depth, bom) = match plan {
+            None => return Ok(()),
+            Some(Plan::Full(network)) => {
+                let entries = self.compute_network(&network).await?;
+                return self.replace(&network, &entries).await;
+            }
+            Some(Plan::Walk {
+                network,
+                commits,
+                validates,
+                depth,
+                bom,
+            }) => (network, commits, validates, depth, bom),
+        };
+        // Which of these commits the ledger already has, and under which design.
+        let mut known: BTreeMap<String, String> = BTreeMap::new();
+        for chunk in commits.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT DISTINCT commit_id, design FROM labor_entries WHERE network = $1 AND commit_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(&network);
+            for commit in chunk {
+                query = query.bind(commit.id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                known.insert(row.get("commit_id"), row.get("design"));
+            }
+        }
+        let fresh: Vec<store::CommitInfo> = commits
+            .iter()
+            .filter(|c| !known.contains_key(&c.id.to_string()))
+            .cloned()
+            .collect();
+        let identities = self.identities().await?;
+        let (store, policy, net, design) = (
+            self.store.clone(),
+            self.policy.clone(),
+            network.clone(),
+            id.to_string(),
+        );
+        let entries = tokio::task::spawn_blocking(move || {
+            let mut entries = Vec::new();
+            for commit in &fresh {
+                entries.extend(ledger::commit_entries(
+                    &policy,
+                    &identities,
+                    &net,
+                    &design,
+                    commit,
+                    validates,
+                    bom.as_deref(),
+                    || store.changed_paths(&net, commit.id).unwrap_or_default(),
+                ));
+            }
+            entries
+        })
+        .await?;
+        // Known commits: nearer the root wins the attribution; the root's default branch validates.
+        let mut moves = Vec::new();
+        let mut depths: BTreeMap<String, usize> = BTreeMap::new();
+        for (commit, current) in &known {
+            let current_depth = match depths.get(current) {
+                Some(d) => *d,
+                None => {
+                    let store = self.store.clone();
+                    let parsed = DesignId::parse(current)?;
+                    let d = tokio::task::spawn_blocking(move || {
+                        store.ancestry(&parsed).map(|a| a.len())
+                    })
+                    .await?
+                    .unwrap_or(usize::MAX);
+                    depths.insert(current.clone(), d);
+                    d
+                }
+            };
+            if (depth, id.to_string()) < (current_depth, current.clone()) {
+                moves.push(commit.clone());
+            }
+        }
+        let mut tx = crate::db::begin_write(&self.pool).await?;
+        insert_many(&mut tx, &entries).await?;
+        for commit in &moves {
+            sqlx::query(
+                "UPDATE labor_entries SET design = $1 WHERE network = $2 AND commit_id = $3",
+            )
+            .bind(id.to_string())
+            .bind(&network)
+            .bind(commit)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if validates {
+            for commit in known.keys() {
+                sqlx::query("UPDATE labor_entries SET status = 'validated' WHERE network = $1 AND commit_id = $2")
+                    .bind(&network)
+                    .bind(commit)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
