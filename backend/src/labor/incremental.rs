@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sqlx::Row as _;
 
 use super::{Labor, Result, insert_many, ledger};
-use crate::events::Events;
+use crate::events::{Events, RefChange};
 use crate::store::{self, DesignId};
 
 impl Labor {
@@ -18,7 +18,7 @@ impl Labor {
         events.follow("labor", move |batch| {
             let labor = labor.clone();
             async move {
-                for change in batch.iter().filter_map(|e| e.ref_change()) {
+                for change in coalesce(batch.iter().filter_map(|e| e.ref_change())) {
                     labor.apply(&change).await?;
                 }
                 Ok(())
@@ -190,5 +190,68 @@ impl Labor {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Joins consecutive moves of one ref (`a→b`, `b→c` become `a→c`): the commits `a→c` makes
+/// reachable are those both moves did, and a rewrite inside the run is caught by `apply`'s own
+/// ancestry check. A backlog (a restart after many commits) is applied in a few steps.
+fn coalesce(changes: impl Iterator<Item = RefChange>) -> Vec<RefChange> {
+    let mut joined: Vec<RefChange> = Vec::new();
+    for change in changes {
+        match joined.last_mut() {
+            Some(last)
+                if last.design == change.design
+                    && last.refname == change.refname
+                    && last.new.is_some()
+                    && last.new == change.old
+                    && change.new.is_some() =>
+            {
+                last.new = change.new;
+            }
+            _ => joined.push(change),
+        }
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(design: &str, refname: &str, old: u8, new: u8) -> RefChange {
+        let oid = |n: u8| (n > 0).then(|| git2::Oid::from_bytes(&[n; 20]).unwrap());
+        RefChange {
+            design: DesignId::parse(design).unwrap(),
+            refname: refname.into(),
+            old: oid(old),
+            new: oid(new),
+        }
+    }
+
+    #[test]
+    fn consecutive_moves_of_one_ref_are_joined() {
+        let main = "refs/heads/main";
+        let joined = coalesce(
+            [
+                change("a/x", main, 1, 2),
+                change("a/x", main, 2, 3),
+                change("a/x", "refs/heads/dev", 3, 4),
+                change("a/x", main, 3, 5),
+                change("b/y", main, 5, 6),
+                change("b/y", main, 7, 8),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            joined,
+            [
+                change("a/x", main, 1, 3),
+                change("a/x", "refs/heads/dev", 3, 4),
+                change("a/x", main, 3, 5),
+                change("b/y", main, 5, 6),
+                change("b/y", main, 7, 8),
+            ]
+        );
     }
 }

@@ -1,7 +1,8 @@
-//! The indexer: one thread owns the `IndexWriter` and applies jobs from a channel in batches
-//! (one commit at most every [`BATCH_WINDOW`], never one per edit). Changes arrive from the
-//! event log (consumer `search`, whose cursor moves once the batch is committed and
-//! searchable); a reconcile job reindexes every design whose indexed head is stale or missing,
+//! The indexer: one thread owns the `IndexWriter` and applies jobs from a channel in batches,
+//! never one commit per edit. Changes arrive from the event log (consumer `search`, whose cursor
+//! moves once the batch is committed and searchable): each batch of events is one commit, and
+//! events that arrive while it runs make the next batch; other jobs gather for
+//! [`BATCH_WINDOW`]; a reconcile job reindexes every design whose indexed head is stale or missing,
 //! and removes designs that no longer exist, while search keeps serving (at start when the
 //! index is empty, e.g. after a schema change).
 
@@ -124,7 +125,12 @@ fn run(
     retry: mpsc::Sender<Job>,
 ) {
     while let Ok(first) = rx.recv() {
-        let deadline = Instant::now() + BATCH_WINDOW;
+        // A batch from the event log is already a batch (whatever arrived while the last commit
+        // ran): commit it at once, with any job already queued. Other jobs wait for company.
+        let deadline = match first {
+            Job::Events(..) => Instant::now(),
+            _ => Instant::now() + BATCH_WINDOW,
+        };
         let mut jobs = vec![first];
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match rx.recv_timeout(left) {
