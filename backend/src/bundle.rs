@@ -479,15 +479,25 @@ impl Bundles {
 
     /// Builds both formats of every release as it is made, so that release pages can show
     /// their sha256: consumer `bundles` of the event log, like every other consumer.
-    pub fn follow(&self, events: &Events) -> crate::events::Consumer {
+    /// A release's manifest records labor shares, so its build waits until consumer `labor`
+    /// has applied the tag's event.
+    pub fn follow(
+        &self,
+        events: &Events,
+        labor: crate::events::Consumer,
+    ) -> crate::events::Consumer {
         let bundles = self.clone();
         events.follow("bundles", move |batch| {
-            let bundles = bundles.clone();
+            let (bundles, labor) = (bundles.clone(), labor.clone());
             async move {
-                for change in batch.iter().filter_map(|e| e.ref_change()) {
+                for (seq, change) in batch
+                    .iter()
+                    .filter_map(|e| e.ref_change().map(|c| (e.seq, c)))
+                {
                     if let (Some(tag), Some(_)) =
                         (change.refname.strip_prefix("refs/tags/"), change.new)
                     {
+                        labor.reached(seq).await;
                         bundles.prebuild_release(&change.design, tag).await;
                     }
                 }

@@ -234,7 +234,7 @@ impl Catalog {
     pub async fn forks(&self, id: &DesignId) -> Result<Vec<DesignRow>> {
         self.caught_up().await;
         Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM designs WHERE parent = $1 ORDER BY id"
+            "SELECT {COLUMNS} FROM designs WHERE parent = $1 ORDER BY owner, slug"
         ))
         .bind(id.to_string())
         .fetch_all(&self.pool)
@@ -245,7 +245,7 @@ impl Catalog {
     pub async fn network(&self, network: &str) -> Result<Vec<DesignRow>> {
         self.caught_up().await;
         Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM designs WHERE network = $1 ORDER BY id"
+            "SELECT {COLUMNS} FROM designs WHERE network = $1 ORDER BY owner, slug"
         ))
         .bind(network)
         .fetch_all(&self.pool)

@@ -128,17 +128,27 @@ pub fn is_sqlite(pool: &Pool) -> bool {
     pool.connect_options().database_url.scheme() == "sqlite"
 }
 
-/// Begins a transaction that will write. SQLite takes the write lock at once (`BEGIN
-/// IMMEDIATE`): a deferred transaction that reads first and then writes fails with "database is
-/// locked" when another connection wrote in between, and waiting (the busy timeout) cannot help
-/// it. PostgreSQL's row locks need no such thing.
+/// Begins a transaction that will write, holding the database's one write lock until it ends,
+/// so that a read followed by a write inside it (the first account becomes admin, a ledger
+/// network is replaced) sees no other writer in between. SQLite takes its write lock at once
+/// (`BEGIN IMMEDIATE`: a deferred transaction that reads first and then writes fails with
+/// "database is locked" when another connection wrote in between). PostgreSQL gets the same
+/// rule from one transaction-scoped advisory lock; plain reads never wait for it.
 pub async fn begin_write(pool: &Pool) -> Result<Transaction<'static, Db>, sqlx::Error> {
     if is_sqlite(pool) {
         pool.begin_with("BEGIN IMMEDIATE").await
     } else {
-        pool.begin().await
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS write_lock")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
+
+/// The advisory lock key of [`begin_write`] on PostgreSQL (any constant; "ATLR").
+const WRITE_LOCK: i64 = 0x41544c52;
 
 /// Seconds since the Unix epoch, the unit of every time column.
 pub fn now() -> i64 {

@@ -144,8 +144,8 @@ impl Events {
         }
     }
 
-    /// Up to `limit` events after `seq`, oldest first.
-    pub async fn after(&self, seq: i64, limit: i64) -> Result<Vec<Event>, log::Error> {
+    /// Up to `limit` events after `seq`, oldest first (see [`log::Batch`]).
+    pub async fn after(&self, seq: i64, limit: i64) -> Result<log::Batch, log::Error> {
         self.log.after(seq, limit).await
     }
 

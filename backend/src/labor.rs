@@ -209,6 +209,17 @@ impl Labor {
         Ok(total)
     }
 
+    /// Whether stored entries were computed under another policy version than the one in
+    /// force (the policy file was edited): then the ledger must be recomputed.
+    pub async fn policy_changed(&self) -> Result<bool> {
+        let other: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM labor_entries WHERE policy_version <> $1")
+                .bind(&self.policy.version)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(other > 0)
+    }
+
     /// Replaces the stored entries of `network` with `entries`, in one transaction.
     pub async fn replace(&self, network: &str, entries: &[Entry]) -> Result<()> {
         let mut tx = crate::db::begin_write(&self.pool).await?;

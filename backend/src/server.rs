@@ -52,6 +52,8 @@ impl Deref for AppState {
 /// Present while a server runs on the data directory; found at start, it means the last run
 /// did not stop cleanly (a crash or `kill -9`), so start-up recovery runs.
 const RUNNING_MARKER: &str = "running";
+/// How long a stopping server waits for queued events to be stored.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl App {
     /// Opens the data directory named by `config`, creating it and importing the sample designs
@@ -91,6 +93,24 @@ impl App {
         let policy = crate::labor::Policy::load_or_install(&config.data.join("labor-policy.toml"))?;
         let labor = crate::labor::Labor::new(pool.clone(), store.clone(), policy);
         let labor_consumer = labor.follow(&events);
+        {
+            // The ledger follows the log; only a new policy version recomputes it at start.
+            let labor = labor.clone();
+            tokio::spawn(async move {
+                match labor.policy_changed().await {
+                    Ok(true) => match labor.recompute().await {
+                        Ok(entries) => {
+                            tracing::info!(entries, "labor policy changed: ledger recomputed")
+                        }
+                        Err(err) => tracing::error!(error = %err, "labor ledger recompute failed"),
+                    },
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot check the labor policy version")
+                    }
+                }
+            });
+        }
         let catalog = crate::catalog::Catalog::follow(pool.clone(), store.clone(), &events);
         let bundles = {
             let (dir, store, labor) = (config.data.join("bundles"), store.clone(), labor.clone());
@@ -99,7 +119,7 @@ impl App {
             })
             .await??
         };
-        let bundles_consumer = bundles.follow(&events);
+        let bundles_consumer = bundles.follow(&events, labor_consumer.clone());
         let consumers = [
             indexer.consumer().cloned(),
             Some(labor_consumer),
@@ -199,12 +219,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let marker = state.config.data.join(RUNNING_MARKER);
+    let events = state.events.clone();
     let app = crate::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
-    // A clean stop: the next start needs no recovery.
-    if let Err(err) = std::fs::remove_file(&marker) {
+    // A clean stop, once every event appended is stored: the next start needs no recovery.
+    // Events still queued after the wait keep the marker, so the next start announces them.
+    if tokio::time::timeout(STOP_WAIT, events.written())
+        .await
+        .is_err()
+    {
+        tracing::warn!("events still unstored at stop; the next start reconciles");
+    } else if let Err(err) = std::fs::remove_file(&marker) {
         tracing::warn!(path = %marker.display(), error = %err, "cannot remove the running marker");
     }
     Ok(())

@@ -340,7 +340,11 @@ impl Store {
             let Ok(repo) = self.open_repo(&id) else {
                 continue;
             };
-            if let Some((parent, _)) = lineage(&repo)?.parent {
+            if let Ok(Lineage {
+                parent: Some((parent, _)),
+                ..
+            }) = lineage(&repo)
+            {
                 *counts.entry(parent).or_insert(0) += 1;
             }
         }
@@ -372,7 +376,10 @@ impl Store {
             let Ok(repo) = self.open_repo(&id) else {
                 continue;
             };
-            let lineage = lineage(&repo)?;
+            // A member being created has no lineage yet: not a member so far.
+            let Ok(lineage) = lineage(&repo) else {
+                continue;
+            };
             if lineage.network == network {
                 members.push((id, lineage));
             }
@@ -420,9 +427,9 @@ impl Store {
         let repo = self.init_member(id, &network, None)?;
         let refname = branch_ref(DEFAULT_BRANCH);
         repo.reference(&refname, head, false, "atelier: create design")?;
-        self.mirror_ref(&pool, id, &refname, Some(head))?;
         self.record_event(id, Payload::DesignCreated { network });
         self.announce(id, &refname, None, Some(head));
+        self.mirror_ref(&pool, id, &refname, Some(head))?;
         Ok(head)
     }
 
@@ -454,7 +461,6 @@ impl Store {
         let repo = self.init_member(target, &network, Some((source, head)))?;
         for (name, oid) in &refs {
             repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))?;
-            self.mirror_ref(&pool, target, name, Some(*oid))?;
         }
         self.record_event(
             target,
@@ -464,6 +470,9 @@ impl Store {
         );
         for (name, oid) in &refs {
             self.announce(target, name, None, Some(*oid));
+        }
+        for (name, oid) in &refs {
+            self.mirror_ref(&pool, target, name, Some(*oid))?;
         }
         Ok(head)
     }
@@ -672,7 +681,10 @@ impl Store {
             };
             let heads = by_design.remove(design.as_str()).unwrap_or_default();
             if heads.is_empty() {
-                let lineage = self.lineage(&id)?;
+                let Ok(lineage) = self.lineage(&id) else {
+                    tracing::warn!(design = %id, "lineage unreadable; not announced");
+                    continue;
+                };
                 let payload = match lineage.parent {
                     Some((from, _)) => Payload::DesignForked { from },
                     None => Payload::DesignCreated {

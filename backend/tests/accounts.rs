@@ -749,10 +749,26 @@ async fn authorization_matrix() {
         StatusCode::OK
     );
 
-    // The event log: any account's token with events:read, not without it.
+    // The event log: a token with events:read, which only admins may create; an admin's token
+    // without it is refused like anyone's.
     let stranger = app.sign_in("sam").await;
-    let reader = app.token(&stranger, &["events:read"]).await;
-    let writer = app.token(&stranger, &["designs:write"]).await;
+    let refused = app
+        .request(
+            Method::POST,
+            "/api/tokens",
+            &As::Cookie(stranger),
+            Some(json!({"name": "log", "scopes": ["events:read"]})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        refused.json()
+    );
+    let admin = app.sign_in("root-admin").await;
+    let reader = app.token(&admin, &["events:read"]).await;
+    let writer = app.token(&admin, &["designs:write"]).await;
     let log = app
         .request(Method::GET, "/api/events", &As::Bearer(reader), None)
         .await;

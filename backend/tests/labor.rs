@@ -573,3 +573,62 @@ async fn the_sample_designs_verify() {
         "co-author credited: {cargo}"
     );
 }
+
+/// A ledger that lags behind the store (a restart replaying a backlog) still credits every
+/// commit: a design created and forked, then a commit on the fork, all before the ledger applied
+/// the first event. New refs are walked down to what the ledger credits, not to the other refs'
+/// heads as they are by then.
+#[tokio::test]
+async fn a_lagging_ledger_credits_everything_when_it_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store"), backend::events::Events::new()).unwrap();
+    let location = match backend::db::test_database().await {
+        Some(url) => backend::db::Location::Postgres(url),
+        None => backend::db::Location::in_data(dir.path()),
+    };
+    let pool = backend::db::open(&location).await.unwrap();
+    let labor = Labor::new(pool, store.clone(), Policy::default_policy());
+    let first = store
+        .create(
+            &id("olga/lamp"),
+            &[NewCommit {
+                author: person("Ada", 1_700_000_000),
+                committer: person("Ada", 1_700_000_000),
+                message: "Shape\n\nLabor-Hours: 3\nLabor-Type: design\n".into(),
+                files: [("lamp.scad".to_owned(), b"sphere(1);".to_vec())].into(),
+            }],
+        )
+        .unwrap();
+    store.fork(&id("olga/lamp"), &id("sam/lamp")).unwrap();
+    let side = commit(
+        &store,
+        "sam/lamp",
+        person("Sam", 1_700_001_000),
+        "Stem\n\nLabor-Hours: 2",
+        "stem.scad",
+    );
+    // Only now the ledger applies the three moves, in log order.
+    let change = |design: &str, old, new| backend::events::RefChange {
+        design: id(design),
+        refname: "refs/heads/main".into(),
+        old,
+        new,
+    };
+    for step in [
+        change("olga/lamp", None, Some(first)),
+        change("sam/lamp", None, Some(first)),
+        change("sam/lamp", Some(first), Some(side)),
+    ] {
+        labor.apply(&step).await.unwrap();
+    }
+    let network = store.lineage(&id("olga/lamp")).unwrap().network;
+    let stored = labor.stored(&network).await.unwrap();
+    assert_eq!(stored, labor.compute_network(&network).await.unwrap());
+    let credited: HashSet<&str> = stored.iter().map(|e| e.commit.as_str()).collect();
+    assert_eq!(
+        credited,
+        HashSet::from([first.to_string().as_str(), side.to_string().as_str()])
+    );
+    let units: f64 = stored.iter().map(|e| e.units).sum();
+    assert!((units - 5.0).abs() < 1e-9, "{units}");
+}

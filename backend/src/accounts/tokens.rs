@@ -31,6 +31,10 @@ impl Accounts {
                 "scopes",
                 format!("unknown scope {bad:?} (known: {})", known.join(", ")),
             ));
+        } else if scopes.contains(Scope::EventsRead.as_str()) && !account.is_admin {
+            return Err(Error::Forbidden(
+                "only instance admins may create tokens that read the event log".into(),
+            ));
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));

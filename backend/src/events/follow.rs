@@ -40,6 +40,12 @@ impl Consumer {
         let _ = applied.wait_for(|seq| *seq >= target).await;
     }
 
+    /// Completes once event `seq` has been applied.
+    pub async fn reached(&self, seq: i64) {
+        let mut applied = self.applied.clone();
+        let _ = applied.wait_for(|applied| *applied >= seq).await;
+    }
+
     /// A consumer that applies nothing and is always settled (read-only processes).
     pub fn idle(name: &'static str, events: &Events) -> Self {
         let (_, applied) = watch::channel(i64::MAX);
@@ -86,14 +92,14 @@ impl Events {
                         continue;
                     }
                 };
-                let Some(last) = batch.last().map(|e| e.seq) else {
+                let Some(last) = batch.last else {
                     if wake.wait_for(|p| p.head > cursor).await.is_err() {
                         return;
                     }
                     continue;
                 };
-                let first = batch[0].seq;
-                match apply(batch).await {
+                let first = cursor + 1;
+                match apply(batch.events).await {
                     Ok(()) => {
                         cursor = last;
                         pause = FIRST_RETRY;

@@ -35,6 +35,13 @@ struct Append {
     payload: Payload,
 }
 
+/// Events read from the log, and the `seq` of the last row read (`None`: nothing after).
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub events: Vec<Event>,
+    pub last: Option<i64>,
+}
+
 /// How far the log has got: the newest `seq` stored and how many appends were stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
@@ -189,17 +196,22 @@ impl Log {
         self.progress.subscribe()
     }
 
-    /// Up to `limit` events after `seq`, oldest first.
-    pub async fn after(&self, seq: i64, limit: i64) -> Result<Vec<Event>, Error> {
+    /// Up to `limit` events after `seq`, oldest first, and the last `seq` read (events this
+    /// version cannot read are passed over but still count as read).
+    pub async fn after(&self, seq: i64, limit: i64) -> Result<Batch, Error> {
         match &self.inner {
             Inner::Memory { events, .. } => {
                 let events = events.lock().unwrap_or_else(|e| e.into_inner());
-                Ok(events
+                let events: Vec<Event> = events
                     .iter()
                     .filter(|e| e.seq > seq)
                     .take(limit.max(0) as usize)
                     .cloned()
-                    .collect())
+                    .collect();
+                Ok(Batch {
+                    last: events.last().map(|e| e.seq),
+                    events,
+                })
             }
             Inner::Durable { pool, .. } => {
                 let rows = sqlx::query(
@@ -210,8 +222,12 @@ impl Log {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?;
-                rows.iter()
-                    .map(|row| {
+                // An event this version cannot read (a kind from a newer version, a damaged row)
+                // is logged and passed over: it must not stop every consumer.
+                let last = rows.last().map(|row| row.get::<i64, _>("seq"));
+                let events = rows
+                    .iter()
+                    .filter_map(|row| {
                         decode(
                             row.get("seq"),
                             row.get("at"),
@@ -220,8 +236,11 @@ impl Log {
                             row.get("kind"),
                             row.get("payload"),
                         )
+                        .inspect_err(|err| tracing::error!(error = %err, "event passed over"))
+                        .ok()
                     })
-                    .collect()
+                    .collect();
+                Ok(Batch { events, last })
             }
         }
     }

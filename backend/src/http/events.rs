@@ -1,13 +1,14 @@
 //! The event log over HTTP: `GET /api/events?after=&limit=` pages the log (for git, federation
 //! and webhook work later) and `GET /api/events/consumers` shows each consumer's cursor. Both
-//! are for instance admins, or a token carrying `events:read`.
+//! are for an instance admin's session, or a token carrying `events:read` (which only admins
+//! may create).
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use super::auth::SignedIn;
+use super::auth::{Caller, SignedIn};
 use super::extract::Query;
 use super::{AppError, AppResult, rfc3339};
 use crate::accounts::Scope;
@@ -24,8 +25,13 @@ pub fn router() -> Router<AppState> {
         .route("/events/consumers", get(consumers))
 }
 
+/// An admin's browser session, or a token with `events:read` (which only admins can create).
 fn require_reader(caller: &SignedIn) -> AppResult<()> {
-    if caller.account().is_admin || caller.has_scope(Scope::EventsRead) {
+    let allowed = match &caller.0 {
+        Caller::Token { .. } => caller.has_scope(Scope::EventsRead),
+        _ => caller.account().is_admin,
+    };
+    if allowed {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -54,10 +60,11 @@ async fn list(
     if limit < 1 {
         return Err(AppError::BadRequest("limit must be at least 1".into()));
     }
-    let events = app.events.after(after, limit.min(MAX_LIMIT)).await?;
+    let batch = app.events.after(after, limit.min(MAX_LIMIT)).await?;
+    let next = batch.last.unwrap_or(after);
+    let events = batch.events;
     let actors: Vec<i64> = events.iter().filter_map(|e| e.actor).collect();
     let names = app.accounts.usernames(&actors).await?;
-    let next = events.last().map_or(after, |e| e.seq);
     let events = events
         .into_iter()
         .map(|event| {

@@ -4,6 +4,7 @@
 //! [`DesignAccess::require`] is the only place a design's write permissions are decided.
 //! Later rules (private designs, proposals, governance) plug in here.
 
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -68,15 +69,21 @@ impl DesignAccess {
 pub async fn resolve(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let (mut owner, mut slug) = (None, None);
-    // Routes without parameters have none to give.
-    if let Ok(params) = RawPathParams::from_request_parts(&mut parts, &app).await {
-        for (key, value) in &params {
-            match key {
-                "owner" => owner = Some(value.to_owned()),
-                "slug" => slug = Some(value.to_owned()),
-                _ => {}
+    match RawPathParams::from_request_parts(&mut parts, &app).await {
+        Ok(params) => {
+            for (key, value) in &params {
+                match key {
+                    "owner" => owner = Some(value.to_owned()),
+                    "slug" => slug = Some(value.to_owned()),
+                    _ => {}
+                }
             }
         }
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(err)) => {
+            return AppError::BadRequest(err.body_text()).into_response();
+        }
+        // Routes without parameters have none to give.
+        Err(_) => {}
     }
     let mut request = Request::from_parts(parts, body);
     if let (Some(owner), Some(slug)) = (owner, slug) {

@@ -51,6 +51,22 @@ impl Labor {
             },
         }
         let design = id.clone();
+        // A new ref: walk from its head down to what the ledger already credits (not to the
+        // other refs' heads as they are now: the ledger may lag behind them).
+        let credited: Option<std::collections::HashSet<git2::Oid>> = match old {
+            Some(_) => None,
+            None => {
+                let network = {
+                    let (store, design) = (store.clone(), design.clone());
+                    tokio::task::spawn_blocking(move || store.lineage(&design).map(|l| l.network))
+                        .await?
+                };
+                match network {
+                    Ok(network) => Some(self.credited_commits(&network).await?),
+                    Err(_) => None,
+                }
+            }
+        };
         let plan = tokio::task::spawn_blocking(move || -> Result<Option<Plan>> {
             if !store.exists(&design) {
                 // Gone since (a later event says so): nothing of it to credit.
@@ -60,12 +76,13 @@ impl Labor {
             let Some(new) = new else {
                 return Ok(Some(Plan::Full(network)));
             };
-            let hide = match old {
-                Some(old) if store.is_ancestor(&network, old, new)? => vec![old],
+            let commits = match old {
+                Some(old) if store.is_ancestor(&network, old, new)? => {
+                    store.commits_between(&network, new, &[old])?
+                }
                 Some(_) => return Ok(Some(Plan::Full(network))),
-                None => store.branch_tips(&network, (&design, &refname))?,
+                None => store.commits_until(&network, new, &credited.unwrap_or_default())?,
             };
-            let commits = store.commits_between(&network, new, &hide)?;
             if commits.is_empty() {
                 return Ok(None);
             }
@@ -190,6 +207,24 @@ impl Labor {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Labor {
+    /// Every commit the ledger credits in `network`.
+    async fn credited_commits(
+        &self,
+        network: &str,
+    ) -> Result<std::collections::HashSet<git2::Oid>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT commit_id FROM labor_entries WHERE network = $1")
+                .bind(network)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|id| git2::Oid::from_str(id).ok())
+            .collect())
     }
 }
 

@@ -93,29 +93,39 @@ impl Store {
         Ok(commits)
     }
 
+    /// The commits reachable from `new` without passing through `known` (those and everything
+    /// behind them are left out), oldest first.
+    pub fn commits_until(
+        &self,
+        network: &str,
+        new: Oid,
+        known: &std::collections::HashSet<Oid>,
+    ) -> Result<Vec<CommitInfo>> {
+        let pool = self.open_pool(network)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![new];
+        let mut commits = Vec::new();
+        while let Some(oid) = todo.pop() {
+            if known.contains(&oid) || !seen.insert(oid) {
+                continue;
+            }
+            let commit = pool.find_commit(oid)?;
+            todo.extend(commit.parent_ids());
+            commits.push(commit_info(&commit));
+        }
+        commits.sort_by(|a, b| {
+            a.committer
+                .time
+                .cmp(&b.committer.time)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(commits)
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, network: &str, ancestor: Oid, descendant: Oid) -> Result<bool> {
         let pool = self.open_pool(network)?;
         Ok(ancestor == descendant || pool.graph_descendant_of(descendant, ancestor)?)
-    }
-
-    /// The tips of every branch of every member of `network`, except `except` (design, ref).
-    pub fn branch_tips(&self, network: &str, except: (&DesignId, &str)) -> Result<Vec<Oid>> {
-        let mut tips = Vec::new();
-        for (id, _) in self.network(network)? {
-            let repo = self.open_repo(&id)?;
-            for branch in repo.branches(Some(git2::BranchType::Local))? {
-                let (branch, _) = branch?;
-                let reference = branch.get();
-                if id == *except.0 && reference.name() == Some(except.1) {
-                    continue;
-                }
-                if let Some(oid) = reference.target() {
-                    tips.push(oid);
-                }
-            }
-        }
-        Ok(tips)
     }
 
     /// Commits reachable from `rev` of the design.

@@ -47,7 +47,7 @@ impl Announced {
             .unwrap();
         loop {
             let batch = runtime.block_on(self.events.after(self.seen, 1)).unwrap();
-            let event = batch.into_iter().next().ok_or("no event")?;
+            let event = batch.events.into_iter().next().ok_or("no event")?;
             self.seen = event.seq;
             if let Some(change) = event.ref_change() {
                 return Ok(change);

@@ -232,8 +232,9 @@ impl Store {
                     ))
                 })?,
         };
-        self.mirror_ref(&pool, id, &refname, Some(commit))?;
+        // Announced first: the ref moved, whatever happens to its mirror (repaired at start).
         self.announce(id, &refname, current, Some(commit));
+        self.mirror_ref(&pool, id, &refname, Some(commit))?;
         Ok(commit)
     }
 
@@ -285,8 +286,8 @@ impl Store {
                     err.message()
                 ))
             })?;
-        self.mirror_ref(&pool, id, &refname, Some(tag_id))?;
         self.announce(id, &refname, None, Some(tag_id));
+        self.mirror_ref(&pool, id, &refname, Some(tag_id))?;
         Ok(tag_id)
     }
 
