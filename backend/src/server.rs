@@ -219,19 +219,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let marker = state.config.data.join(RUNNING_MARKER);
-    let events = state.events.clone();
+    let stopping = state.clone();
     let app = crate::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     // A clean stop, once every event appended is stored: the next start needs no recovery.
     // Events still queued after the wait keep the marker, so the next start announces them.
-    if tokio::time::timeout(STOP_WAIT, events.written())
+    if tokio::time::timeout(STOP_WAIT, stopping.events.written())
         .await
         .is_err()
     {
         tracing::warn!("events still unstored at stop; the next start reconciles");
-    } else if let Err(err) = std::fs::remove_file(&marker) {
+        return Ok(());
+    }
+    // The consumers get the same time to apply them (else they replay them at the next start),
+    // so that the ledger and the index of a stopped server are complete.
+    if tokio::time::timeout(STOP_WAIT, stopping.settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!("consumers still behind at stop; they catch up at the next start");
+    }
+    if let Err(err) = std::fs::remove_file(&marker) {
         tracing::warn!(path = %marker.display(), error = %err, "cannot remove the running marker");
     }
     Ok(())

@@ -211,22 +211,9 @@ fn burst(
     }
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-#[test]
-fn killed_servers_replay_the_log_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().join("data");
-    let designs = dir.path().join("designs");
-    std::fs::create_dir_all(&designs).unwrap();
-
-    let server = Server::start(&data, &designs);
+/// Signs up `ada` (the first account: an admin), makes a token with `designs:write` and
+/// `events:read`, creates `ada/crash`; the token.
+fn sign_up_and_create(server: &Server) -> String {
     let (status, _) = request(
         &server.base,
         "POST",
@@ -276,6 +263,26 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
     )
     .unwrap();
     assert_eq!(status, 201, "{created}");
+    token
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn killed_servers_replay_the_log_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data");
+    let designs = dir.path().join("designs");
+    std::fs::create_dir_all(&designs).unwrap();
+
+    let server = Server::start(&data, &designs);
+    let token = sign_up_and_create(&server);
 
     let acked = Arc::new(AtomicUsize::new(0));
     let ids = Arc::new(Mutex::new(Vec::new()));
@@ -403,6 +410,155 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
         verify.status.success(),
         "labor verify: {}{}",
         String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+fn git(args: &[&str]) -> String {
+    let out = Command::new("git").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// What a kill can leave behind, planted by hand: a stale ref lock, a pool mirror behind its
+/// ref and a ref move the log never heard of. The restart clears the lock, repairs the mirror,
+/// announces the move (search, the ledger and the design rows follow), and commits work.
+#[test]
+fn a_restart_after_a_kill_clears_locks_repairs_mirrors_and_announces_missed_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data");
+    let designs = dir.path().join("designs");
+    std::fs::create_dir_all(&designs).unwrap();
+    let server = Server::start(&data, &designs);
+    let token = sign_up_and_create(&server);
+    let auth = format!("Bearer {token}");
+    // The creation's events are stored (a kill before that is the other test's business).
+    wait_until("the creation is in the log", || {
+        let (_, c) = request(
+            &server.base,
+            "GET",
+            "/api/events/consumers",
+            None,
+            Some(&auth),
+        )
+        .unwrap();
+        c["head"].as_i64() >= Some(2)
+    });
+    server.kill();
+
+    let member = data.join("store/repos/ada/crash.git");
+    let network = std::fs::read_dir(data.join("store/networks"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let (member_dir, pool_dir) = (member.to_str().unwrap(), network.to_str().unwrap());
+    // A commit made behind the server's back (objects into the pool, the member's ref moved),
+    // as if the server died between the move and its event.
+    let head = git(&["--git-dir", member_dir, "rev-parse", "refs/heads/main"]);
+    let tree = git(&[
+        "--git-dir",
+        pool_dir,
+        "rev-parse",
+        &format!("{head}^{{tree}}"),
+    ]);
+    let missed = git(&[
+        "--git-dir",
+        pool_dir,
+        "-c",
+        "user.name=Ada",
+        "-c",
+        "user.email=ada@example.org",
+        "commit-tree",
+        &tree,
+        "-p",
+        &head,
+        "-m",
+        "Quokkamissed\n\nLabor-Hours: 2",
+    ]);
+    git(&[
+        "--git-dir",
+        member_dir,
+        "update-ref",
+        "refs/heads/main",
+        &missed,
+    ]);
+    let lock = member.join("refs/heads/main.lock");
+    std::fs::write(&lock, format!("{missed}\n")).unwrap();
+
+    let server = Server::start(&data, &designs);
+    assert!(!lock.exists(), "the stale lock is still there");
+    let mirror = git(&[
+        "--git-dir",
+        pool_dir,
+        "rev-parse",
+        "refs/members/ada/crash/heads/main",
+    ]);
+    assert_eq!(mirror, missed, "the pool mirror was not repaired");
+    wait_until("the missed move is applied", || {
+        let (_, c) = request(
+            &server.base,
+            "GET",
+            "/api/events/consumers",
+            None,
+            Some(&auth),
+        )
+        .unwrap();
+        c["consumers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["cursor"] == c["head"])
+    });
+    let (_, log) = request(
+        &server.base,
+        "GET",
+        "/api/events?limit=1000",
+        None,
+        Some(&auth),
+    )
+    .unwrap();
+    assert!(
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "ref_change"
+                && e["old"] == head.as_str()
+                && e["new"] == missed.as_str()),
+        "the missed move was not announced: {log}"
+    );
+    let (_, listed) = request(&server.base, "GET", "/api/designs", None, None).unwrap();
+    assert_eq!(listed["designs"][0]["head"], missed.as_str());
+
+    // The branch takes commits again.
+    let (status, answer) = request(
+        &server.base,
+        "POST",
+        "/api/designs/ada/crash/commits",
+        Some(
+            json!({"branch": "main", "expected_head": missed, "message": "After the kill",
+                    "changes": [{"op": "put", "path": "notes.md", "content": "quokka\n"}]}),
+        ),
+        Some(&auth),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{answer}");
+    server.stop();
+    let verify = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(["labor", "verify", "--data"])
+        .arg(&data)
+        .args(database_args())
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
 }
