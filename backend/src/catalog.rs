@@ -230,6 +230,25 @@ impl Catalog {
         )
     }
 
+    /// The rows of these designs (those that exist), in one query.
+    pub async fn rows(&self, ids: &[DesignId]) -> Result<Vec<DesignRow>> {
+        self.caught_up().await;
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM designs WHERE id IN ({}) ORDER BY id",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, DesignRow>(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            rows.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(rows)
+    }
+
     /// Designs forked directly from `id`, in name order.
     pub async fn forks(&self, id: &DesignId) -> Result<Vec<DesignRow>> {
         self.caught_up().await;

@@ -22,23 +22,19 @@ struct Server {
     base: String,
 }
 
-/// `--database` for every process of this test: a fresh PostgreSQL database when the suite
-/// runs on PostgreSQL, else none (SQLite in the data directory).
+/// `--database` for every process of one test: a fresh PostgreSQL database when the suite runs
+/// on PostgreSQL, else none (SQLite in the data directory).
 fn database_args() -> Vec<String> {
-    static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    DATABASE
-        .get_or_init(|| {
-            tokio::runtime::Runtime::new()
-                .unwrap()
-                .block_on(backend::db::test_database())
-        })
-        .iter()
-        .flat_map(|url| ["--database".to_owned(), url.clone()])
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(backend::db::test_database())
+        .into_iter()
+        .flat_map(|url| ["--database".to_owned(), url])
         .collect()
 }
 
 impl Server {
-    fn start(data: &Path, designs: &Path) -> Self {
+    fn start(data: &Path, designs: &Path, database: &[String]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -57,7 +53,7 @@ impl Server {
             .arg(designs)
             .arg("--dist")
             .arg(data.with_extension("no-dist"))
-            .args(database_args())
+            .args(database)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -266,6 +262,22 @@ fn sign_up_and_create(server: &Server) -> String {
     token
 }
 
+/// `atelier labor verify` on a stopped server's data: the stored ledger equals a recompute.
+fn assert_ledger_verifies(data: &Path, database: &[String]) {
+    let verify = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(["labor", "verify", "--data"])
+        .arg(data)
+        .args(database)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "labor verify: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done() {
@@ -280,8 +292,9 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
     let data: PathBuf = dir.path().join("data");
     let designs = dir.path().join("designs");
     std::fs::create_dir_all(&designs).unwrap();
+    let database = database_args();
 
-    let server = Server::start(&data, &designs);
+    let server = Server::start(&data, &designs, &database);
     let token = sign_up_and_create(&server);
 
     let acked = Arc::new(AtomicUsize::new(0));
@@ -302,7 +315,7 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
         });
         server.kill();
         writer.join().unwrap();
-        server = Server::start(&data, &designs);
+        server = Server::start(&data, &designs, &database);
     }
     // The rest of the burst on the restarted server, so the log continues after the replay.
     burst(
@@ -400,18 +413,7 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
 
     // A clean stop leaves nothing to recover, and the ledger equals a full recompute.
     assert!(!data.join("running").exists());
-    let verify = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(["labor", "verify", "--data"])
-        .arg(&data)
-        .args(database_args())
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "labor verify: {}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_ledger_verifies(&data, &database);
 }
 
 fn git(args: &[&str]) -> String {
@@ -433,7 +435,8 @@ fn a_restart_after_a_kill_clears_locks_repairs_mirrors_and_announces_missed_move
     let data: PathBuf = dir.path().join("data");
     let designs = dir.path().join("designs");
     std::fs::create_dir_all(&designs).unwrap();
-    let server = Server::start(&data, &designs);
+    let database = database_args();
+    let server = Server::start(&data, &designs, &database);
     let token = sign_up_and_create(&server);
     let auth = format!("Bearer {token}");
     // The creation's events are stored (a kill before that is the other test's business).
@@ -491,7 +494,7 @@ fn a_restart_after_a_kill_clears_locks_repairs_mirrors_and_announces_missed_move
     let lock = member.join("refs/heads/main.lock");
     std::fs::write(&lock, format!("{missed}\n")).unwrap();
 
-    let server = Server::start(&data, &designs);
+    let server = Server::start(&data, &designs, &database);
     assert!(!lock.exists(), "the stale lock is still there");
     let mirror = git(&[
         "--git-dir",
@@ -550,15 +553,5 @@ fn a_restart_after_a_kill_clears_locks_repairs_mirrors_and_announces_missed_move
     .unwrap();
     assert_eq!(status, 201, "{answer}");
     server.stop();
-    let verify = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(["labor", "verify", "--data"])
-        .arg(&data)
-        .args(database_args())
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_ledger_verifies(&data, &database);
 }

@@ -228,12 +228,14 @@ async fn account(
         }
         _ => {}
     }
-    let mut forks = BTreeMap::new();
-    for design in report.by_design.keys() {
-        if let Ok(id) = DesignId::parse(design) {
-            let row = app.catalog.get(&id).await?;
-            forks.insert(design.clone(), row.map_or(0, |r| r.forks.max(0) as u64));
-        }
+    let ids: Vec<DesignId> = report
+        .by_design
+        .keys()
+        .filter_map(|design| DesignId::parse(design).ok())
+        .collect();
+    let mut forks: BTreeMap<String, u64> = ids.iter().map(|id| (id.to_string(), 0)).collect();
+    for row in app.catalog.rows(&ids).await? {
+        forks.insert(row.id, row.forks.max(0) as u64);
     }
     let store = app.store.clone();
     let mut utilization = super::blocking(
