@@ -9,7 +9,8 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "ATELIER_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Data directory (git repositories, later the database and indexes). Created when missing.
+    /// Data directory (git repositories, the SQLite database, the search index, bundles).
+    /// Created when missing.
     #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
     pub data: PathBuf,
     /// The built single-page app (`index.html` and `assets/`), as written by `cargo xtask build`.
