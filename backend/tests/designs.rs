@@ -536,6 +536,44 @@ async fn forks_share_history_but_not_new_commits() {
         .json(&format!("/api/designs/sam/lamp/commits/{sams}"))
         .await;
     assert_eq!(status, StatusCode::OK);
+
+    // Compare across the network: upstream's main against the fork's main.
+    let (status, across) = app
+        .json("/api/designs/olga/lamp/compare/main...sam:lamp:main")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{across}");
+    assert_eq!(across["base"], upstream_head.as_str());
+    assert_eq!(across["head"], sams.as_str());
+    let subjects: Vec<&str> = across["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, [sams.as_str()]);
+    // Each side resolves through its own design: the fork's commit is not a revision of the
+    // sibling, and a design outside the network is refused.
+    let (status, _) = app
+        .json(&format!(
+            "/api/designs/olga/lamp/compare/main...sam:lamp-tall:{sams}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, refused) = app
+        .json("/api/designs/olga/lamp/compare/main...atelier:anvil:main")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in the fork network"),
+        "{refused}"
+    );
+    let (status, _) = app
+        .json("/api/designs/olga/lamp/compare/main...sam:lamp")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {

@@ -395,12 +395,25 @@ async fn compare(
     Path((owner, slug, spec)): Path<(String, String, String)>,
 ) -> AppResult<JsonResponse<api::Comparison>> {
     let id = design_id(&owner, &slug)?;
-    let (base, head) = spec
-        .split_once("...")
-        .ok_or_else(|| AppError::BadRequest(format!("compare {spec:?}: use base...head")))?;
-    let (base, head) = (base.to_owned(), head.to_owned());
+    let (base, head) = spec.split_once("...").ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "compare {spec:?}: use base...head (or base...owner:slug:head for another design of the network)"
+        ))
+    })?;
+    // `owner:slug:rev` names a head in another design of the network (a fork, its upstream).
+    let (head_design, head) = match head.split_once(':') {
+        Some((owner, rest)) => {
+            let (slug, rev) = rest.split_once(':').ok_or_else(|| {
+                AppError::BadRequest(format!("compare head {head:?}: use owner:slug:rev"))
+            })?;
+            (design_id(owner, slug)?, rev.to_owned())
+        }
+        None => (id.clone(), head.to_owned()),
+    };
+    let base = base.to_owned();
     let store = app.store.clone();
-    let comparison = blocking(move || store.compare(&id, &base, &head)).await?;
+    let comparison =
+        blocking(move || store.compare_across(&id, &base, &head_design, &head)).await?;
     Ok(JsonResponse(api::Comparison {
         base: comparison.base.to_string(),
         head: comparison.head.to_string(),

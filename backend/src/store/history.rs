@@ -6,7 +6,7 @@ use std::path::Path;
 use git2::{Commit, DiffOptions, Oid, Repository, Sort};
 
 use super::read::{commit_info, resolve};
-use super::{CommitInfo, DesignId, Result, Store, branch_ref, paths};
+use super::{CommitInfo, DesignId, Error, Result, Store, branch_ref, paths};
 
 /// Largest file whose text diff is computed; bigger changes show sizes only.
 const MAX_DIFF_FILE_BYTES: u64 = 1024 * 1024;
@@ -116,9 +116,31 @@ impl Store {
     /// `base...head`: the commits of `head` that `base` lacks, and the changes since their
     /// merge base.
     pub fn compare(&self, id: &DesignId, base: &str, head: &str) -> Result<Comparison> {
+        self.compare_across(id, base, id, head)
+    }
+
+    /// Like [`Store::compare`], with the head read from `head_design`, which must be of the
+    /// same fork network (each revision resolves only through its own design's refs).
+    pub fn compare_across(
+        &self,
+        id: &DesignId,
+        base: &str,
+        head_design: &DesignId,
+        head: &str,
+    ) -> Result<Comparison> {
         let repo = self.open_repo(id)?;
         let base_id = resolve(&repo, id, base)?;
-        let head_id = resolve(&repo, id, head)?;
+        let head_id = if head_design == id {
+            resolve(&repo, id, head)?
+        } else {
+            if self.lineage(head_design)?.network != self.lineage(id)?.network {
+                return Err(Error::Invalid(format!(
+                    "{head_design} is not in the fork network of {id}"
+                )));
+            }
+            // The pool is shared: the head's objects are readable through this design too.
+            resolve(&self.open_repo(head_design)?, head_design, head)?
+        };
         let merge_base = repo.merge_base(base_id, head_id).ok();
         let mut walk = repo.revwalk()?;
         walk.push(head_id)?;
