@@ -211,10 +211,6 @@ impl Store {
         }
     }
 
-    pub fn events(&self) -> &Events {
-        &self.events
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -18,16 +18,11 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 /// A running consumer's progress. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Consumer {
-    name: &'static str,
     applied: watch::Receiver<i64>,
     events: Events,
 }
 
 impl Consumer {
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     /// The last event applied.
     pub fn applied(&self) -> i64 {
         *self.applied.borrow()
@@ -44,16 +39,6 @@ impl Consumer {
     pub async fn reached(&self, seq: i64) {
         let mut applied = self.applied.clone();
         let _ = applied.wait_for(|applied| *applied >= seq).await;
-    }
-
-    /// A consumer that applies nothing and is always settled (read-only processes).
-    pub fn idle(name: &'static str, events: &Events) -> Self {
-        let (_, applied) = watch::channel(i64::MAX);
-        Self {
-            name,
-            applied,
-            events: events.clone(),
-        }
     }
 }
 
@@ -121,7 +106,6 @@ impl Events {
             }
         });
         Consumer {
-            name,
             applied,
             events: self.clone(),
         }
