@@ -94,7 +94,11 @@ impl Catalog {
         catalog.consumer = Some(events.follow("catalog", move |batch| {
             let catalog = follower.clone();
             async move {
-                let ids: BTreeSet<DesignId> = batch.into_iter().map(|e| e.design).collect();
+                let ids: BTreeSet<DesignId> = batch
+                    .into_iter()
+                    .filter(|e| e.payload.touches_repository())
+                    .map(|e| e.design)
+                    .collect();
                 catalog.refresh(ids).await?;
                 Ok(())
             }

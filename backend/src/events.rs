@@ -43,6 +43,45 @@ pub enum Payload {
         from: DesignId,
     },
     DesignDeleted,
+    /// Something happened to proposal `number` of the design (the target).
+    Proposal {
+        number: i64,
+        action: ProposalAction,
+    },
+}
+
+/// The steps of a proposal's life the log records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProposalAction {
+    Opened,
+    /// Title, body or draft flag changed.
+    Edited,
+    /// Its source branch moved: revision `revision` was recorded.
+    Revised {
+        revision: i64,
+    },
+    Reviewed {
+        review: i64,
+    },
+    Closed,
+    Reopened,
+    Merged {
+        commit: Oid,
+    },
+}
+
+impl ProposalAction {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProposalAction::Opened => "opened",
+            ProposalAction::Edited => "edited",
+            ProposalAction::Revised { .. } => "revised",
+            ProposalAction::Reviewed { .. } => "reviewed",
+            ProposalAction::Closed => "closed",
+            ProposalAction::Reopened => "reopened",
+            ProposalAction::Merged { .. } => "merged",
+        }
+    }
 }
 
 impl Payload {
@@ -53,7 +92,14 @@ impl Payload {
             Payload::DesignCreated { .. } => "design_created",
             Payload::DesignForked { .. } => "design_forked",
             Payload::DesignDeleted => "design_deleted",
+            Payload::Proposal { .. } => "proposal",
         }
+    }
+
+    /// Whether the event may change what the design's repository holds (refs or existence);
+    /// proposal events change only the conversation.
+    pub fn touches_repository(&self) -> bool {
+        !matches!(self, Payload::Proposal { .. })
     }
 }
 

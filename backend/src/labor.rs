@@ -167,6 +167,7 @@ impl Labor {
         let store = self.store.clone();
         let policy = self.policy.clone();
         let network = network.to_owned();
+        let reviews = self.review_work(&network).await?;
         tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
             let wants = |c: &store::CommitInfo| ledger::needs_paths(&policy, c);
             let commits = store.network_commits_with_paths(&network, &wants)?;
@@ -175,6 +176,7 @@ impl Labor {
                 Some(root) => store.reachable(root, store::DEFAULT_BRANCH)?,
                 None => HashSet::new(),
             };
+            let root_name = root.as_ref().map(|r| r.to_string());
             let bom = root
                 .and_then(|root| store.record(&root).ok())
                 .and_then(|r| r.manifest.ok())
@@ -183,16 +185,61 @@ impl Labor {
                 .into_iter()
                 .map(|(id, list)| (id.to_string(), list))
                 .collect();
-            Ok(ledger::network_entries(
+            let mut entries = ledger::network_entries(
                 &policy,
                 &identities,
                 &network,
                 commits,
                 &validated,
                 bom.as_deref(),
-            ))
+            );
+            for mut review in reviews {
+                review.validated =
+                    review.validated && root_name.as_deref() == Some(review.design.as_str());
+                entries.push(ledger::review_entry(&policy, &identities, &network, &review));
+            }
+            ledger::sort(&mut entries);
+            Ok(entries)
         })
         .await?
+    }
+
+    /// The reviews with declared hours of proposals into designs of `network` (the database
+    /// of record); `validated` says the proposal was merged into its default branch (the
+    /// caller checks that the design is the root).
+    async fn review_work(&self, network: &str) -> Result<Vec<ledger::ReviewWork>> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.design, r.number, r.revision, r.head, r.verdict, r.hours, r.created_at, \
+             a.username, (SELECT e.email FROM account_emails e WHERE e.account_id = a.id \
+             ORDER BY e.position LIMIT 1) AS email, p.state, p.target_branch \
+             FROM proposal_reviews r JOIN proposals p ON p.design = r.design AND p.number = r.number \
+             JOIN accounts a ON a.id = r.author JOIN designs d ON d.id = r.design \
+             WHERE r.hours IS NOT NULL AND d.network = $1 ORDER BY r.id",
+        )
+        .bind(network)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let account: String = row.get("username");
+                let email: Option<String> = row.get("email");
+                ledger::ReviewWork {
+                    id: row.get("id"),
+                    design: row.get("design"),
+                    number: row.get("number"),
+                    revision: row.get("revision"),
+                    head: row.get("head"),
+                    verdict: row.get("verdict"),
+                    hours: row.get("hours"),
+                    at: row.get("created_at"),
+                    email: email.unwrap_or_else(|| format!("{account}@users.atelier.invalid")),
+                    account,
+                    validated: row.get::<String, _>("state") == "merged"
+                        && row.get::<String, _>("target_branch") == store::DEFAULT_BRANCH,
+                }
+            })
+            .collect())
     }
 
     /// Recomputes every network and replaces the stored ledger. Returns the number of entries.

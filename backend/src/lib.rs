@@ -15,6 +15,7 @@ pub mod labor;
 pub mod manifest;
 pub mod markdown;
 pub mod names;
+pub mod proposals;
 pub mod scaffold;
 pub mod search;
 pub mod server;

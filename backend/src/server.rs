@@ -34,6 +34,8 @@ pub struct App {
     pub bundles: crate::bundle::Bundles,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
+    /// Change proposals (consumer `proposals`: revisions and mergeability).
+    pub proposals: crate::proposals::Proposals,
     /// The consumers of `events`, for barriers and `GET /api/events`.
     pub consumers: Vec<crate::events::Consumer>,
 }
@@ -114,17 +116,21 @@ impl App {
         let catalog = crate::catalog::Catalog::follow(pool.clone(), store.clone(), &events);
         let bundles = {
             let (dir, store, labor) = (config.data.join("bundles"), store.clone(), labor.clone());
+            let pool = pool.clone();
             tokio::task::spawn_blocking(move || {
                 crate::bundle::Bundles::open(dir, store, labor, pool)
             })
             .await??
         };
         let bundles_consumer = bundles.follow(&events, labor_consumer.clone());
+        let proposals =
+            crate::proposals::Proposals::follow(pool, store.clone(), &events, labor.clone());
         let consumers = [
             indexer.consumer().cloned(),
             Some(labor_consumer),
             catalog.consumer().cloned(),
             Some(bundles_consumer),
+            proposals.consumer().cloned(),
         ]
         .into_iter()
         .flatten()
@@ -139,6 +145,7 @@ impl App {
             indexer,
             labor,
             bundles,
+            proposals,
             catalog,
             consumers,
         })))

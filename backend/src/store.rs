@@ -16,6 +16,7 @@
 //! `git2::Repository` is opened per operation and never shared across threads.
 
 mod history;
+mod merge;
 mod network;
 pub mod paths;
 mod read;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex, Once};
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
 pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
+pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolution};
 pub use paths::PathError;
 pub use read::{Branch, CommitInfo, Entry, EntryKind, FileListing, Release, TreeFile};
 pub use write::{Change, CommitRequest};

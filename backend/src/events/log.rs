@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row as _;
 use tokio::sync::watch;
 
-use super::{Event, Payload};
+use super::{Event, Payload, ProposalAction};
 use crate::db;
 use crate::store::DesignId;
 
@@ -391,7 +391,7 @@ async fn write(pool: &db::Pool, request: &Append) -> Result<i64, Error> {
                 .execute(&mut *tx)
                 .await?;
         }
-        Payload::DesignCreated { .. } | Payload::DesignForked { .. } => {}
+        Payload::DesignCreated { .. } | Payload::DesignForked { .. } | Payload::Proposal { .. } => {}
     }
     tx.commit().await?;
     Ok(seq)
@@ -410,6 +410,16 @@ pub fn encode(payload: &Payload) -> (&'static str, Value) {
         Payload::DesignCreated { network } => json!({ "network": network }),
         Payload::DesignForked { from } => json!({ "from": from.to_string() }),
         Payload::DesignDeleted => json!({}),
+        Payload::Proposal { number, action } => {
+            let mut value = json!({ "number": number, "action": action.name() });
+            match action {
+                ProposalAction::Revised { revision } => value["revision"] = json!(revision),
+                ProposalAction::Reviewed { review } => value["review"] = json!(review),
+                ProposalAction::Merged { commit } => value["commit"] = json!(commit.to_string()),
+                _ => {}
+            }
+            value
+        }
     };
     (payload.kind(), value)
 }
@@ -455,6 +465,34 @@ fn decode(
             from: DesignId::parse(&text("from")?).map_err(|err| corrupt(err.to_string()))?,
         },
         "design_deleted" => Payload::DesignDeleted,
+        "proposal" => {
+            let int = |key: &str| {
+                value
+                    .get(key)
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| corrupt(format!("payload lacks {key}")))
+            };
+            let action = match text("action")?.as_str() {
+                "opened" => ProposalAction::Opened,
+                "edited" => ProposalAction::Edited,
+                "revised" => ProposalAction::Revised {
+                    revision: int("revision")?,
+                },
+                "reviewed" => ProposalAction::Reviewed {
+                    review: int("review")?,
+                },
+                "closed" => ProposalAction::Closed,
+                "reopened" => ProposalAction::Reopened,
+                "merged" => ProposalAction::Merged {
+                    commit: oid("commit")?.ok_or_else(|| corrupt("payload lacks commit".into()))?,
+                },
+                other => return Err(corrupt(format!("unknown proposal action {other:?}"))),
+            };
+            Payload::Proposal {
+                number: int("number")?,
+                action,
+            }
+        }
         other => return Err(corrupt(format!("unknown kind {other:?}"))),
     };
     Ok(Event {

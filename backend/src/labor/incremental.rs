@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sqlx::Row as _;
 
 use super::{Labor, Result, insert_many, ledger};
-use crate::events::{Events, RefChange};
+use crate::events::{Events, Payload, ProposalAction, RefChange};
 use crate::store::{self, DesignId};
 
 impl Labor {
@@ -20,6 +20,28 @@ impl Labor {
             async move {
                 for change in coalesce(batch.iter().filter_map(|e| e.ref_change())) {
                     labor.apply(&change).await?;
+                }
+                // Review hours are credited (and validated on merge) from the database of
+                // record: the proposal's network is recomputed.
+                let mut networks = std::collections::BTreeSet::new();
+                for event in &batch {
+                    if let Payload::Proposal {
+                        action: ProposalAction::Reviewed { .. } | ProposalAction::Merged { .. },
+                        ..
+                    } = event.payload
+                    {
+                        let (store, design) = (labor.store.clone(), event.design.clone());
+                        if let Ok(Ok(lineage)) =
+                            tokio::task::spawn_blocking(move || store.lineage(&design)).await
+                        {
+                            networks.insert(lineage.network);
+                        }
+                    }
+                }
+                for network in networks {
+                    let _writing = labor.writing.lock().await;
+                    let entries = labor.compute_network(&network).await?;
+                    labor.replace(&network, &entries).await?;
                 }
                 Ok(())
             }
@@ -89,6 +111,14 @@ impl Labor {
             let root = store.network_root(&network)?;
             let validates = root.as_ref() == Some(&design)
                 && refname == store::branch_ref(store::DEFAULT_BRANCH);
+            // A squash merge re-attributes the commits it replaces.
+            if validates
+                && commits
+                    .iter()
+                    .any(|c| !ledger::squashed_commits(c).is_empty())
+            {
+                return Ok(Some(Plan::Full(network)));
+            }
             let bom = root
                 .and_then(|r| store.record(&r).ok())
                 .and_then(|r| r.manifest.ok())

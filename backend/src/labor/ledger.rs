@@ -8,7 +8,7 @@ use git2::Oid;
 use sha2::{Digest as _, Sha256};
 
 use super::policy::Policy;
-use super::trailers::{self, CO_AUTHOR, HOURS, Hours, TYPE};
+use super::trailers::{self, CO_AUTHOR, HOURS, Hours, SQUASHED, TYPE};
 use crate::store::CommitInfo;
 
 /// An account known by a commit email, with its skill level.
@@ -279,16 +279,44 @@ pub fn network_entries(
     validated: &HashSet<Oid>,
     bom: Option<&str>,
 ) -> Vec<Entry> {
+    // A validated squash commit replaces the commits it names: they are credited, validated,
+    // to the squash's design, and the squash commit itself credits nothing.
+    let known: HashSet<Oid> = commits
+        .iter()
+        .flat_map(|(_, list)| list.iter().map(|(c, _)| c.id))
+        .collect();
+    let mut squashed: HashMap<Oid, String> = HashMap::new();
+    let mut squashes: HashSet<Oid> = HashSet::new();
+    for (design, list) in &commits {
+        for (commit, _) in list {
+            if !validated.contains(&commit.id) {
+                continue;
+            }
+            for oid in squashed_commits(commit) {
+                if known.contains(&oid) && !validated.contains(&oid) {
+                    squashed.insert(oid, design.clone());
+                    squashes.insert(commit.id);
+                }
+            }
+        }
+    }
     let mut entries = Vec::new();
     for (design, list) in commits {
         for (commit, paths) in list {
+            if squashes.contains(&commit.id) {
+                continue;
+            }
+            let (design, validated) = match squashed.get(&commit.id) {
+                Some(into) => (into.clone(), true),
+                None => (design.clone(), validated.contains(&commit.id)),
+            };
             entries.extend(commit_entries(
                 policy,
                 identities,
                 network,
                 &design,
                 &commit,
-                validated.contains(&commit.id),
+                validated,
                 bom,
                 || paths.unwrap_or_default(),
             ));
@@ -296,6 +324,85 @@ pub fn network_entries(
     }
     sort(&mut entries);
     entries
+}
+
+/// The commits a squash commit names in its [`SQUASHED`] trailers.
+pub fn squashed_commits(commit: &CommitInfo) -> Vec<Oid> {
+    commit
+        .trailers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(SQUASHED))
+        .filter_map(|(_, v)| Oid::from_str(v.trim()).ok())
+        .collect()
+}
+
+/// A review with declared hours, as the ledger credits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewWork {
+    pub id: i64,
+    pub design: String,
+    pub number: i64,
+    pub revision: i64,
+    pub head: String,
+    pub verdict: String,
+    pub hours: f64,
+    pub at: i64,
+    pub account: String,
+    pub email: String,
+    /// The proposal was merged into the network root's default branch.
+    pub validated: bool,
+}
+
+/// The entry of one review: `review` work, the declared hours (capped by the policy).
+pub fn review_entry(
+    policy: &Policy,
+    identities: &Identities,
+    network: &str,
+    review: &ReviewWork,
+) -> Entry {
+    let skill = identities
+        .values()
+        .find(|i| i.account == review.account)
+        .map(|i| i.skill.clone())
+        .unwrap_or_else(|| policy.default_skill.clone());
+    let multiplier = policy.multiplier(&skill);
+    let weight = policy.weight("review");
+    let mut warnings = Vec::new();
+    let hours = if review.hours > policy.max_hours_per_commit {
+        warnings.push(format!(
+            "{} h declared; capped at {} h per review",
+            review.hours, policy.max_hours_per_commit
+        ));
+        policy.max_hours_per_commit
+    } else {
+        review.hours
+    };
+    let hours = round(hours);
+    let key = format!("review-{}", review.id);
+    Entry {
+        id: entry_id(network, &key, &review.email),
+        network: network.to_owned(),
+        design: review.design.clone(),
+        commit: review.head.clone(),
+        committed_at: review.at,
+        contributor_name: review.account.clone(),
+        contributor_email: review.email.clone(),
+        account: Some(review.account.clone()),
+        work_type: "review".into(),
+        hours,
+        estimated: false,
+        weight,
+        skill,
+        multiplier,
+        units: round(hours * weight * multiplier),
+        status: if review.validated { "validated" } else { "pending" },
+        policy_version: policy.version.clone(),
+        rule: format!(
+            "review ({}) of proposal #{} of {} at revision {}: {hours} h declared by the reviewer; validated once the proposal is merged into the network root",
+            review.verdict, review.number, review.design, review.revision
+        ),
+        warnings,
+    }
 }
 
 pub fn sort(entries: &mut [Entry]) {

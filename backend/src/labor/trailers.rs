@@ -9,6 +9,9 @@ use super::Policy;
 pub const HOURS: &str = "Labor-Hours";
 pub const TYPE: &str = "Labor-Type";
 pub const CO_AUTHOR: &str = "Co-authored-by";
+/// One per commit a squash merge replaced: the ledger credits those commits (validated with
+/// the squash) instead of the squash commit, so nothing counts twice.
+pub const SQUASHED: &str = "Squashed-commit";
 
 /// The most hours one commit made through Atelier may declare (the policy caps what counts).
 pub const MAX_DECLARED_HOURS: f64 = 1000.0;

@@ -65,7 +65,11 @@ impl Indexer {
         let consumer = events.follow("search", move |batch| {
             let jobs = jobs.clone();
             async move {
-                let ids: BTreeSet<DesignId> = batch.into_iter().map(|e| e.design).collect();
+                let ids: BTreeSet<DesignId> = batch
+                    .into_iter()
+                    .filter(|e| e.payload.touches_repository())
+                    .map(|e| e.design)
+                    .collect();
                 let (done, wait) = oneshot::channel();
                 jobs.send(Job::Events(ids.into_iter().collect(), done))
                     .map_err(|_| "the indexer thread has stopped")?;
