@@ -96,6 +96,9 @@ pub struct DesignDetail {
     pub ancestry: Vec<ParentRef>,
     /// The network's root design (itself when not a fork).
     pub network_root: String,
+    /// On a fork whose parent still exists: commits ahead of and behind the parent.
+    #[serde(default)]
+    pub upstream: Option<crate::Upstream>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +106,9 @@ pub struct Counts {
     pub commits: u64,
     pub contributors: u64,
     pub forks: u64,
+    /// Open change proposals into the design.
+    #[serde(default)]
+    pub proposals: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

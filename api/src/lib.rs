@@ -17,6 +17,7 @@ mod designs;
 mod events;
 mod history;
 mod labor;
+mod proposals;
 mod search;
 
 pub use accounts::*;
@@ -25,6 +26,7 @@ pub use designs::*;
 pub use events::*;
 pub use history::*;
 pub use labor::*;
+pub use proposals::*;
 pub use search::*;
 
 /// `GET /api/health`.

@@ -16,6 +16,7 @@ mod extract;
 mod gate;
 mod health;
 mod labor;
+mod proposals;
 mod search;
 mod spa;
 
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(edit::router())
         .merge(search::router())
         .merge(labor::router())
+        .merge(proposals::router())
         .merge(events::router())
         // Every matched route naming a design passes the one gate (after `authenticate`).
         .route_layer(middleware::from_fn_with_state(state.clone(), gate::resolve))

@@ -196,7 +196,12 @@ impl Labor {
             for mut review in reviews {
                 review.validated =
                     review.validated && root_name.as_deref() == Some(review.design.as_str());
-                entries.push(ledger::review_entry(&policy, &identities, &network, &review));
+                entries.push(ledger::review_entry(
+                    &policy,
+                    &identities,
+                    &network,
+                    &review,
+                ));
             }
             ledger::sort(&mut entries);
             Ok(entries)

@@ -348,7 +348,9 @@ impl Proposals {
             if store.lineage(&s)?.network != store.lineage(&t)?.network {
                 return Err(Error::Invalid(
                     "head",
-                    format!("{s} is not in the fork network of {t}: fork {t} and propose from the fork"),
+                    format!(
+                        "{s} is not in the fork network of {t}: fork {t} and propose from the fork"
+                    ),
                 ));
             }
             let branch = |id: &DesignId, name: &str, field| -> Result<Oid> {

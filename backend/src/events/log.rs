@@ -391,7 +391,8 @@ async fn write(pool: &db::Pool, request: &Append) -> Result<i64, Error> {
                 .execute(&mut *tx)
                 .await?;
         }
-        Payload::DesignCreated { .. } | Payload::DesignForked { .. } | Payload::Proposal { .. } => {}
+        Payload::DesignCreated { .. } | Payload::DesignForked { .. } | Payload::Proposal { .. } => {
+        }
     }
     tx.commit().await?;
     Ok(seq)

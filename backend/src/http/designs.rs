@@ -93,6 +93,7 @@ struct DetailRead {
     manifest_text: Option<Vec<u8>>,
     readme: Option<(String, Vec<u8>)>,
     bom: Option<(String, Vec<u8>)>,
+    upstream: Option<api::Upstream>,
 }
 
 /// Everything the design page shows first, read in one go on the blocking pool.
@@ -133,7 +134,26 @@ async fn show(
             Some(path) => text(&path)?.map(|bytes| (path, bytes)),
             None => None,
         };
+        let upstream = match &record.lineage.parent {
+            Some((parent, _)) if store.exists(parent) => {
+                let branch = crate::store::DEFAULT_BRANCH;
+                match store.ref_target(parent, &crate::store::branch_ref(branch))? {
+                    Some(theirs) => {
+                        let (ahead, behind) = store.ahead_behind(&id, record.head, theirs)?;
+                        Some(api::Upstream {
+                            design: parent.to_string(),
+                            branch: branch.to_owned(),
+                            ahead: ahead as u64,
+                            behind: behind as u64,
+                        })
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
         Ok(DetailRead {
+            upstream,
             record,
             head_info,
             commits,
@@ -161,7 +181,9 @@ async fn show(
         manifest_text,
         readme,
         bom,
+        upstream,
     } = read;
+    let open_proposals = app.proposals.counts(&record_id).await?.open.max(0) as u64;
 
     let mut problems = Vec::new();
     let manifest = match &record.manifest {
@@ -235,9 +257,11 @@ async fn show(
             commits,
             contributors,
             forks,
+            proposals: open_proposals,
         },
         parent,
         network_root: root,
+        upstream,
     }))
 }
 

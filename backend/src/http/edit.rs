@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The commit identity of an account: its name and its own (first) email.
-async fn person(app: &AppState, account: &Account) -> AppResult<Person> {
+pub(super) async fn person(app: &AppState, account: &Account) -> AppResult<Person> {
     let email = app
         .accounts
         .emails(account)

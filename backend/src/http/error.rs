@@ -28,6 +28,9 @@ pub enum AppError {
     NotFound(String),
     /// 409: the request conflicts with the current state.
     Conflict(String),
+    /// 405 `not_allowed`: the operation cannot be done this way (a merge method the proposal
+    /// does not allow).
+    NotAllowed(String),
     /// 413: an upload over the configured limit.
     PayloadTooLarge(String),
     /// 429: too many failed attempts; retry after the given time.
@@ -75,6 +78,7 @@ impl IntoResponse for AppError {
             ),
             Self::NotFound(msg) => (StatusCode::NOT_FOUND, "not_found", msg, vec![]),
             Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg, vec![]),
+            Self::NotAllowed(msg) => (StatusCode::METHOD_NOT_ALLOWED, "not_allowed", msg, vec![]),
             Self::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg, vec![]),
             Self::RateLimited(wait) => {
                 let secs = wait.as_secs().max(1);
@@ -128,6 +132,21 @@ impl From<store::Error> for AppError {
             | store::Error::Exists(_)
             | store::Error::Conflict { .. } => Self::Conflict(err.to_string()),
             store::Error::Git(_) | store::Error::Io(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<crate::proposals::Error> for AppError {
+    fn from(err: crate::proposals::Error) -> Self {
+        use crate::proposals::Error;
+        match err {
+            Error::Invalid(field, message) => Self::Invalid(vec![(field.to_owned(), message)]),
+            Error::NotFound(message) => Self::NotFound(message),
+            Error::Conflict(message) => Self::Conflict(message),
+            Error::NotAllowed(message) => Self::NotAllowed(message),
+            Error::Store(err) => err.into(),
+            Error::Labor(err) => err.into(),
+            err @ (Error::Db(_) | Error::Join(_)) => Self::internal(err),
         }
     }
 }

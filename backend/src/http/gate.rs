@@ -36,6 +36,30 @@ impl DesignAccess {
         })
     }
 
+    /// The same caller, asking about another design (the source of a proposal).
+    pub fn other(&self, id: DesignId) -> Self {
+        Self {
+            id,
+            caller: self.caller.clone(),
+        }
+    }
+
+    /// The caller's account when it is `author` (an account id) or holds at least `min` on
+    /// the design; tokens need `scope` either way.
+    pub async fn require_author_or(
+        &self,
+        app: &AppState,
+        author: i64,
+        min: Role,
+        scope: Scope,
+    ) -> AppResult<Account> {
+        let signed_in = self.require(app, Role::None, scope).await?;
+        if signed_in.id == author {
+            return Ok(signed_in);
+        }
+        self.require(app, min, scope).await
+    }
+
     /// The caller's account when it holds at least `min` on the design and, when it is a
     /// token, carries `scope`: 401 for anonymous callers, 403 otherwise.
     pub async fn require(&self, app: &AppState, min: Role, scope: Scope) -> AppResult<Account> {

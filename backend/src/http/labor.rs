@@ -36,7 +36,7 @@ struct Params {
     rev: Option<String>,
 }
 
-fn wire(e: Entry) -> api::LaborEntry {
+pub(super) fn wire(e: Entry) -> api::LaborEntry {
     api::LaborEntry {
         id: e.id,
         design: e.design,

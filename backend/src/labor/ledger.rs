@@ -304,6 +304,28 @@ pub fn network_entries(
     for (design, list) in commits {
         for (commit, paths) in list {
             if squashes.contains(&commit.id) {
+                // Like a merge commit: the merger is credited for maintenance, the work itself
+                // through the replaced commits.
+                let mut merge = commit.clone();
+                merge.author = commit.committer.clone();
+                merge.trailers = vec![(TYPE.to_owned(), "maintenance".to_owned())];
+                let replaced = squashed_commits(&commit).len();
+                for mut entry in commit_entries(
+                    policy,
+                    identities,
+                    network,
+                    &design,
+                    &merge,
+                    true,
+                    bom,
+                    Vec::new,
+                ) {
+                    entry.rule = format!(
+                        "squash merge of {replaced} commits (credited to their own authors): the merger is credited for maintenance; {}",
+                        entry.rule
+                    );
+                    entries.push(entry);
+                }
                 continue;
             }
             let (design, validated) = match squashed.get(&commit.id) {
@@ -395,7 +417,11 @@ pub fn review_entry(
         skill,
         multiplier,
         units: round(hours * weight * multiplier),
-        status: if review.validated { "validated" } else { "pending" },
+        status: if review.validated {
+            "validated"
+        } else {
+            "pending"
+        },
         policy_version: policy.version.clone(),
         rule: format!(
             "review ({}) of proposal #{} of {} at revision {}: {hours} h declared by the reviewer; validated once the proposal is merged into the network root",

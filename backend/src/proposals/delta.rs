@@ -154,19 +154,23 @@ pub fn bom_delta(path: &str, before: &Option<Vec<u8>>, after: &Option<Vec<u8>>) 
         (Ok(new), Some(_)) => new,
         (Ok(_), None) => {
             if before.is_some() {
-                delta
-                    .problems
-                    .push(format!("the merged design has no {path}, which okh.toml names"));
+                delta.problems.push(format!(
+                    "the merged design has no {path}, which okh.toml names"
+                ));
             }
             Vec::new()
         }
         (Err(problem), _) => {
-            delta.problems.push(format!("the merged BOM does not parse: {problem}"));
+            delta
+                .problems
+                .push(format!("the merged BOM does not parse: {problem}"));
             return delta;
         }
     };
     let by_key = |rows: &[(Row, Option<f64>)]| -> BTreeMap<String, Row> {
-        rows.iter().map(|(r, _)| (r.key.clone(), r.clone())).collect()
+        rows.iter()
+            .map(|(r, _)| (r.key.clone(), r.clone()))
+            .collect()
     };
     let (a, b) = (by_key(&old), by_key(&new));
     for (key, after) in &b {
@@ -219,8 +223,12 @@ mod tests {
 
     #[test]
     fn bom_rows_are_matched_by_component_key() {
-        let before = bytes("Name,Qty,Part Number,Supplier,Unit Price\nM8 bolt,4,ISO4017-M8x40,Bossard,0.20\nWasher,8,,,0.05\nFrame tube,2,,,\n");
-        let after = bytes("Name,Qty,Part Number,Supplier,Unit Price\nM8 bolt,6,ISO4017-M8x40,Würth,0.20\nFrame tube,2,,,\nHub motor,1,,,120\n");
+        let before = bytes(
+            "Name,Qty,Part Number,Supplier,Unit Price\nM8 bolt,4,ISO4017-M8x40,Bossard,0.20\nWasher,8,,,0.05\nFrame tube,2,,,\n",
+        );
+        let after = bytes(
+            "Name,Qty,Part Number,Supplier,Unit Price\nM8 bolt,6,ISO4017-M8x40,Würth,0.20\nFrame tube,2,,,\nHub motor,1,,,120\n",
+        );
         let delta = bom_delta("bom.csv", &before, &after);
         let names = |rows: &[Row]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&delta.added), ["Hub motor"]);

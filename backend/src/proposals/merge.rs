@@ -38,7 +38,9 @@ pub fn may_merge(proposal: &Proposal, role: Role) -> Verdict {
             proposal.number
         )),
         State::Open => Verdict::Allowed,
-        State::Merged => Verdict::Denied(format!("proposal #{} is merged already", proposal.number)),
+        State::Merged => {
+            Verdict::Denied(format!("proposal #{} is merged already", proposal.number))
+        }
         State::Closed => Verdict::Denied(format!("proposal #{} is closed", proposal.number)),
     }
 }
@@ -95,9 +97,10 @@ impl Proposals {
                 Error::Conflict(why)
             });
         }
-        let current = self.target_head(proposal).await?.ok_or_else(|| {
-            Error::Conflict(format!("branch {} is gone", proposal.target_branch))
-        })?;
+        let current = self
+            .target_head(proposal)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("branch {} is gone", proposal.target_branch)))?;
         if current != ask.expected_head {
             return Err(Error::Conflict(format!(
                 "branch {} has moved: its head is now {current}, not {}; review the proposal again",
@@ -208,8 +211,7 @@ impl Proposals {
         .flatten();
         Ok(Person {
             name: proposal.author.clone(),
-            email: email
-                .unwrap_or_else(|| format!("{}@users.atelier.invalid", proposal.author)),
+            email: email.unwrap_or_else(|| format!("{}@users.atelier.invalid", proposal.author)),
             time: fallback.time,
         })
     }
@@ -284,9 +286,10 @@ impl Proposals {
                 proposal.state.as_str()
             )));
         }
-        let upstream = self.target_head(proposal).await?.ok_or_else(|| {
-            Error::Conflict(format!("branch {} is gone", proposal.target_branch))
-        })?;
+        let upstream = self
+            .target_head(proposal)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("branch {} is gone", proposal.target_branch)))?;
         let store = self.store.acting(Some(actor));
         let (source, branch) = (proposal.source.clone(), proposal.source_branch.clone());
         let message = format!(
@@ -316,9 +319,10 @@ impl Proposals {
     /// The conflicted file `path` as text with conflict markers, for editing.
     pub async fn conflict_text(&self, proposal: &Proposal, path: &str) -> Result<Option<String>> {
         store::paths::validate(path).map_err(|e| Error::Invalid("path", e.to_string()))?;
-        let upstream = self.target_head(proposal).await?.ok_or_else(|| {
-            Error::Conflict(format!("branch {} is gone", proposal.target_branch))
-        })?;
+        let upstream = self
+            .target_head(proposal)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("branch {} is gone", proposal.target_branch)))?;
         let store = self.store.clone();
         let (design, head, path) = (proposal.design.clone(), proposal.head, path.to_owned());
         blocking(move || Ok(store.conflict_text(&design, head, upstream, &path)?)).await

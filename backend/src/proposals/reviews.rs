@@ -128,9 +128,14 @@ fn check_comment(index: Option<usize>, comment: &NewComment) -> Result<()> {
             _ => "comments.body",
         }
     };
-    let at = index.map(|i| format!("comment {}: ", i + 1)).unwrap_or_default();
+    let at = index
+        .map(|i| format!("comment {}: ", i + 1))
+        .unwrap_or_default();
     if comment.body.trim().is_empty() {
-        return Err(Error::Invalid(field("body"), format!("{at}the comment is empty")));
+        return Err(Error::Invalid(
+            field("body"),
+            format!("{at}the comment is empty"),
+        ));
     }
     check_body(field("body"), &comment.body)?;
     match (&comment.path, comment.line, comment.side) {
@@ -180,9 +185,9 @@ fn comment_from(row: &db::Row) -> Comment {
 impl Proposals {
     async fn newest_revision(&self, proposal: &Proposal) -> Result<(i64, Oid)> {
         let revisions = self.revisions(&proposal.design, proposal.number).await?;
-        let newest = revisions
-            .last()
-            .ok_or_else(|| Error::NotFound(format!("proposal #{} has no revision", proposal.number)))?;
+        let newest = revisions.last().ok_or_else(|| {
+            Error::NotFound(format!("proposal #{} has no revision", proposal.number))
+        })?;
         Ok((newest.revision, newest.head))
     }
 
@@ -260,11 +265,24 @@ impl Proposals {
         .fetch_one(&mut *tx)
         .await?;
         for comment in &review.comments {
-            insert_comment(&mut tx, proposal, author, Some(id), revision, head, comment, now)
-                .await?;
+            insert_comment(
+                &mut tx,
+                proposal,
+                author,
+                Some(id),
+                revision,
+                head,
+                comment,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
-        self.announce(Some(author), proposal, ProposalAction::Reviewed { review: id });
+        self.announce(
+            Some(author),
+            proposal,
+            ProposalAction::Reviewed { review: id },
+        );
         let reviews = self.reviews(proposal).await?;
         reviews
             .into_iter()
@@ -288,8 +306,8 @@ impl Proposals {
             .iter()
             .map(|row| {
                 let revision: i64 = row.get("revision");
-                let verdict = Verdict::parse(&row.get::<String, _>("verdict"))
-                    .unwrap_or(Verdict::Comment);
+                let verdict =
+                    Verdict::parse(&row.get::<String, _>("verdict")).unwrap_or(Verdict::Comment);
                 Review {
                     id: row.get("id"),
                     revision,
@@ -360,7 +378,10 @@ impl Proposals {
         let comment = row.as_ref().map(comment_from).ok_or_else(|| {
             Error::Invalid(
                 "in_reply_to",
-                format!("comment {id} is not a comment of proposal #{}", proposal.number),
+                format!(
+                    "comment {id} is not a comment of proposal #{}",
+                    proposal.number
+                ),
             )
         })?;
         match comment.reply_to {
@@ -433,7 +454,8 @@ impl Proposals {
                     Side::New => store.line_changed(&design, head, newest_head, &path, line)?,
                     // The old side is the merge base of the revision's head and its base.
                     Side::Old => {
-                        let from = base.and_then(|b| store.merge_base(&design, b, head).ok().flatten());
+                        let from =
+                            base.and_then(|b| store.merge_base(&design, b, head).ok().flatten());
                         let to = newest_base
                             .and_then(|b| store.merge_base(&design, b, newest_head).ok().flatten());
                         match (from, to) {

@@ -164,6 +164,27 @@ impl Store {
         })
     }
 
+    /// The files changed from `from` (`None`: nothing) to `to`, two commits of the network of
+    /// `id`: every file without hunks, or one `path` with its hunks. Renames are detected in
+    /// the full list only.
+    pub fn diff_commits(
+        &self,
+        id: &DesignId,
+        from: Option<Oid>,
+        to: Oid,
+        path: Option<&str>,
+    ) -> Result<Vec<ChangedFile>> {
+        if let Some(path) = path {
+            paths::validate(path)?;
+        }
+        let pool = self.open_pool(&self.lineage(id)?.network)?;
+        let old = from
+            .map(|f| pool.find_commit(f).and_then(|c| c.tree()))
+            .transpose()?;
+        let new = pool.find_commit(to)?.tree()?;
+        diff_trees_with(&pool, old.as_ref(), Some(&new), path, path.is_some())
+    }
+
     /// Number of commits on the default branch.
     pub fn commit_count(&self, id: &DesignId) -> Result<u64> {
         let repo = self.open_repo(id)?;
@@ -189,8 +210,23 @@ fn diff_trees(
     old: Option<&git2::Tree<'_>>,
     new: Option<&git2::Tree<'_>>,
 ) -> Result<Vec<ChangedFile>> {
+    diff_trees_with(repo, old, new, None, true)
+}
+
+/// [`diff_trees`] limited to `path` (a file or folder) when given, and without text hunks
+/// unless `hunks` (file list pages only need paths, status and sizes).
+fn diff_trees_with(
+    repo: &Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: Option<&git2::Tree<'_>>,
+    path: Option<&str>,
+    hunks: bool,
+) -> Result<Vec<ChangedFile>> {
     let mut options = DiffOptions::new();
     options.context_lines(3).id_abbrev(40);
+    if let Some(path) = path {
+        options.pathspec(path).disable_pathspec_match(true);
+    }
     let mut diff = repo.diff_tree_to_tree(old, new, Some(&mut options))?;
     diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))?;
     let mut files = Vec::new();
@@ -234,6 +270,12 @@ fn diff_trees(
             hunks: Vec::new(),
             truncated: false,
         };
+        if !hunks {
+            file.binary =
+                is_binary(repo, delta.old_file().id()) || is_binary(repo, delta.new_file().id());
+            files.push(file);
+            continue;
+        }
         if old_size.max(new_size) > MAX_DIFF_FILE_BYTES || budget == 0 {
             file.truncated = true;
             file.binary =

@@ -291,7 +291,14 @@ impl Store {
                 let committer = signature(&request.committer)?;
                 let message = with_newline(&request.message);
                 if request.method == Method::Merge {
-                    pool.commit(None, &committer, &committer, &message, &tree, &[&ours, &theirs])?
+                    pool.commit(
+                        None,
+                        &committer,
+                        &committer,
+                        &message,
+                        &tree,
+                        &[&ours, &theirs],
+                    )?
                 } else {
                     let author = signature(&request.author)?;
                     pool.commit(None, &author, &committer, &message, &tree, &[&ours])?
