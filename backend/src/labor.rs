@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use sqlx::Row as _;
 
-pub use ledger::{Entry, Identities, Identity, round};
+pub use ledger::{Entry, Identities, Identity, round, sort as sort_entries};
 pub use policy::Policy;
 pub use report::{Amount, Report};
 

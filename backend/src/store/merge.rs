@@ -234,6 +234,11 @@ impl Store {
             if String::from_utf8_lossy(&our.path) != path {
                 continue;
             }
+            // Binary files have no text to merge (and libgit2 then hands back no content).
+            let binary = |oid: Oid| pool.find_blob(oid).map(|b| b.is_binary()).unwrap_or(true);
+            if binary(our.id) || binary(their.id) {
+                return Ok(None);
+            }
             let ancestor = conflict.ancestor.unwrap_or_else(|| IndexEntry {
                 id: Oid::zero(),
                 path: Vec::new(),
