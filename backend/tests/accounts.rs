@@ -579,6 +579,42 @@ async fn authorization_matrix() {
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{:?}", set.json());
+    // Proposal #1 of olga/lamp comes from cy's fork; sam has a fork of his own to propose.
+    let cy = app.sign_up("cy").await;
+    let store = &app.state.store;
+    let lamp = DesignId::new("olga", "lamp").unwrap();
+    for fork in ["cy", "sam"] {
+        let fork = DesignId::new(fork, "lamp").unwrap();
+        store.fork(&lamp, &fork).unwrap();
+        store
+            .commit_changes(
+                &fork,
+                &backend::store::CommitRequest {
+                    branch: "main".into(),
+                    expected_head: store.resolve(&fork, "main").unwrap(),
+                    author: Person {
+                        name: fork.owner().into(),
+                        email: format!("{}@example.org", fork.owner()),
+                        time: 1_700_000_100,
+                    },
+                    message: "Brighter".into(),
+                    changes: vec![backend::store::Change::Put {
+                        path: "NOTES.md".into(),
+                        content: b"brighter\n".to_vec(),
+                    }],
+                },
+            )
+            .unwrap();
+    }
+    let opened = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/lamp/proposals",
+            &As::Cookie(cy),
+            Some(json!({"title": "Brighter", "head": "cy/lamp:main"})),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{:?}", opened.json());
 
     let principals = [
         ("anonymous", None),
@@ -595,7 +631,7 @@ async fn authorization_matrix() {
         [u16; 5],
     );
     // Expected statuses in the order of `principals`.
-    let endpoints: [Endpoint; 12] = [
+    let endpoints: [Endpoint; 20] = [
         (
             "sign up",
             Method::POST,
@@ -672,6 +708,65 @@ async fn authorization_matrix() {
             "/api/events",
             |_| None,
             [401, 403, 403, 403, 200],
+        ),
+        (
+            "list proposals",
+            Method::GET,
+            "/api/designs/olga/lamp/proposals?state=all",
+            |_| None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            "read a proposal's files",
+            Method::GET,
+            "/api/designs/olga/lamp/proposals/1/files",
+            |_| None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            // Only from a design the caller can write (sam's fork); the admin's is a duplicate.
+            "open a proposal",
+            Method::POST,
+            "/api/designs/olga/lamp/proposals",
+            |_| Some(json!({"title": "Mine", "head": "sam/lamp:main"})),
+            [401, 201, 403, 403, 409],
+        ),
+        (
+            "edit someone's proposal",
+            Method::PATCH,
+            "/api/designs/olga/lamp/proposals/1",
+            |_| Some(json!({"title": "Brighter still"})),
+            [401, 403, 200, 200, 200],
+        ),
+        (
+            "review a proposal",
+            Method::POST,
+            "/api/designs/olga/lamp/proposals/1/reviews",
+            |_| Some(json!({"verdict": "comment", "body": "Looks good"})),
+            [401, 201, 201, 201, 201],
+        ),
+        (
+            "comment on a proposal",
+            Method::POST,
+            "/api/designs/olga/lamp/proposals/1/comments",
+            |_| Some(json!({"body": "A question"})),
+            [401, 201, 201, 201, 201],
+        ),
+        (
+            // Past the gate, the stale expected head is a conflict.
+            "merge a proposal",
+            Method::PUT,
+            "/api/designs/olga/lamp/proposals/1/merge",
+            |_| Some(json!({"expected_head": "0000000000000000000000000000000000000001"})),
+            [401, 403, 409, 409, 409],
+        ),
+        (
+            // Needs write access to the source (cy's fork).
+            "update a proposal from upstream",
+            Method::POST,
+            "/api/designs/olga/lamp/proposals/1/update",
+            |_| Some(json!({"expected_head": "0000000000000000000000000000000000000001"})),
+            [401, 403, 403, 403, 409],
         ),
         (
             "read the consumers' cursors",
@@ -781,7 +876,11 @@ async fn authorization_matrix() {
         .filter(|e| e["design"] == "olga/lamp")
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["design_created", "ref_change"], "{log}");
+    // Its creation, then every proposal step the matrix caused (opened twice, edited three
+    // times, reviewed four times).
+    let mut expected = vec!["design_created", "ref_change"];
+    expected.extend(["proposal"; 9]);
+    assert_eq!(kinds, expected, "{log}");
     assert_eq!(
         app.request(Method::GET, "/api/events", &As::Bearer(writer), None)
             .await
