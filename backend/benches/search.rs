@@ -468,6 +468,12 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         backend::labor::Policy::default_policy(),
     );
     let catalog = backend::catalog::Catalog::read_only(pool.clone(), store.clone());
+    let proposals = backend::proposals::Proposals::read_only(
+        pool.clone(),
+        store.clone(),
+        &events,
+        labor.clone(),
+    );
     let bundles =
         backend::bundle::Bundles::open(data.join("bundles"), store.clone(), labor.clone(), pool)
             .unwrap();
@@ -482,6 +488,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         labor,
         bundles,
         catalog,
+        proposals,
         consumers: Vec::new(),
     }))
 }

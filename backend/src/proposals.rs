@@ -313,6 +313,17 @@ impl Proposals {
         proposals
     }
 
+    /// The service without its consumer (tools and benchmarks that never move refs).
+    pub fn read_only(pool: Pool, store: Store, events: &Events, labor: Labor) -> Self {
+        Self {
+            pool,
+            store,
+            events: events.clone(),
+            labor,
+            consumer: None,
+        }
+    }
+
     pub fn consumer(&self) -> Option<&Consumer> {
         self.consumer.as_ref()
     }
@@ -552,12 +563,11 @@ impl Proposals {
                     "a proposal is merged with PUT .../merge, not by editing its state".into(),
                 ));
             }
-            Some(wanted) if current.state == State::Merged => {
-                if wanted != State::Merged {
-                    return Err(Error::Conflict(format!(
-                        "proposal #{number} is merged; it cannot be closed or reopened"
-                    )));
-                }
+            // (`Merged` was refused above.)
+            Some(_) if current.state == State::Merged => {
+                return Err(Error::Conflict(format!(
+                    "proposal #{number} is merged; it cannot be closed or reopened"
+                )));
             }
             Some(State::Closed) if current.state == State::Open => {
                 state = State::Closed;

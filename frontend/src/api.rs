@@ -21,6 +21,11 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Res
     decode(send(Request::put(path), Some(body)).await?).await
 }
 
+/// `PATCH path` with a JSON body; decodes the JSON answer.
+pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    decode(send(Request::patch(path), Some(body)).await?).await
+}
+
 /// `DELETE path`; expects no content.
 pub async fn delete(path: &str) -> Result<(), ApiError> {
     send(Request::delete(path), None::<&()>).await.map(drop)

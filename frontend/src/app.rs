@@ -19,6 +19,8 @@ use crate::pages::network::Network;
 use crate::pages::new_design::NewDesign;
 use crate::pages::not_found::NotFound;
 use crate::pages::profile::Profile;
+use crate::pages::proposal::ProposalPage;
+use crate::pages::proposals::{NewProposalPage, Proposals};
 use crate::pages::releases::Releases;
 use crate::pages::search::Search;
 use crate::pages::settings::Settings;
@@ -58,6 +60,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("releases") view=Releases/>
                         <Route path=path!("network") view=Network/>
                         <Route path=path!("contributors") view=Contributors/>
+                        <Route path=path!("proposals") view=Proposals/>
+                        <Route path=path!("proposals/new") view=NewProposalPage/>
+                        <Route path=path!("proposals/:number") view=ProposalPage/>
                     </ParentRoute>
                 </Routes>
             </main>

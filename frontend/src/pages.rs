@@ -13,6 +13,8 @@ pub mod network;
 pub mod new_design;
 pub mod not_found;
 pub mod profile;
+pub mod proposal;
+pub mod proposals;
 pub mod releases;
 pub mod search;
 pub mod settings;

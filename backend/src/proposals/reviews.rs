@@ -430,26 +430,33 @@ impl Proposals {
                 .find(|r| r.revision == revision)
                 .map(|r| r.base)
         };
-        let anchors: Vec<(usize, Oid, Oid, Option<Oid>, Option<Oid>, String, u32, Side)> = comments
+        let anchors: Vec<Anchor> = comments
             .iter()
             .enumerate()
             .filter(|(_, c)| c.revision != newest.revision)
-            .filter_map(|(i, c)| {
-                Some((
-                    i,
-                    c.head,
-                    newest.head,
-                    base_of(c.revision),
-                    Some(newest.base),
-                    c.path.clone()?,
-                    c.line?,
-                    c.side?,
-                ))
+            .filter_map(|(index, c)| {
+                Some(Anchor {
+                    index,
+                    head: c.head,
+                    base: base_of(c.revision),
+                    path: c.path.clone()?,
+                    line: c.line?,
+                    side: c.side?,
+                })
             })
             .collect();
+        let (newest_head, newest_base) = (newest.head, Some(newest.base));
         let outdated = blocking(move || {
             let mut outdated = Vec::new();
-            for (i, head, newest_head, base, newest_base, path, line, side) in anchors {
+            for Anchor {
+                index,
+                head,
+                base,
+                path,
+                line,
+                side,
+            } in anchors
+            {
                 let changed = match side {
                     Side::New => store.line_changed(&design, head, newest_head, &path, line)?,
                     // The old side is the merge base of the revision's head and its base.
@@ -467,7 +474,7 @@ impl Proposals {
                     }
                 };
                 if changed {
-                    outdated.push(i);
+                    outdated.push(index);
                 }
             }
             Ok(outdated)
@@ -478,6 +485,17 @@ impl Proposals {
         }
         Ok(comments)
     }
+}
+
+/// Where an older comment sits: its index in the list and its anchor.
+struct Anchor {
+    index: usize,
+    head: Oid,
+    /// The target head of the comment's revision.
+    base: Option<Oid>,
+    path: String,
+    line: u32,
+    side: Side,
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -36,9 +36,12 @@ pub struct MergeCheck {
     pub merge_base: Option<Oid>,
     /// `okh.toml` in the target and in the merged tree.
     pub manifest: (Option<Vec<u8>>, Option<Vec<u8>>),
-    /// Every BOM file either manifest names: path, content in the target, in the merged tree.
-    pub boms: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)>,
+    /// Every BOM file either manifest names.
+    pub boms: Vec<FileVersions>,
 }
+
+/// A path with its content in the target and in the merged tree (`None`: absent).
+pub type FileVersions = (String, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// How a proposal lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,6 +320,7 @@ impl Store {
     /// "Update from upstream": merges `upstream` into `branch` of `id` (a merge commit by
     /// `committer`), resolving each conflicted path as `resolutions` says. Every conflict
     /// needs a resolution; the branch must still point at `expected_head`.
+    #[allow(clippy::too_many_arguments)]
     pub fn merge_upstream(
         &self,
         id: &DesignId,

@@ -42,6 +42,19 @@ fn DesignHeader(detail: DesignDetail) -> impl IntoView {
     let tab = |label: &'static str, rest: &'static str| {
         view! { <li><A href=move || design.page(rest) exact=rest.is_empty()>{label}</A></li> }
     };
+    let upstream = detail.upstream.clone().map(|up| {
+        let compare = format!("/{}/compare/{}...{}:{}:main", up.design, up.branch, summary.owner, summary.slug);
+        let propose = format!("/{}/proposals/new?head={}", up.design, api::encode(&format!("{}/{}:main", summary.owner, summary.slug)));
+        view! {
+            <div class="upstream" role="status">
+                <p>
+                    <A href=compare>{format!("{} commit{} ahead", up.ahead, if up.ahead == 1 { "" } else { "s" })}</A>
+                    {format!(", {} behind {}:{}", up.behind, up.design, up.branch)}
+                </p>
+                {(up.ahead > 0).then(|| view! { <A href=propose attr:class="button">"Propose changes"</A> })}
+            </div>
+        }
+    });
     view! {
         <header class="design-header">
             <p class="breadcrumb">
@@ -63,11 +76,14 @@ fn DesignHeader(detail: DesignDetail) -> impl IntoView {
                     })}
                     </p>
             })}
+            {upstream}
             <nav class="tabs" aria-label="Design">
                 <ul>
                     {tab("Overview", "")}
                     {tab("Files", "/tree/main")}
                     {tab("History", "/commits/main")}
+                    <li><A href=move || design.page("/proposals")>"Proposals"
+                        <span class="count-badge" aria-label=format!("{} open", detail.counts.proposals)>{format!(" {}", detail.counts.proposals)}</span></A></li>
                     {tab("Releases", "/releases")}
                     {tab("Network", "/network")}
                     {tab("Contributors", "/contributors")}
