@@ -165,7 +165,8 @@ impl Browser {
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> Result<String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            for text in self.texts(css).await? {
+            // An element the app re-renders meanwhile goes stale: look again.
+            for text in self.texts(css).await.unwrap_or_default() {
                 if text.contains(needle) {
                     return Ok(text);
                 }

@@ -630,3 +630,199 @@ async fn a_release_page_offers_verifiable_bundles() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Polls `check` (reloading `url` each time) until it holds.
+async fn eventually(
+    browser: &Browser,
+    url: &str,
+    what: &str,
+    check: impl AsyncFn(&Browser) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    for _ in 0..60 {
+        browser.goto(url).await?;
+        match check(browser).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => eprintln!("{what}: {err:#}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    anyhow::bail!("{what}: not seen at {url}")
+}
+
+/// Edits the README of ada's fork with declared hours and commits it.
+async fn commit_readme(
+    browser: &Browser,
+    server: &TestServer,
+    text: &str,
+    hours: &str,
+) -> anyhow::Result<()> {
+    browser
+        .goto(&server.url("/ada/solar-food-dryer/edit/main/README.md"))
+        .await?;
+    set_editor_text(browser, text).await?;
+    browser
+        .wait_for("#field-labor\\.hours")
+        .await?
+        .send_keys(hours)
+        .await?;
+    click_button(browser, "Commit changes").await?;
+    browser.wait_for(".markdown h1").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow::Result<()> {
+    let server = TestServer::start(dist_dir(Path::new(TMP))?).await?;
+    let maintainer = Browser::start(Path::new(TMP)).await?;
+    let proposer = Browser::start(Path::new(TMP)).await?;
+    // The first account is an instance admin: it maintains the samples.
+    sign_up(&maintainer, &server, "olga").await?;
+    sign_up(&proposer, &server, "ada").await?;
+
+    // Fork, edit, and propose the change back.
+    proposer
+        .goto(&server.url("/atelier/solar-food-dryer"))
+        .await?;
+    proposer.wait_for(".readme").await?;
+    click_button(&proposer, "Fork").await?;
+    proposer.wait_for(".lineage").await?;
+    commit_readme(
+        &proposer,
+        &server,
+        "# Dryer\n\nMeasured drying times.\nTomatoes: 9 hours.\n",
+        "2",
+    )
+    .await?;
+    proposer.goto(&server.url("/ada/solar-food-dryer")).await?;
+    let upstream = proposer
+        .wait_for_text(".upstream", "1 commit ahead")
+        .await?;
+    assert!(
+        upstream.contains("0 behind atelier/solar-food-dryer"),
+        "{upstream}"
+    );
+    proposer
+        .client
+        .find(Locator::LinkText("Propose changes"))
+        .await?
+        .click()
+        .await?;
+    let head = proposer.wait_for("#field-head").await?;
+    assert_eq!(
+        head.prop("value").await?.as_deref(),
+        Some("ada/solar-food-dryer:main")
+    );
+    proposer
+        .wait_for("#field-title")
+        .await?
+        .send_keys("Measured drying times")
+        .await?;
+    proposer.screenshot("proposal-new").await?;
+    click_button(&proposer, "Propose changes").await?;
+    proposer
+        .wait_for_text(".proposal-header h2", "Measured drying times")
+        .await?;
+    assert!(
+        proposer
+            .client
+            .current_url()
+            .await?
+            .path()
+            .ends_with("/atelier/solar-food-dryer/proposals/1")
+    );
+
+    // The maintainer reviews: a line comment in the diff, then "request changes".
+    let page = server.url("/atelier/solar-food-dryer/proposals/1");
+    maintainer.goto(&page).await?;
+    maintainer
+        .wait_for_text(".merge-box", "No conflicts")
+        .await?;
+    click_button(&maintainer, "Files").await?;
+    maintainer.wait_for(".file-diff").await?;
+    click_button(&maintainer, "Show diff").await?;
+    maintainer
+        .wait_for("button[aria-label='Comment on new line 4']")
+        .await?
+        .click()
+        .await?;
+    maintainer
+        .wait_for("#line-comment-new-4")
+        .await?
+        .send_keys("Which tomatoes, and how thick were the slices?")
+        .await?;
+    click_button(&maintainer, "Add to review").await?;
+    maintainer
+        .wait_for_text(".review-form", "1 line comment will be sent")
+        .await?;
+    maintainer
+        .wait_for("#verdict-request_changes")
+        .await?
+        .click()
+        .await?;
+    maintainer
+        .wait_for("#review-body")
+        .await?
+        .send_keys("Please say how the tomatoes were cut.")
+        .await?;
+    maintainer.screenshot("proposal-review").await?;
+    click_button(&maintainer, "Submit review").await?;
+    maintainer
+        .wait_for_text(".review-form", "Add line comments from the Files tab")
+        .await?;
+    click_button(&maintainer, "Conversation").await?;
+    maintainer
+        .wait_for_text(".timeline", "requested changes")
+        .await?;
+    let timeline = maintainer.texts(".timeline").await?.join("\n");
+    assert!(timeline.contains("README.md:4 (new)"), "{timeline}");
+
+    // A new revision answers the review.
+    commit_readme(
+        &proposer,
+        &server,
+        "# Dryer\n\nMeasured drying times.\nTomatoes, 5 mm slices: 9 hours.\n",
+        "1",
+    )
+    .await?;
+    eventually(&maintainer, &page, "revision 2", async |b: &Browser| {
+        Ok(b.wait_for_text(".proposal-header", "revision 2")
+            .await
+            .is_ok())
+    })
+    .await?;
+    maintainer.wait_for_text(".timeline", "stale").await?;
+    maintainer
+        .wait_for("#verdict-approve")
+        .await?
+        .click()
+        .await?;
+    click_button(&maintainer, "Submit review").await?;
+    maintainer.wait_for_text(".timeline", "approved").await?;
+    maintainer
+        .wait_for_text(".merge-box", "No conflicts")
+        .await?;
+    click_button(&maintainer, "Merge proposal").await?;
+    maintainer
+        .wait_for_text(".proposal-header", "Merged")
+        .await?;
+    maintainer.screenshot("proposal-merged").await?;
+
+    // The proposer's work is validated: 2 h + 1 h of design (the commit form's default type).
+    eventually(
+        &proposer,
+        &server.url("/@ada"),
+        "validated units",
+        async |b: &Browser| {
+            b.wait_for(".labor-totals dd").await?;
+            let totals = b.texts(".labor-totals dd").await?;
+            Ok(totals.get(2).map(String::as_str) == Some("3.00"))
+        },
+    )
+    .await?;
+    let totals = proposer.texts(".labor-totals dd").await?;
+    assert_eq!(totals[3], "0.00", "nothing pending: {totals:?}");
+    proposer.screenshot("proposal-labor-validated").await?;
+    maintainer.close().await?;
+    proposer.close().await
+}

@@ -24,7 +24,8 @@ const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench> [-- ARGS]
   build   build the single-page app into <target>/dist
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
   test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
-  bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db)";
+  bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db,
+          proposals)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -179,7 +180,15 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
     let Some((name, rest)) = args.split_first() else {
         bail!("which benchmark? cargo xtask bench fork");
     };
-    let known = ["fork", "search", "labor", "bundle", "list", "db"];
+    let known = [
+        "fork",
+        "search",
+        "labor",
+        "bundle",
+        "list",
+        "db",
+        "proposals",
+    ];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
     }

@@ -125,6 +125,8 @@ pub fn ProposalPage() -> impl IntoView {
                 Panel::Bom => view! { <BomPanel/> }.into_any(),
                 Panel::Labor => view! { <LaborPanel/> }.into_any(),
             }}
+            // Under every panel: line comments added in Files go out with it.
+            <ReviewForm/>
         </div>
     }
 }
@@ -215,7 +217,6 @@ fn Conversation() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <ReviewForm/>
             <CommentForm/>
         </div>
     }
