@@ -163,6 +163,9 @@ pub struct NewReview {
     pub hours: Option<f64>,
     #[serde(default)]
     pub comments: Vec<NewProposalComment>,
+    /// The revision head the reviewer saw (GitHub's `commit_id`): a newer revision is a 409.
+    #[serde(default)]
+    pub commit_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +238,9 @@ pub struct MergeRequest {
     pub method: Option<String>,
     /// The target branch's head the merger reviewed against.
     pub expected_head: String,
+    /// The proposal head the merger reviewed (GitHub's `sha`): a newer revision is a 409.
+    #[serde(default)]
+    pub sha: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
     /// Required when the proposal changes the license.

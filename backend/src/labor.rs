@@ -168,6 +168,7 @@ impl Labor {
         let policy = self.policy.clone();
         let network = network.to_owned();
         let reviews = self.review_work(&network).await?;
+        let squash_merges = self.squash_merges(&network).await?;
         tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
             let wants = |c: &store::CommitInfo| ledger::needs_paths(&policy, c);
             let commits = store.network_commits_with_paths(&network, &wants)?;
@@ -192,6 +193,7 @@ impl Labor {
                 commits,
                 &validated,
                 bom.as_deref(),
+                &squash_merges,
             );
             for mut review in reviews {
                 review.validated =
@@ -207,6 +209,21 @@ impl Labor {
             Ok(entries)
         })
         .await?
+    }
+
+    /// The squash commits the server made for proposals into designs of `network`.
+    async fn squash_merges(&self, network: &str) -> Result<HashSet<git2::Oid>> {
+        let commits: Vec<String> = sqlx::query_scalar(
+            "SELECT p.merged_commit FROM proposals p JOIN designs d ON d.id = p.design \
+             WHERE d.network = $1 AND p.merge_method = 'squash' AND p.merged_commit IS NOT NULL",
+        )
+        .bind(network)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(commits
+            .iter()
+            .filter_map(|c| git2::Oid::from_str(c).ok())
+            .collect())
     }
 
     /// The reviews with declared hours of proposals into designs of `network` (the database

@@ -43,6 +43,9 @@ pub enum Error {
     /// Conflicts with the current state (a duplicate, a moved head, not mergeable).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this to the proposal.
+    #[error("{0}")]
+    Forbidden(String),
     /// The requested method cannot be used for this proposal.
     #[error("{0}")]
     NotAllowed(String),
@@ -112,6 +115,8 @@ pub struct Proposal {
     pub base: Oid,
     pub check: Option<Check>,
     pub merged_commit: Option<Oid>,
+    /// The target's head just before the merge.
+    pub merged_base: Option<Oid>,
     pub merged_by: Option<String>,
     pub merge_method: Option<String>,
     pub created_at: i64,
@@ -216,7 +221,7 @@ pub struct Proposals {
 
 const COLUMNS: &str = "p.design, p.number, p.title, p.body, p.author, a.username, p.state, \
     CAST(p.draft AS INTEGER) AS draft, p.source_design, p.source_branch, p.target_branch, p.head, \
-    p.base, p.check_head, p.check_base, p.check_state, p.check_detail, p.merged_commit, \
+    p.base, p.check_head, p.check_base, p.check_state, p.check_detail, p.merged_commit, p.merged_base, \
     m.username AS merged_by, p.merge_method, p.created_at, p.updated_at, p.closed_at";
 const FROM: &str = "proposals p JOIN accounts a ON a.id = p.author \
     LEFT JOIN accounts m ON m.id = p.merged_by";
@@ -256,6 +261,7 @@ fn proposal_from(row: &db::Row) -> Proposal {
         base: oid(&text("base")),
         check,
         merged_commit: opt("merged_commit").map(|c| oid(&c)),
+        merged_base: opt("merged_base").map(|c| oid(&c)),
         merged_by: opt("merged_by"),
         merge_method: opt("merge_method"),
         created_at: row.get("created_at"),
@@ -575,50 +581,44 @@ impl Proposals {
                 action = ProposalAction::Closed;
             }
             Some(State::Open) if current.state == State::Closed => {
-                self.reopenable(&current).await?;
                 state = State::Open;
                 closed_at = None;
                 action = ProposalAction::Reopened;
             }
             Some(_) => {}
         }
-        sqlx::query(
-            "UPDATE proposals SET title = $1, body = $2, draft = $3, state = $4, closed_at = $5, \
-             updated_at = $6 WHERE design = $7 AND number = $8",
+        // Only the fields asked for change, and only from the state read: a merge or close
+        // meanwhile is never overwritten.
+        let mut tx = db::begin_write(&self.pool).await?;
+        if action == ProposalAction::Reopened {
+            reopenable(&mut tx, &current).await?;
+        }
+        let updated = sqlx::query(
+            "UPDATE proposals SET title = COALESCE($1, title), body = COALESCE($2, body), \
+             draft = COALESCE($3, draft), state = $4, closed_at = $5, updated_at = $6 \
+             WHERE design = $7 AND number = $8 AND state = $9",
         )
-        .bind(title.unwrap_or(current.title.clone()))
-        .bind(edit.body.unwrap_or(current.body.clone()))
-        .bind(edit.draft.unwrap_or(current.draft))
+        .bind(title)
+        .bind(edit.body)
+        .bind(edit.draft)
         .bind(state.as_str())
         .bind(closed_at)
         .bind(db::now())
         .bind(design.to_string())
         .bind(number)
-        .execute(&self.pool)
+        .bind(current.state.as_str())
+        .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::Conflict(format!(
+                "proposal #{number} changed meanwhile (it was {}); reload it",
+                current.state.as_str()
+            )));
+        }
+        tx.commit().await?;
         let proposal = self.require(design, number).await?;
         self.announce(Some(actor), &proposal, action);
         Ok(proposal)
-    }
-
-    /// A closed proposal reopens only while no other open proposal has the same branches.
-    async fn reopenable(&self, proposal: &Proposal) -> Result<()> {
-        let other: Option<i64> = sqlx::query_scalar(
-            "SELECT number FROM proposals WHERE design = $1 AND source_design = $2 \
-             AND source_branch = $3 AND target_branch = $4 AND state = 'open'",
-        )
-        .bind(proposal.design.to_string())
-        .bind(proposal.source.to_string())
-        .bind(&proposal.source_branch)
-        .bind(&proposal.target_branch)
-        .fetch_optional(&self.pool)
-        .await?;
-        match other {
-            Some(n) => Err(Error::Conflict(format!(
-                "proposal #{n} is open for the same branches; it cannot be reopened"
-            ))),
-            None => Ok(()),
-        }
     }
 
     pub async fn revisions(&self, design: &DesignId, number: i64) -> Result<Vec<Revision>> {
@@ -645,10 +645,36 @@ impl Proposals {
     pub async fn target_head(&self, proposal: &Proposal) -> Result<Option<Oid>> {
         let store = self.store.clone();
         let (design, branch) = (proposal.design.clone(), proposal.target_branch.clone());
-        blocking(move || Ok(store.ref_target(&design, &store::branch_ref(&branch))?)).await
+        blocking(move || match store.ref_target(&design, &store::branch_ref(&branch)) {
+            Ok(head) => Ok(head),
+            // A target design that is gone has no branch to merge into.
+            Err(store::Error::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        })
+        .await
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+/// A closed proposal reopens only while no other open proposal has the same branches.
+async fn reopenable(tx: &mut sqlx::Transaction<'_, db::Db>, proposal: &Proposal) -> Result<()> {
+    let other: Option<i64> = sqlx::query_scalar(
+        "SELECT number FROM proposals WHERE design = $1 AND source_design = $2 \
+         AND source_branch = $3 AND target_branch = $4 AND state = 'open'",
+    )
+    .bind(proposal.design.to_string())
+    .bind(proposal.source.to_string())
+    .bind(&proposal.source_branch)
+    .bind(&proposal.target_branch)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match other {
+        Some(n) => Err(Error::Conflict(format!(
+            "proposal #{n} is open for the same branches; it cannot be reopened"
+        ))),
+        None => Ok(()),
     }
 }

@@ -348,7 +348,7 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
         consumers = body.clone();
         let head = body["head"].as_i64().unwrap();
         let list = body["consumers"].as_array().unwrap();
-        list.len() == 4 && list.iter().all(|c| c["cursor"].as_i64() == Some(head))
+        list.len() == 5 && list.iter().all(|c| c["cursor"].as_i64() == Some(head))
     });
     let names: Vec<&str> = consumers["consumers"]
         .as_array()
@@ -356,7 +356,7 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["bundles", "catalog", "labor", "search"]);
+    assert_eq!(names, ["bundles", "catalog", "labor", "proposals", "search"]);
 
     // Every acknowledged commit is there, and so is every word.
     for (n, id) in &ids {

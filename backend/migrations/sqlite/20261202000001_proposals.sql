@@ -23,6 +23,8 @@ CREATE TABLE proposals (
     check_state TEXT,
     check_detail TEXT,
     merged_commit TEXT,
+    -- the target's head just before the merge (the diff of a merged proposal is against it)
+    merged_base TEXT,
     merged_by BIGINT REFERENCES accounts (id),
     merge_method TEXT,
     created_at BIGINT NOT NULL,

@@ -144,6 +144,7 @@ impl From<crate::proposals::Error> for AppError {
             Error::NotFound(message) => Self::NotFound(message),
             Error::Conflict(message) => Self::Conflict(message),
             Error::NotAllowed(message) => Self::NotAllowed(message),
+            Error::Forbidden(message) => Self::Forbidden(message),
             Error::Store(err) => err.into(),
             Error::Labor(err) => err.into(),
             err @ (Error::Db(_) | Error::Join(_)) => Self::internal(err),

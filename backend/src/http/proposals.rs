@@ -76,16 +76,10 @@ async fn wire(app: &AppState, proposal: &Proposal) -> AppResult<api::Proposal> {
         .revisions(&proposal.design, proposal.number)
         .await?
         .len() as i64;
-    let merged = proposal.merged_commit;
+    let (merged, merged_base) = (proposal.merged_commit.is_some(), proposal.merged_base);
     let (commits, deleted) = blocking(move || -> Result<_, store::Error> {
         // Commits of the head the base lacks (at the merge, for a merged proposal).
-        let base = match merged {
-            Some(commit) => store
-                .commit_info(&design, &commit.to_string())
-                .ok()
-                .and_then(|c| c.parents.first().copied()),
-            None => target_head,
-        };
+        let base = if merged { merged_base } else { target_head };
         let commits = match base {
             Some(base) => store.ahead_behind(&design, head, base)?.0 as u64,
             None => 0,
@@ -306,15 +300,7 @@ async fn edit(
 /// (with the parent of the merge, for a merged proposal).
 async fn diff_base(app: &AppState, proposal: &Proposal, head: Oid) -> AppResult<Option<Oid>> {
     let target = match proposal.merged_commit {
-        Some(merged) => {
-            let store = app.store.clone();
-            let design = proposal.design.clone();
-            blocking(move || store.commit_info(&design, &merged.to_string()))
-                .await?
-                .parents
-                .first()
-                .copied()
-        }
+        Some(_) => proposal.merged_base,
         None => app.proposals.target_head(proposal).await?,
     };
     let Some(target) = target else {
@@ -455,20 +441,8 @@ async fn bom_delta(
             proposal.target_branch
         )));
     };
-    let base = match proposal.merged_commit {
-        // Against the target as it was when merged.
-        Some(merged) => {
-            let store = app.store.clone();
-            let id = proposal.design.clone();
-            blocking(move || store.commit_info(&id, &merged.to_string()))
-                .await?
-                .parents
-                .first()
-                .copied()
-                .unwrap_or(base)
-        }
-        None => base,
-    };
+    // Against the target as it was when merged.
+    let base = proposal.merged_base.unwrap_or(base);
     let store = app.store.clone();
     let (id, head) = (proposal.design.clone(), proposal.head);
     let check = blocking(move || store.check_merge(&id, base, head)).await?;
@@ -551,7 +525,7 @@ async fn labor_preview(
     let ledger = app.labor.stored(&network).await?;
     let entries: Vec<crate::labor::Entry> = ledger
         .iter()
-        .filter(|e| commits.contains(&e.commit) && e.status == "pending")
+        .filter(|e| commits.contains(&e.commit) && e.status == "pending" && e.work_type != "review")
         .cloned()
         .collect();
     let target_rev = app
@@ -686,6 +660,11 @@ async fn review(
                 body: body.body,
                 hours: body.hours,
                 comments,
+                seen_head: body
+                    .commit_id
+                    .as_deref()
+                    .map(|c| oid("commit_id", c))
+                    .transpose()?,
             },
         )
         .await?;
@@ -712,7 +691,10 @@ async fn comment(
                 "name the thread to resolve with in_reply_to".into(),
             )]));
         };
-        app.proposals.resolve(&proposal, thread, resolved).await?;
+        let role = design.role(&app).await?;
+        app.proposals
+            .resolve(&proposal, thread, resolved, &account, role >= Role::Maintainer)
+            .await?;
     }
     if let Some(text) = body.body.filter(|b| !b.trim().is_empty()) {
         app.proposals
@@ -867,6 +849,7 @@ async fn merge(
             MergeAsk {
                 method,
                 expected_head,
+                reviewed_head: body.sha.as_deref().map(|s| oid("sha", s)).transpose()?,
                 message: body.message,
                 confirm_license_change: body.confirm_license_change,
             },

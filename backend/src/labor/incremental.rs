@@ -218,7 +218,7 @@ impl Labor {
         insert_many(&mut tx, &entries).await?;
         for commit in &moves {
             sqlx::query(
-                "UPDATE labor_entries SET design = $1 WHERE network = $2 AND commit_id = $3",
+                "UPDATE labor_entries SET design = $1 WHERE network = $2 AND commit_id = $3 AND work_type <> 'review'",
             )
             .bind(id.to_string())
             .bind(&network)
@@ -228,7 +228,7 @@ impl Labor {
         }
         if validates {
             for commit in known.keys() {
-                sqlx::query("UPDATE labor_entries SET status = 'validated' WHERE network = $1 AND commit_id = $2")
+                sqlx::query("UPDATE labor_entries SET status = 'validated' WHERE network = $1 AND commit_id = $2 AND work_type <> 'review'")
                     .bind(&network)
                     .bind(commit)
                     .execute(&mut *tx)

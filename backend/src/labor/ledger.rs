@@ -278,9 +278,12 @@ pub fn network_entries(
     commits: Vec<(String, Vec<(CommitInfo, Option<Vec<String>>)>)>,
     validated: &HashSet<Oid>,
     bom: Option<&str>,
+    squash_merges: &HashSet<Oid>,
 ) -> Vec<Entry> {
-    // A validated squash commit replaces the commits it names: they are credited, validated,
-    // to the squash's design, and the squash commit itself credits nothing.
+    // A squash merge (one the server made: recorded in the database, `squash_merges`) replaces
+    // the commits it names. Once validated, it credits its merger's maintenance only, and the
+    // named commits it knows are credited once, validated, to the squash's design. A squash
+    // whose named commits are all unknown (their branch deleted) credits its own trailers.
     let known: HashSet<Oid> = commits
         .iter()
         .flat_map(|(_, list)| list.iter().map(|(c, _)| c.id))
@@ -289,13 +292,15 @@ pub fn network_entries(
     let mut squashes: HashSet<Oid> = HashSet::new();
     for (design, list) in &commits {
         for (commit, _) in list {
-            if !validated.contains(&commit.id) {
+            if !validated.contains(&commit.id) || !squash_merges.contains(&commit.id) {
                 continue;
             }
             for oid in squashed_commits(commit) {
-                if known.contains(&oid) && !validated.contains(&oid) {
-                    squashed.insert(oid, design.clone());
+                if known.contains(&oid) {
                     squashes.insert(commit.id);
+                    if !validated.contains(&oid) {
+                        squashed.insert(oid, design.clone());
+                    }
                 }
             }
         }

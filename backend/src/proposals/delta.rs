@@ -40,6 +40,10 @@ pub fn manifest_delta(before: &Option<Vec<u8>>, after: &Option<Vec<u8>>) -> Mani
     if before == after {
         return delta;
     }
+    let (a, b) = (license(before), license(after));
+    if a != b && after.is_some() && table(after).is_ok() {
+        delta.license_change = Some((a, b));
+    }
     let old = table(before).unwrap_or_default();
     let new = match table(after) {
         Ok(new) => new,
@@ -58,10 +62,6 @@ pub fn manifest_delta(before: &Option<Vec<u8>>, after: &Option<Vec<u8>>) -> Mani
                 b.map(ToString::to_string),
             ));
         }
-    }
-    let (a, b) = (license(before), license(after));
-    if a != b {
-        delta.license_change = Some((a, b));
     }
     delta
 }

@@ -39,6 +39,11 @@ pub(super) fn start(proposals: &Proposals, events: &Events) -> Consumer {
                         number,
                         action: ProposalAction::Opened | ProposalAction::Reopened,
                     } => {
+                        // The source may have moved while the proposal was being opened or
+                        // was closed.
+                        if let Some(proposal) = proposals.get(&event.design, *number).await? {
+                            proposals.revise(&proposal, event.actor).await?;
+                        }
                         check.insert((event.design.clone(), *number));
                     }
                     _ => {}
@@ -66,7 +71,7 @@ impl Proposals {
             proposal.target_branch.clone(),
         );
         let heads = blocking(move || {
-            if !store.exists(&source) {
+            if !store.exists(&source) || !store.exists(&target) {
                 return Ok(None);
             }
             let head = store.ref_target(&source, &store::branch_ref(&branch))?;
@@ -106,17 +111,23 @@ impl Proposals {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE proposals SET head = $1, base = $2, updated_at = $3 \
-             WHERE design = $4 AND number = $5",
+             WHERE design = $4 AND number = $5 AND head = $6 AND state = 'open'",
         )
         .bind(head.to_string())
         .bind(base.to_string())
         .bind(now)
         .bind(proposal.design.to_string())
         .bind(proposal.number)
+        .bind(proposal.head.to_string())
         .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() == 0 {
+            // Merged, closed or revised meanwhile: this revision is not recorded.
+            tx.rollback().await?;
+            return Ok(());
+        }
         tx.commit().await?;
         self.announce(actor, proposal, ProposalAction::Revised { revision });
         Ok(())

@@ -50,6 +50,8 @@ pub fn may_merge(proposal: &Proposal, role: Role) -> Verdict {
 pub struct MergeAsk {
     pub method: Method,
     pub expected_head: Oid,
+    /// The proposal head the merger reviewed, when given.
+    pub reviewed_head: Option<Oid>,
     pub message: Option<String>,
     /// The caller has seen that the proposal changes the license and merges anyway.
     pub confirm_license_change: bool,
@@ -97,6 +99,14 @@ impl Proposals {
                 Error::Conflict(why)
             });
         }
+        if let Some(reviewed) = ask.reviewed_head
+            && reviewed != proposal.head
+        {
+            return Err(Error::Conflict(format!(
+                "proposal #{} has a newer revision (head {}) than the one reviewed ({reviewed}); review it again",
+                proposal.number, proposal.head
+            )));
+        }
         let current = self
             .target_head(proposal)
             .await?
@@ -127,6 +137,13 @@ impl Proposals {
             }
         }
         let manifest = delta::manifest_delta(&check.manifest.0, &check.manifest.1);
+        if let Some(problem) = &manifest.problem
+            && !ask.confirm_license_change
+        {
+            return Err(Error::NotAllowed(format!(
+                "{problem}: the license after the merge cannot be read; fix okh.toml, or merge with confirm_license_change set"
+            )));
+        }
         if let Some((before, after)) = &manifest.license_change
             && !ask.confirm_license_change
         {
@@ -181,7 +198,8 @@ impl Proposals {
         let now = crate::db::now();
         sqlx::query(
             "UPDATE proposals SET state = 'merged', merged_commit = $1, merged_by = $2, \
-             merge_method = $3, closed_at = $4, updated_at = $4 WHERE design = $5 AND number = $6",
+             merge_method = $3, closed_at = $4, updated_at = $4, merged_base = $7 \
+             WHERE design = $5 AND number = $6 AND state = 'open'",
         )
         .bind(commit.to_string())
         .bind(merger)
@@ -189,6 +207,7 @@ impl Proposals {
         .bind(now)
         .bind(proposal.design.to_string())
         .bind(proposal.number)
+        .bind(current.to_string())
         .execute(&self.pool)
         .await?;
         let merged = self.require(&proposal.design, proposal.number).await?;
@@ -238,7 +257,8 @@ impl Proposals {
             commits.iter().map(|c| c.id.to_string()).collect();
         let mut hours: BTreeMap<String, (String, f64)> = BTreeMap::new();
         for entry in self.labor.stored(&network).await? {
-            if ids.contains(&entry.commit) {
+            // Review entries carry the reviewed head's id; they are not the commits' work.
+            if ids.contains(&entry.commit) && entry.work_type != "review" {
                 let slot = hours
                     .entry(entry.contributor_email.clone())
                     .or_insert((entry.contributor_name.clone(), 0.0));

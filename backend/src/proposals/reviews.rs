@@ -113,6 +113,8 @@ pub struct NewReview {
     pub body: String,
     pub hours: Option<f64>,
     pub comments: Vec<NewComment>,
+    /// The revision head the reviewer saw, when given.
+    pub seen_head: Option<Oid>,
 }
 
 /// Most line comments in one review.
@@ -231,6 +233,12 @@ impl Proposals {
                 format!("review hours must be more than 0 and at most {MAX_DECLARED_HOURS}"),
             ));
         }
+        if review.hours.is_some() && author == proposal.author_id {
+            return Err(Error::Invalid(
+                "hours",
+                "review hours are for reviewing someone else's proposal; your own work is credited through its commits".into(),
+            ));
+        }
         if review.comments.len() > MAX_REVIEW_COMMENTS {
             return Err(Error::Invalid(
                 "comments",
@@ -247,8 +255,34 @@ impl Proposals {
             }
         }
         let (revision, head) = self.newest_revision(proposal).await?;
+        if let Some(seen) = review.seen_head
+            && seen != head
+        {
+            return Err(Error::Conflict(format!(
+                "proposal #{} has a newer revision (head {head}) than the one reviewed ({seen}); look at it again",
+                proposal.number
+            )));
+        }
         let now = db::now();
         let mut tx = db::begin_write(&self.pool).await?;
+        if review.hours.is_some() {
+            let earlier: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM proposal_reviews WHERE design = $1 AND number = $2 \
+                 AND revision = $3 AND author = $4 AND hours IS NOT NULL",
+            )
+            .bind(proposal.design.to_string())
+            .bind(proposal.number)
+            .bind(revision)
+            .bind(author)
+            .fetch_one(&mut *tx)
+            .await?;
+            if earlier > 0 {
+                return Err(Error::Invalid(
+                    "hours",
+                    format!("you declared review hours for revision {revision} already; review the next revision, or leave hours empty"),
+                ));
+            }
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO proposal_reviews (design, number, revision, head, author, verdict, body, \
              hours, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -390,9 +424,23 @@ impl Proposals {
         }
     }
 
-    /// Marks the thread of comment `id` resolved (or not).
-    pub async fn resolve(&self, proposal: &Proposal, id: i64, resolved: bool) -> Result<()> {
+    /// Marks the thread of comment `id` resolved (or not): by the thread's author, the
+    /// proposal's author or a maintainer of the target.
+    pub async fn resolve(
+        &self,
+        proposal: &Proposal,
+        id: i64,
+        resolved: bool,
+        caller: &crate::accounts::Account,
+        maintainer: bool,
+    ) -> Result<()> {
         let root = self.thread_root(proposal, id).await?;
+        if !(maintainer || caller.id == proposal.author_id || caller.username == root.author) {
+            return Err(Error::Forbidden(
+                "only the thread's author, the proposal's author or a maintainer resolves a thread"
+                    .into(),
+            ));
+        }
         sqlx::query(
             "UPDATE proposal_comments SET resolved = $1 WHERE design = $2 AND number = $3 \
              AND (id = $4 OR reply_to = $4)",

@@ -242,11 +242,15 @@ impl Store {
             if binary(our.id) || binary(their.id) {
                 return Ok(None);
             }
-            let ancestor = conflict.ancestor.unwrap_or_else(|| IndexEntry {
-                id: Oid::zero(),
-                path: Vec::new(),
-                ..copy(&our)
-            });
+            // Added on both sides: merge against an empty file (written to the mempack).
+            let ancestor = match conflict.ancestor {
+                Some(ancestor) => ancestor,
+                None => IndexEntry {
+                    id: pool.blob(b"")?,
+                    file_size: 0,
+                    ..copy(&our)
+                },
+            };
             let mut options = git2::MergeFileOptions::new();
             options.our_label("mine").their_label("upstream");
             let result = pool.merge_file_from_index(&ancestor, &our, &their, Some(&mut options))?;

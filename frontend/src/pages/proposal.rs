@@ -81,10 +81,12 @@ pub fn ProposalPage() -> impl IntoView {
     // Mergeability is computed in the background after every push: look again until it is.
     let polls = StoredValue::new(0u32);
     Effect::new(move || {
-        if let Some(Ok(p)) = proposal.get()
-            && p.mergeable_state == "checking"
-            && polls.get_value() < MAX_CHECK_POLLS
-        {
+        let Some(Ok(p)) = proposal.get() else {
+            return;
+        };
+        if p.mergeable_state != "checking" {
+            polls.set_value(0);
+        } else if polls.get_value() < MAX_CHECK_POLLS {
             polls.update_value(|n| *n += 1);
             set_timeout(
                 move || version.update(|v| *v += 1),
@@ -303,11 +305,17 @@ fn ReviewForm() -> impl IntoView {
                 }
             }
         };
+        let seen = context
+            .proposal
+            .get_untracked()
+            .and_then(|p| p.ok())
+            .map(|p| p.head.sha);
         let request = NewReview {
             verdict: verdict.get_untracked(),
             body: body.get_untracked(),
             hours: hours_value,
             comments: context.pending.get_untracked(),
+            commit_id: seen,
         };
         let path = context.api("/reviews");
         spawn_local(async move {
@@ -414,10 +422,12 @@ fn MergeBox(p: Proposal) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let confirm_license = RwSignal::new(false);
     let expected = p.base.sha.clone();
+    let reviewed = p.head.sha.clone();
     let merge = move |_| {
         let request = MergeRequest {
             method: Some(method.get_untracked()),
             expected_head: expected.clone(),
+            sha: Some(reviewed.clone()),
             message: None,
             confirm_license_change: confirm_license.get_untracked(),
         };
