@@ -645,12 +645,14 @@ impl Proposals {
     pub async fn target_head(&self, proposal: &Proposal) -> Result<Option<Oid>> {
         let store = self.store.clone();
         let (design, branch) = (proposal.design.clone(), proposal.target_branch.clone());
-        blocking(move || match store.ref_target(&design, &store::branch_ref(&branch)) {
-            Ok(head) => Ok(head),
-            // A target design that is gone has no branch to merge into.
-            Err(store::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        })
+        blocking(
+            move || match store.ref_target(&design, &store::branch_ref(&branch)) {
+                Ok(head) => Ok(head),
+                // A target design that is gone has no branch to merge into.
+                Err(store::Error::NotFound(_)) => Ok(None),
+                Err(err) => Err(err.into()),
+            },
+        )
         .await
     }
 

@@ -356,7 +356,10 @@ fn killed_servers_replay_the_log_and_lose_nothing() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["bundles", "catalog", "labor", "proposals", "search"]);
+    assert_eq!(
+        names,
+        ["bundles", "catalog", "labor", "proposals", "search"]
+    );
 
     // Every acknowledged commit is there, and so is every word.
     for (n, id) in &ids {

@@ -319,16 +319,62 @@ async fn the_whole_loop_from_proposal_to_validated_labor() {
     assert_eq!(reply["path"], "cad/lamp.scad");
     assert_eq!(after["comments"][0]["resolved"], true);
 
+    // A review of the revision the reviewer saw: an older one is refused.
+    let reviews_uri = "/api/designs/olga/lamp/proposals/1/reviews";
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        reviews_uri,
+        &rev,
+        Some(json!({"verdict": "approve", "commit_id": first})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // The author declares no review hours on their own proposal.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        reviews_uri,
+        &sam,
+        Some(json!({"verdict": "comment", "body": "Done", "hours": 3})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("hours")),
+        "{body}"
+    );
     let (status, approval) = call(
         &app,
         Method::POST,
-        "/api/designs/olga/lamp/proposals/1/reviews",
+        reviews_uri,
         &rev,
-        Some(json!({"verdict": "approve", "hours": 0.5})),
+        Some(json!({"verdict": "approve", "hours": 0.5, "commit_id": second})),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{approval}");
     assert_eq!(approval["stale"], false);
+    // Hours once per reviewer and revision.
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        reviews_uri,
+        &rev,
+        Some(json!({"verdict": "comment", "body": "Also", "hours": 2})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Only the thread's author, the proposal's author or a maintainer resolves a thread.
+    let max = app.sign_up("max").await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/designs/olga/lamp/proposals/1/comments",
+        &max,
+        Some(json!({"in_reply_to": thread, "resolved": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Only maintainers merge; a stale expected head is a conflict.
     let base = p["base"]["sha"].as_str().unwrap().to_owned();
@@ -348,6 +394,23 @@ async fn the_whole_loop_from_proposal_to_validated_labor() {
     assert_eq!(
         merge_as(sam.clone(), base.clone()).await.0,
         StatusCode::FORBIDDEN
+    );
+    // A merge of the revision reviewed: an older one is refused.
+    let (status, body) = call(
+        &app,
+        Method::PUT,
+        "/api/designs/olga/lamp/proposals/1/merge",
+        &olga,
+        Some(json!({"expected_head": base, "sha": first})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("newer revision"),
+        "{body}"
     );
     let (status, body) = merge_as(olga.clone(), second.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -373,11 +436,20 @@ async fn the_whole_loop_from_proposal_to_validated_labor() {
     assert_eq!(p["merged_commit"], merge_commit.as_str());
     assert_eq!(p["merged_by"], "olga");
     assert_eq!(p["merge_method"], "merge");
-    // Merging twice is refused.
+    // Merging twice is refused, and so is closing a merged proposal.
     assert_eq!(
         merge_as(olga.clone(), merge_commit.clone()).await.0,
         StatusCode::CONFLICT
     );
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        "/api/designs/olga/lamp/proposals/1",
+        &sam,
+        Some(json!({"state": "closed"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 
     // The fork's commits moved upstream, validated; the review hours are credited.
     let entries = ledger_is_recomputable(&app).await;
@@ -415,6 +487,7 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
                 b"// lamp\nsphere(10);\ncylinder(h = 60, r = 2);\n",
             ),
             put("images/photo.png", b"\x89PNG\r\n\x1a\n\0\0\0two"),
+            put("docs/care.md", b"Dust it.\n"),
         ],
     );
     let mine = commit(
@@ -429,6 +502,7 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
                 b"// lamp\nsphere(10);\ncylinder(h = 40, r = 3);\n",
             ),
             put("images/photo.png", b"\x89PNG\r\n\x1a\n\0\0\0three"),
+            put("docs/care.md", b"Wipe it.\n"),
         ],
     );
     settle(&app).await;
@@ -436,7 +510,10 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
     let p = proposal(&app, 1).await;
     assert_eq!(p["mergeable_state"], "conflict", "{p}");
     assert_eq!(p["mergeable"], false);
-    assert_eq!(p["conflicts"], json!(["cad/lamp.scad", "images/photo.png"]));
+    assert_eq!(
+        p["conflicts"],
+        json!(["cad/lamp.scad", "docs/care.md", "images/photo.png"])
+    );
     let base = p["base"]["sha"].as_str().unwrap().to_owned();
     let (status, body) = call(
         &app,
@@ -462,6 +539,16 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
         text.contains("<<<<<<< mine") && text.contains(">>>>>>> upstream"),
         "{text}"
     );
+    // Added on both sides: merged against an empty file.
+    let (status, added) = app
+        .json("/api/designs/olga/lamp/proposals/1/conflicts?path=docs/care.md")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    let added = added["text"].as_str().unwrap();
+    assert!(
+        added.contains("Dust it.") && added.contains("Wipe it."),
+        "{added}"
+    );
     let (_, binary) = app
         .json("/api/designs/olga/lamp/proposals/1/conflicts?path=images/photo.png")
         .await;
@@ -484,11 +571,11 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
     let (status, body) = update(json!({"images/photo.png": "upstream"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, _) =
-        update(json!({"images/photo.png": "upstream", "cad/lamp.scad": {"content": text}})).await;
+        update(json!({"images/photo.png": "upstream", "docs/care.md": "mine", "cad/lamp.scad": {"content": text}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let resolved = "// lamp\nsphere(10);\ncylinder(h = 60, r = 3);\n";
     let (status, updated) =
-        update(json!({"images/photo.png": "upstream", "cad/lamp.scad": {"content": resolved}}))
+        update(json!({"images/photo.png": "upstream", "docs/care.md": "mine", "cad/lamp.scad": {"content": resolved}}))
             .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     settle(&app).await;
@@ -520,6 +607,17 @@ async fn text_and_binary_conflicts_are_resolved_from_upstream() {
     assert_eq!(status, StatusCode::OK, "{merged}");
     assert_eq!(merged["sha"], head.as_str());
     settle(&app).await;
+    // Shown against the target as it was: the fork's commit and the update's merge.
+    let p = proposal(&app, 1).await;
+    assert_eq!(
+        (p["state"].as_str(), p["commits"].as_u64()),
+        (Some("merged"), Some(2)),
+        "{p}"
+    );
+    let (_, files) = app.json("/api/designs/olga/lamp/proposals/1/files").await;
+    // The photo took upstream's version: against the target as it was, only two files change.
+    assert_eq!(files["total"], 2, "{files}");
+    assert_eq!(files["files"][1]["path"], "docs/care.md");
     ledger_is_recomputable(&app).await;
 }
 

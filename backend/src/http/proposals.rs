@@ -693,7 +693,13 @@ async fn comment(
         };
         let role = design.role(&app).await?;
         app.proposals
-            .resolve(&proposal, thread, resolved, &account, role >= Role::Maintainer)
+            .resolve(
+                &proposal,
+                thread,
+                resolved,
+                &account,
+                role >= Role::Maintainer,
+            )
             .await?;
     }
     if let Some(text) = body.body.filter(|b| !b.trim().is_empty()) {

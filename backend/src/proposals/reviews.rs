@@ -279,7 +279,9 @@ impl Proposals {
             if earlier > 0 {
                 return Err(Error::Invalid(
                     "hours",
-                    format!("you declared review hours for revision {revision} already; review the next revision, or leave hours empty"),
+                    format!(
+                        "you declared review hours for revision {revision} already; review the next revision, or leave hours empty"
+                    ),
                 ));
             }
         }
