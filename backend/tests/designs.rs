@@ -73,9 +73,10 @@ async fn the_detail_has_manifest_readme_bom_and_counts() {
     assert_eq!(bom["rows"][1]["line"], 3);
     assert_eq!(
         detail["counts"],
-        json!({"commits": 2, "contributors": 2, "forks": 0})
+        json!({"commits": 2, "contributors": 2, "forks": 0, "proposals": 0})
     );
     assert_eq!(detail["parent"], Value::Null);
+    assert_eq!(detail["upstream"], Value::Null, "not a fork");
     assert_eq!(detail["network_root"], "atelier/anvil");
 
     // The broken manifest is reported with its line, and the design stays browsable.
