@@ -15,7 +15,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
 
-pub use limiter::{Limited, SignInLimiter};
+pub use limiter::{Attempt, Limited, Limiter, SignInLimiter};
 
 use crate::db::{self, Pool};
 use crate::names;
@@ -72,6 +72,9 @@ pub enum Error {
     Db(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Too many password checks at once: retry in a moment.
+    #[error("the server is checking too many passwords at once; try again in a moment")]
+    Busy,
     #[error("background task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -125,11 +128,18 @@ pub enum Role {
     Admin,
 }
 
-/// Accounts, sessions and tokens in the database, plus the in-memory sign-in limiter.
+/// Sign-ups one client address may make in an hour.
+pub const SIGN_UPS_PER_HOUR: usize = 20;
+
+/// Accounts, sessions and tokens in the database, plus the in-memory rate limiters.
 #[derive(Debug, Clone)]
 pub struct Accounts {
     pool: Pool,
     pub limiter: SignInLimiter,
+    /// Sign-ups per client address.
+    pub sign_ups: Limiter,
+    /// Failed password changes per account.
+    pub password_changes: Limiter,
 }
 
 /// The columns [`account_from`] reads (booleans as integers: see `db`), unqualified and for the
@@ -149,11 +159,15 @@ fn account_from(row: &db::Row) -> Account {
     }
 }
 
-/// Lower-cases and checks an email address; the rule is deliberately simple (no mail is sent).
+/// Lower-cases and checks an email address; the rule is deliberately simple (no mail is sent),
+/// but it is always one git can put in a commit signature (no `<`, `>`, whitespace or control
+/// characters).
 pub fn normalize_email(email: &str) -> Result<String, String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         });
@@ -207,6 +221,8 @@ impl Accounts {
         Self {
             pool,
             limiter: SignInLimiter::default(),
+            sign_ups: Limiter::new(SIGN_UPS_PER_HOUR, std::time::Duration::from_secs(3600)),
+            password_changes: Limiter::new(10, std::time::Duration::from_secs(300)),
         }
     }
 
@@ -428,4 +444,31 @@ fn taken_email(email: &str) -> Error {
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_ones_git_can_sign_with() {
+        assert_eq!(
+            normalize_email(" Ada@Example.org ").unwrap(),
+            "ada@example.org"
+        );
+        for bad in [
+            "ada<evil>@example.org",
+            "ada>@example.org",
+            "ada@exa\nmple.org",
+            "ada@",
+            "@example.org",
+            "ada example.org",
+            "a@b@c",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+        // git itself takes what is accepted.
+        let email = normalize_email("o'brien+lamp@example.org").unwrap();
+        assert!(git2::Signature::now("O'Brien", &email).is_ok());
+    }
 }

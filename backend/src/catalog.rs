@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::db::{self, Pool};
 use crate::events::{Consumer, Events};
+use crate::manifest::{MAX_FUNCTION, MAX_SHORT_FIELD, clip};
 use crate::store::{self, DesignId, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -374,11 +375,15 @@ fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
         created_at,
         default_branch: store::DEFAULT_BRANCH.to_owned(),
         head: record.head.to_string(),
-        name: name.unwrap_or_else(|| id.slug().to_owned()),
-        function: function.unwrap_or_default(),
-        license,
-        version,
-        readiness: technology_readiness_level,
+        // Manifests are user text of any size: rows (and every list) carry clipped fields.
+        name: clip(
+            &name.unwrap_or_else(|| id.slug().to_owned()),
+            MAX_SHORT_FIELD,
+        ),
+        function: clip(&function.unwrap_or_default(), MAX_FUNCTION),
+        license: license.map(|l| clip(&l, MAX_SHORT_FIELD)),
+        version: version.map(|v| clip(&v, MAX_SHORT_FIELD)),
+        readiness: technology_readiness_level.map(|r| clip(&r, MAX_SHORT_FIELD)),
         manifest_error,
         updated: record.updated,
         forks: 0,

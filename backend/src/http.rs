@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         // Every matched route naming a design passes the one gate (after `authenticate`).
         .route_layer(middleware::from_fn_with_state(state.clone(), gate::resolve))
         .fallback(error::api_not_found)
+        .method_not_allowed_fallback(error::api_method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -80,6 +81,20 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The paging of every list: `page` from 1 and `per_page` from 1 (0 is a 400 naming the
+/// parameter), `per_page` capped at [`api::paging::MAX_PER_PAGE`], defaults when absent.
+pub fn paging(page: Option<u32>, per_page: Option<u32>) -> AppResult<(u32, u32)> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(AppError::BadRequest("page starts at 1".into()));
+    }
+    let per_page = per_page.unwrap_or(api::paging::DEFAULT_PER_PAGE);
+    if per_page == 0 {
+        return Err(AppError::BadRequest("per_page must be at least 1".into()));
+    }
+    Ok((page, per_page.min(api::paging::MAX_PER_PAGE)))
 }
 
 /// Runs blocking work (git, hashing) off the async runtime.

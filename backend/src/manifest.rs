@@ -91,6 +91,19 @@ pub const REQUIRED: &[&str] = &["okhv", "name", "license", "licensor", "function
 
 /// Checks a parsed manifest: required fields present and non-empty, `license` a valid SPDX
 /// expression. Each problem carries the line of its key when the key is there.
+/// Longest `name`, `version`, `license` and readiness shown or listed, in characters.
+pub const MAX_SHORT_FIELD: usize = 200;
+/// Longest `function` shown or listed, in characters.
+pub const MAX_FUNCTION: usize = 2000;
+
+/// `text` cut to at most `max` characters (with `…` when cut), for lists, rows and messages.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
     let line_of = |key: &str| {
         text.lines()
@@ -145,10 +158,35 @@ pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
         problems.push(ManifestError {
             line: line_of("license"),
             message: format!(
-                "license {license:?} is not a valid SPDX expression ({})",
+                "license {:?} is not a valid SPDX expression ({})",
+                clip(license, 80),
                 err.reason
             ),
         });
+    }
+    let lengths = [
+        ("name", manifest.name.as_deref(), MAX_SHORT_FIELD),
+        ("version", manifest.version.as_deref(), MAX_SHORT_FIELD),
+        ("license", manifest.license.as_deref(), MAX_SHORT_FIELD),
+        (
+            "technology-readiness-level",
+            manifest.technology_readiness_level.as_deref(),
+            MAX_SHORT_FIELD,
+        ),
+        ("function", manifest.function.as_deref(), MAX_FUNCTION),
+    ];
+    for (key, value, max) in lengths {
+        if let Some(value) = value
+            && value.chars().count() > max
+        {
+            problems.push(ManifestError {
+                line: line_of(key),
+                message: format!(
+                    "`{key}` is {} characters long; at most {max} are shown",
+                    value.chars().count()
+                ),
+            });
+        }
     }
     problems
 }
@@ -156,6 +194,23 @@ pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_fields_are_flagged_and_clipped() {
+        let version = "1".repeat(1_000_000);
+        let text = format!("name = \"Lamp\"\nversion = \"{version}\"\n");
+        let manifest = parse(&text).unwrap();
+        let problems = validate(&manifest, &text);
+        let long = problems
+            .iter()
+            .find(|p| p.message.contains("`version`"))
+            .expect("the long version is flagged");
+        assert_eq!(long.line, Some(2));
+        assert!(long.message.len() < 100, "{}", long.message);
+        assert_eq!(clip(&version, 5), "11111…");
+        assert_eq!(clip("Lämpchen", 3), "Läm…");
+        assert_eq!(clip("Lamp", 4), "Lamp");
+    }
 
     #[test]
     fn reads_known_fields_and_keeps_unknown_ones() {

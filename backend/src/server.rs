@@ -172,6 +172,8 @@ fn recover(
         for path in store.remove_stale_locks()? {
             tracing::warn!(path = %path.display(), "removed a stale lock left by an unclean stop");
         }
+    }
+    if unclean || store.mirrors_need_repair() {
         let mut repaired = 0;
         for id in store.ids()? {
             repaired += store.repair_mirrors(&id).unwrap_or_else(|err| {
@@ -180,8 +182,9 @@ fn recover(
             });
         }
         if repaired > 0 {
-            tracing::warn!(repaired, "repaired pool mirrors after an unclean stop");
+            tracing::warn!(repaired, "repaired pool mirrors");
         }
+        store.mirrors_repaired()?;
     }
     if unclean || announced.is_empty() {
         let appended = store.announce_missed(announced)?;

@@ -39,6 +39,9 @@ use crate::events::{Events, Payload};
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::names;
 
+/// Present under the store root when a pool mirror could not be written after a ref move.
+const MIRROR_REPAIR_FLAG: &str = "mirrors-need-repair";
+
 /// The branch every new design starts with.
 pub const DEFAULT_BRANCH: &str = "main";
 /// The manifest file at the root of every design.
@@ -400,7 +403,28 @@ impl Store {
             return Err(Error::AlreadyExists(id.clone()));
         }
         let network = new_network_id(id);
-        let pool = self.init_pool(&network)?;
+        let written = self.create_repositories(id, &network, commits);
+        if written.is_err() {
+            // A failed creation leaves nothing behind: no pool, no half-made member.
+            let _ = std::fs::remove_dir_all(self.repo_path(id));
+            let _ = std::fs::remove_dir_all(self.pool_path(&network));
+        }
+        let (pool, head) = written?;
+        let refname = branch_ref(DEFAULT_BRANCH);
+        self.record_event(id, Payload::DesignCreated { network });
+        self.announce(id, &refname, None, Some(head));
+        self.mirror_after_move(&pool, id, &refname, Some(head));
+        Ok(head)
+    }
+
+    /// The pool with `commits` and the member whose default branch points at the last one.
+    fn create_repositories(
+        &self,
+        id: &DesignId,
+        network: &str,
+        commits: &[NewCommit],
+    ) -> Result<(Repository, Oid)> {
+        let pool = self.init_pool(network)?;
         let mut parent: Option<Oid> = None;
         for commit in commits {
             let tree = write::tree_from_files(&pool, &commit.files)?;
@@ -420,15 +444,16 @@ impl Store {
                 &parents,
             )?);
         }
-        // Just checked: `commits` is not empty.
+        // Checked by the caller: `commits` is not empty.
         let head = parent.expect("at least one commit was written");
-        let repo = self.init_member(id, &network, None)?;
-        let refname = branch_ref(DEFAULT_BRANCH);
-        repo.reference(&refname, head, false, "atelier: create design")?;
-        self.record_event(id, Payload::DesignCreated { network });
-        self.announce(id, &refname, None, Some(head));
-        self.mirror_ref(&pool, id, &refname, Some(head))?;
-        Ok(head)
+        let repo = self.init_member(id, network, None)?;
+        repo.reference(
+            &branch_ref(DEFAULT_BRANCH),
+            head,
+            false,
+            "atelier: create design",
+        )?;
+        Ok((pool, head))
     }
 
     /// Forks `source` as `target`: a new member of the same network with a copy of the source's
@@ -470,7 +495,7 @@ impl Store {
             self.announce(target, name, None, Some(*oid));
         }
         for (name, oid) in &refs {
-            self.mirror_ref(&pool, target, name, Some(*oid))?;
+            self.mirror_after_move(&pool, target, name, Some(*oid));
         }
         Ok(head)
     }
@@ -547,6 +572,37 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Mirrors a ref that already moved (and was announced). A failure here is logged, not
+    /// returned: the move succeeded and must never be answered as a failure; the mirror is
+    /// repaired at the next start ([`Store::repair_mirrors`]).
+    fn mirror_after_move(
+        &self,
+        pool: &Repository,
+        id: &DesignId,
+        refname: &str,
+        target: Option<Oid>,
+    ) {
+        if let Err(err) = self.mirror_ref(pool, id, refname, target) {
+            tracing::error!(design = %id, refname, error = %err, "pool mirror not written; repaired at the next start");
+            if let Err(err) = std::fs::write(self.root.join(MIRROR_REPAIR_FLAG), id.to_string()) {
+                tracing::error!(error = %err, "cannot flag the mirrors for repair");
+            }
+        }
+    }
+
+    /// Whether a mirror write failed since the last repair (then the next start repairs).
+    pub fn mirrors_need_repair(&self) -> bool {
+        self.root.join(MIRROR_REPAIR_FLAG).exists()
+    }
+
+    /// The mirrors were repaired: clears the flag.
+    pub fn mirrors_repaired(&self) -> Result<()> {
+        match std::fs::remove_file(self.root.join(MIRROR_REPAIR_FLAG)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
+            _ => Ok(()),
+        }
     }
 
     /// Appends the event of a ref move that just succeeded (under the design's write lock, so

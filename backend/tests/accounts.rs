@@ -526,6 +526,85 @@ async fn a_sign_in_flood_is_rate_limited() {
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Many wrong sign-ins at once: the limit holds (attempts are counted before the hash is
+/// checked), and the hashing queue refuses what it cannot take instead of growing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_sign_ins_cannot_pass_the_limit() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    app.sign_up("ada").await;
+    let tasks: Vec<_> = (0..60)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.request(
+                    Method::POST,
+                    "/api/session",
+                    &As::Anonymous,
+                    Some(json!({"username": "ada", "password": "wrong-password"})),
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for task in tasks {
+        *statuses.entry(task.await.unwrap().as_u16()).or_insert(0) += 1;
+    }
+    let tried = statuses.get(&401).copied().unwrap_or(0);
+    assert!(tried <= 10, "{statuses:?}");
+    assert_eq!(
+        statuses.values().sum::<i32>(),
+        60,
+        "every attempt answered: {statuses:?}"
+    );
+    assert!(
+        statuses.keys().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_and_sign_ups_per_address_are_limited() {
+    let app = TestApp::new().await;
+    let ada = As::Cookie(app.sign_up("ada").await);
+    let change = |current: String| {
+        app.request(
+            Method::PUT,
+            "/api/account/password",
+            &ada,
+            Some(json!({"current_password": current, "new_password": "a-new-long-password"})),
+        )
+    };
+    for _ in 0..10 {
+        assert_eq!(change("wrong".into()).await.status, StatusCode::BAD_REQUEST);
+    }
+    let limited = change(password("ada")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Sign-ups from one address.
+    let address: std::net::SocketAddr = "203.0.113.7:4242".parse().unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..=backend::accounts::SIGN_UPS_PER_HOUR {
+        let mut request = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/accounts")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(api::CSRF_HEADER, "1")
+            .body(axum::body::Body::from(
+                new_account(&format!("flood{n}")).to_string(),
+            ))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(address));
+        statuses.push(app.send(request).await.status.as_u16());
+    }
+    let last = statuses.pop().unwrap();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(last, 429);
+}
+
 #[tokio::test]
 async fn wrong_password_and_unknown_user_take_about_the_same_time() {
     let app = TestApp::new().await;

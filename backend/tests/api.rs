@@ -3,9 +3,9 @@
 
 mod common;
 
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 
-use common::TestApp;
+use common::{As, TestApp};
 
 #[tokio::test]
 async fn health_counts_designs() {
@@ -150,4 +150,61 @@ async fn a_second_start_does_not_import_again() {
     let store =
         backend::server::open_store(&config.data, &config.designs, Default::default()).unwrap();
     assert_eq!(store.ids().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn wrong_methods_and_oversized_bodies_answer_json() {
+    let app = TestApp::new().await;
+    let wrong = app
+        .request(Method::DELETE, "/api/health", &As::Anonymous, None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.json()["error"]["code"], "not_allowed");
+    assert!(
+        wrong.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE")
+    );
+    let cookie = app.sign_up("ada").await;
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let big = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(cookie),
+            Some(
+                serde_json::json!({"slug": "big", "name": huge, "function": "x", "license": "MIT"}),
+            ),
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(big.json()["error"]["code"], "too_large");
+}
+
+#[tokio::test]
+async fn every_list_pages_the_same_way() {
+    let app = TestApp::new().await;
+    for list in [
+        "/api/designs",
+        "/api/designs/atelier/anvil/commits",
+        "/api/designs/atelier/anvil/proposals",
+        "/api/search?q=anvil",
+    ] {
+        let join = if list.contains('?') { '&' } else { '?' };
+        for bad in ["page=0", "per_page=0"] {
+            let (status, body) = app.json(&format!("{list}{join}{bad}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{list} {bad}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(bad.split('=').next().unwrap()),
+                "{list} {bad}: {body}"
+            );
+        }
+        let (status, body) = app.json(&format!("{list}{join}per_page=1000")).await;
+        assert_eq!(status, StatusCode::OK, "{list}: {body}");
+        assert_eq!(body["per_page"], 100, "{list}: capped");
+    }
 }

@@ -1,7 +1,14 @@
 //! Password hashing with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1), always on
 //! the blocking pool.
+//!
+//! Invariant: at most one hash per core runs at once (each holds 19 MiB), and at most
+//! [`MAX_WAITING`] more wait; beyond that a hash is refused at once ([`Error::Busy`]), so a
+//! burst of sign-ins can neither exhaust memory nor the blocking pool.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -19,6 +26,33 @@ fn argon2() -> Argon2<'static> {
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash("not a real password, only for timing").expect("hashing a constant works")
 });
+
+/// Hashes that may wait for a core; more are refused with [`Error::Busy`].
+pub const MAX_WAITING: usize = 32;
+
+/// One permit per core.
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// Hashes running or waiting.
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `work` (one argon2 computation) under the bound.
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    struct Queued;
+    impl Drop for Queued {
+        fn drop(&mut self) {
+            QUEUED.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let cores = HASHING.available_permits().max(1);
+    if QUEUED.fetch_add(1, Ordering::SeqCst) >= cores + MAX_WAITING {
+        QUEUED.fetch_sub(1, Ordering::SeqCst);
+        return Err(Error::Busy);
+    }
+    let _queued = Queued;
+    let _permit = HASHING.acquire().await.map_err(|_| Error::Busy)?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
 
 fn hash(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -41,13 +75,13 @@ fn verify(password: &str, phc: Option<&str>) -> bool {
 }
 
 pub async fn hash_blocking(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash(&password)).await?
+    bounded(move || hash(&password)).await?
 }
 
 /// Verifies `password` against `phc`, or against a dummy hash when there is none (unknown
 /// user), in which case the answer is always `false`.
 pub async fn verify_blocking(password: String, phc: Option<String>) -> Result<bool> {
-    Ok(tokio::task::spawn_blocking(move || verify(&password, phc.as_deref())).await?)
+    bounded(move || verify(&password, phc.as_deref())).await
 }
 
 #[cfg(test)]

@@ -65,8 +65,17 @@ async fn signed_in(
 
 async fn sign_up(
     State(app): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     Json(body): Json<api::NewAccount>,
 ) -> AppResult<Response> {
+    // Per address: every attempt counts (accounts are free, so creating many is the abuse).
+    // Requests without an address (in-process tests and tools) have none to limit.
+    if let Some(addr) = addr {
+        app.accounts
+            .sign_ups
+            .attempt(&[format!("ip:{}", addr.ip())], Instant::now())
+            .map_err(|limited| AppError::RateLimited(limited.retry_after))?;
+    }
     let account = app
         .accounts
         .create(&body.username, &body.email, &body.password)
@@ -99,20 +108,22 @@ async fn sign_in(
                 .unwrap_or_else(|| "unknown".into())
         ),
     ];
-    app.accounts
+    // Counted before the hash is checked, so parallel attempts cannot all be tried.
+    let attempt = app
+        .accounts
         .limiter
-        .check(&keys, Instant::now())
+        .attempt(&keys, Instant::now())
         .map_err(|limited| AppError::RateLimited(limited.retry_after))?;
     match app
         .accounts
         .authenticate(body.username.trim(), &body.password)
         .await?
     {
-        Some(account) => signed_in(&app, &account, StatusCode::OK).await,
-        None => {
-            app.accounts.limiter.record_failure(&keys, Instant::now());
-            Err(AppError::Unauthorized("wrong username or password".into()))
+        Some(account) => {
+            attempt.succeeded();
+            signed_in(&app, &account, StatusCode::OK).await
         }
+        None => Err(AppError::Unauthorized("wrong username or password".into())),
     }
 }
 
@@ -258,8 +269,14 @@ async fn change_password(
     Json(body): Json<api::PasswordChange>,
 ) -> AppResult<Response> {
     let account = caller.require_session()?.clone();
+    let attempt = app
+        .accounts
+        .password_changes
+        .attempt(&[format!("account:{}", account.id)], Instant::now())
+        .map_err(|limited| AppError::RateLimited(limited.retry_after))?;
     app.accounts
         .change_password(&account, &body.current_password, &body.new_password)
         .await?;
+    attempt.succeeded();
     signed_in(&app, &account, StatusCode::OK).await
 }

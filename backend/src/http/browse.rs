@@ -11,8 +11,6 @@ use axum::routing::get;
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
-
 use super::extract::{Path, Query};
 use super::{AppError, AppResult, blocking, rfc3339};
 use crate::server::AppState;
@@ -355,11 +353,7 @@ pub async fn list_commits(
     Query(params): Query<LogParams>,
 ) -> AppResult<JsonResponse<api::CommitList>> {
     let id = design_id(&owner, &slug)?;
-    let page = params.page.unwrap_or(1).max(1);
-    let per_page = params
-        .per_page
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
+    let (page, per_page) = super::paging(params.page, params.per_page)?;
     let rev = params
         .rev
         .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());

@@ -6,13 +6,12 @@ use axum::routing::get;
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use api::{DesignList, DesignSort, DesignSummary};
 
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
 use super::gate::DesignAccess;
-use super::{AppError, AppResult, blocking, rfc3339};
+use super::{AppResult, blocking, rfc3339};
 use crate::accounts::{Role, Scope};
 use crate::catalog::{DesignRow, ListQuery, Order};
 use crate::server::AppState;
@@ -43,15 +42,7 @@ async fn list(
     State(app): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> AppResult<JsonResponse<DesignList>> {
-    let page = params.page.unwrap_or(1);
-    if page == 0 {
-        return Err(AppError::BadRequest("page starts at 1".into()));
-    }
-    let per_page = params.per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if per_page == 0 {
-        return Err(AppError::BadRequest("per_page must be at least 1".into()));
-    }
-    let per_page = per_page.min(MAX_PER_PAGE);
+    let (page, per_page) = super::paging(params.page, params.per_page)?;
 
     let order = match params.sort {
         DesignSort::Updated => Order::Updated,

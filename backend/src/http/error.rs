@@ -84,7 +84,7 @@ impl IntoResponse for AppError {
                 let secs = wait.as_secs().max(1);
                 let body = api::ApiError::new(
                     "rate_limited",
-                    format!("too many failed sign-ins; try again in {secs} seconds"),
+                    format!("too many attempts; try again in {secs} seconds"),
                 );
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response
@@ -217,6 +217,9 @@ impl From<accounts::Error> for AppError {
             accounts::Error::Conflict(msg) => Self::Conflict(msg),
             accounts::Error::NotFound(msg) => Self::NotFound(msg),
             accounts::Error::Forbidden(msg) => Self::Forbidden(msg),
+            err @ accounts::Error::Busy => {
+                Self::Unavailable(err.to_string(), Duration::from_secs(1))
+            }
             err
             @ (accounts::Error::Db(_) | accounts::Error::Hash(_) | accounts::Error::Join(_)) => {
                 Self::internal(err)
@@ -233,6 +236,12 @@ impl From<QueryRejection> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::PayloadTooLarge(
+                "the JSON body is too large (at most 2 MB; upload files through .../uploads)"
+                    .into(),
+            );
+        }
         Self::BadRequest(rejection.body_text())
     }
 }
@@ -244,6 +253,11 @@ impl From<PathRejection> for AppError {
 }
 
 /// Fallback for `/api/...` paths no route matches: a JSON 404, not the SPA page.
+/// A known API path asked with a method it does not take.
+pub async fn api_method_not_allowed(method: axum::http::Method, uri: Uri) -> AppError {
+    AppError::NotAllowed(format!("{method} is not allowed on {}", uri.path()))
+}
+
 pub async fn api_not_found(uri: Uri) -> AppError {
     AppError::NotFound(format!("no API endpoint at {}", uri.path()))
 }

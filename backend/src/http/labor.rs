@@ -10,8 +10,6 @@ use axum::routing::get;
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
-
 use super::auth::SignedIn;
 use super::extract::{Json, Path, Query};
 use super::{AppError, AppResult, rfc3339};
@@ -264,11 +262,7 @@ async fn account(
     for u in &mut utilization {
         u.downloads = downloads.get(&u.design).copied().unwrap_or(0);
     }
-    let page = params.page.unwrap_or(1).max(1);
-    let per_page = params
-        .per_page
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
+    let (page, per_page) = super::paging(params.page, params.per_page)?;
     let total = wire_entries.len() as u64;
     Ok(JsonResponse(api::AccountLabor {
         username,

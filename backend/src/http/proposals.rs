@@ -13,12 +13,10 @@ use axum::{Json as JsonResponse, Router};
 use git2::Oid;
 use serde::Deserialize;
 
-use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
-
 use super::browse::{People, file_changes};
 use super::extract::{Json, Path, Query};
 use super::gate::DesignAccess;
-use super::{AppError, AppResult, blocking, rfc3339};
+use super::{AppError, AppResult, blocking, paging, rfc3339};
 use crate::accounts::{Role, Scope};
 use crate::proposals::merge::MergeAsk;
 use crate::proposals::reviews::NewReview;
@@ -130,15 +128,6 @@ struct ListParams {
     state: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
-}
-
-fn paging(page: Option<u32>, per_page: Option<u32>) -> AppResult<(u32, u32)> {
-    let page = page.unwrap_or(1);
-    if page == 0 {
-        return Err(AppError::BadRequest("page starts at 1".into()));
-    }
-    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
-    Ok((page, per_page))
 }
 
 async fn list(

@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use api::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use api::paging::MAX_PER_PAGE;
 
 use super::extract::{Path, Query};
 use super::{AppError, AppResult, blocking, rfc3339};
@@ -33,13 +33,6 @@ struct SearchParams {
     material: Option<String>,
     owner: Option<String>,
     manufacturer: Option<String>,
-}
-
-fn paging(page: Option<u32>, per_page: Option<u32>) -> (u32, u32) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE),
-    )
 }
 
 fn facets(facets: Facets) -> api::FacetCounts {
@@ -71,7 +64,7 @@ async fn designs(
             )));
         }
     };
-    let (page, per_page) = paging(params.page, params.per_page);
+    let (page, per_page) = super::paging(params.page, params.per_page)?;
     let query = DesignQuery {
         q: params.q,
         sort,
@@ -116,7 +109,7 @@ async fn components(
     State(app): State<AppState>,
     Query(params): Query<SearchParams>,
 ) -> AppResult<JsonResponse<api::ComponentSearch>> {
-    let (page, per_page) = paging(params.page, params.per_page);
+    let (page, per_page) = super::paging(params.page, params.per_page)?;
     let query = ComponentQuery {
         q: params.q,
         page: page as usize,

@@ -439,7 +439,7 @@ impl Store {
                 }
             })?;
         self.announce(id, &refname, Some(old), Some(new));
-        self.mirror_ref(pool, id, &refname, Some(new))?;
+        self.mirror_after_move(pool, id, &refname, Some(new));
         Ok(())
     }
 

@@ -464,3 +464,51 @@ fn missing_manifest_is_reported_not_fatal() {
         Err(Error::NotFound(_))
     ));
 }
+
+#[test]
+fn a_failed_creation_leaves_nothing_behind() {
+    let (fixture, _) = fixture();
+    let store = &fixture.store;
+    let pools = || {
+        std::fs::read_dir(store.root().join("networks"))
+            .unwrap()
+            .count()
+    };
+    let before = pools();
+    let mut commit = snapshot(1_700_000_000, &[("okh.toml", "name = \"Bad\"\n")]);
+    // A signature git refuses (the angle brackets of an email).
+    commit.author.email = "ada<evil>@example.org".into();
+    assert!(store.create(&id("ada/bad"), &[commit]).is_err());
+    assert!(!store.exists(&id("ada/bad")));
+    assert_eq!(pools(), before, "no pool left behind");
+    assert!(!store.ids().unwrap().contains(&id("ada/bad")));
+}
+
+#[test]
+fn a_move_whose_mirror_fails_is_still_a_success_and_is_repaired() {
+    let (f, head) = fixture();
+    let lamp = id("ada/lamp");
+    let pool = f.store.pool_path(&f.store.lineage(&lamp).unwrap().network);
+    // Another writer's lock on the pool's mirror of main: the mirror cannot be written.
+    let lock = pool.join("refs/members/ada/lamp/heads/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let change = Change::Put {
+        path: "README.md".into(),
+        content: b"# Lamp\n".to_vec(),
+    };
+    let new = f
+        .store
+        .commit_changes(&lamp, &edit(head, 1_700_000_200, vec![change]))
+        .expect("the branch moved: a success");
+    assert_eq!(f.store.resolve(&lamp, "main").unwrap(), new);
+    assert!(f.store.mirrors_need_repair());
+    std::fs::remove_file(&lock).unwrap();
+    assert_eq!(f.store.repair_mirrors(&lamp).unwrap(), 1);
+    f.store.mirrors_repaired().unwrap();
+    assert!(!f.store.mirrors_need_repair());
+    let mirrored = Repository::open_bare(&pool)
+        .unwrap()
+        .refname_to_id("refs/members/ada/lamp/heads/main")
+        .unwrap();
+    assert_eq!(mirrored, new);
+}

@@ -55,18 +55,45 @@ pub(super) fn tree_from_files(repo: &Repository, files: &BTreeMap<String, Vec<u8
     Ok(builder.create_updated(repo, &empty)?)
 }
 
-fn check_branch_name(branch: &str) -> Result<()> {
-    // git2 panics on NUL; control characters are never valid in a ref anyway.
-    let ok = !branch.chars().any(char::is_control)
-        && !branch.is_empty()
-        && branch.len() <= 100
-        && git2::Reference::is_valid_name(&branch_ref(branch))
-        && !branch.contains("..");
-    if ok {
-        Ok(())
+/// Characters that make a name read differently from what it is: bidirectional overrides and
+/// isolates, and zero-width characters.
+fn deceptive(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A branch or tag name: git's own rules (`git check-ref-format`) on `refs/{kind}/{name}`, plus
+/// ours: at most 100 bytes, no `HEAD`, no leading `-`, no `refs/` prefix, no control,
+/// bidirectional-override or zero-width characters. The error names the rule.
+pub(super) fn check_ref_name(what: &str, kind: &str, name: &str) -> Result<()> {
+    let why = if name.is_empty() {
+        Some("it is empty")
+    } else if name.len() > 100 {
+        Some("it is longer than 100 bytes")
+    } else if name.chars().any(char::is_control) {
+        // git2 panics on NUL; control characters are never valid in a ref anyway.
+        Some("it contains a control character")
+    } else if name.chars().any(deceptive) {
+        Some("it contains an invisible or direction-changing character")
+    } else if name == "HEAD" || name.starts_with('-') || name.starts_with("refs/") {
+        Some("it is HEAD, starts with '-' or starts with refs/")
+    } else if name.contains("..") || !git2::Reference::is_valid_name(&format!("refs/{kind}/{name}"))
+    {
+        Some(
+            "git does not allow it (no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', '@{', or a trailing '.lock' or '/')",
+        )
     } else {
-        Err(Error::Invalid(format!("invalid branch name {branch:?}")))
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(Error::Invalid(format!(
+            "invalid {what} name {name:?}: {why}"
+        ))),
     }
+}
+
+fn check_branch_name(branch: &str) -> Result<()> {
+    check_ref_name("branch", "heads", branch)
 }
 
 impl Store {
@@ -234,7 +261,7 @@ impl Store {
         };
         // Announced first: the ref moved, whatever happens to its mirror (repaired at start).
         self.announce(id, &refname, current, Some(commit));
-        self.mirror_ref(&pool, id, &refname, Some(commit))?;
+        self.mirror_after_move(&pool, id, &refname, Some(commit));
         Ok(commit)
     }
 
@@ -248,17 +275,11 @@ impl Store {
         notes: &str,
     ) -> Result<Oid> {
         let refname = format!("refs/tags/{tag}");
-        let valid = !tag.chars().any(char::is_control)
-            && !tag.is_empty()
-            && tag.len() <= 100
-            && git2::Reference::is_valid_name(&refname)
-            && !tag.contains("..")
-            && !tag.starts_with('-');
-        if !valid {
-            return Err(Error::Invalid(format!(
-                "invalid release tag {tag:?}: use letters, digits, '.', '-' and '_' (e.g. v1.2.0)"
-            )));
-        }
+        check_ref_name("release tag", "tags", tag).map_err(|err| {
+            Error::Invalid(format!(
+                "{err}; use letters, digits, '.', '-' and '_' (e.g. v1.2.0)"
+            ))
+        })?;
         let lock = self.lock(id);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let repo = self.open_repo(id)?;
@@ -287,7 +308,7 @@ impl Store {
                 ))
             })?;
         self.announce(id, &refname, None, Some(tag_id));
-        self.mirror_ref(&pool, id, &refname, Some(tag_id))?;
+        self.mirror_after_move(&pool, id, &refname, Some(tag_id));
         Ok(tag_id)
     }
 
@@ -313,5 +334,44 @@ impl Store {
             }
         }
         Ok(Ok((writer.commit()?, size)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_ref_name;
+
+    #[test]
+    fn ref_names_follow_git_and_our_rules() {
+        for good in ["main", "feature/wider-frame", "v1.2.0", "lisbon_variant"] {
+            assert!(check_ref_name("branch", "heads", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "HEAD",
+            "-rf",
+            "refs/heads/main",
+            "a..b",
+            "with space",
+            "ends.lock",
+            "trailing/",
+            "tilde~1",
+            "caret^",
+            "colon:x",
+            "what?",
+            "star*",
+            "brace@{1}",
+            "back\\slash",
+            "nul\0",
+            "bell\u{7}",
+            "main\u{202E}txt.exe",
+            "ma\u{200B}in",
+            &"x".repeat(101),
+        ] {
+            let err = check_ref_name("branch", "heads", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("invalid branch name"), "{bad:?}: {err}");
+        }
     }
 }
