@@ -1,6 +1,7 @@
 //! Application state and the server's life cycle: open the data directory, import the samples on
 //! first start, serve until SIGINT/SIGTERM.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Deref;
 use std::path::Path;
@@ -221,19 +222,114 @@ pub fn open_store(data: &Path, designs: &Path, events: Events) -> anyhow::Result
     Ok(Store::open(repos, events)?)
 }
 
+/// How long a client may take to send a request's head, and how long a kept-alive connection
+/// may sit idle before its next request: a client that half-sends holds nothing for longer.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Connections one client address may hold open at once; more are closed at accept.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
+
+/// The open connections of each client address, with a slot released on drop.
+#[derive(Debug, Clone, Default)]
+struct Connections(Arc<std::sync::Mutex<HashMap<std::net::IpAddr, usize>>>);
+
+struct Slot {
+    connections: Connections,
+    address: std::net::IpAddr,
+}
+
+impl Connections {
+    fn take(&self, address: std::net::IpAddr) -> Option<Slot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(address).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            connections: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.connections.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
 /// Serves the application on `listener` until `shutdown` completes, then finishes the requests
-/// in flight.
+/// in flight (at most [`STOP_WAIT`]). HTTP/1.1 by hand over hyper so that the limits hold: a
+/// request head must arrive within [`HEADER_READ_TIMEOUT`], and one address holds at most
+/// [`MAX_CONNECTIONS_PER_ADDRESS`] connections.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
     let marker = state.config.data.join(RUNNING_MARKER);
     let stopping = state.clone();
-    let app = crate::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = crate::http::app(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Connections::default();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = connections.take(remote.ip()) else {
+            tracing::debug!(%remote, "too many connections from one address; closed");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                app.clone().oneshot(request)
+            });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        // No upgrades: the API has no WebSocket or other upgraded protocol.
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(err) = connection.await {
+                tracing::debug!(%remote, error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(STOP_WAIT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open at stop; closed");
+    }
     // A clean stop, once every event appended is stored: the next start needs no recovery.
     // Events still queued after the wait keep the marker, so the next start announces them.
     if tokio::time::timeout(STOP_WAIT, stopping.events.written())
