@@ -251,7 +251,7 @@ fn diff_trees_with(
             if oid.is_zero() {
                 0
             } else {
-                repo.find_blob(oid).map(|b| b.size() as u64).unwrap_or(0)
+                super::read::blob_size(repo, oid).unwrap_or(0)
             }
         };
         let old_size = size(delta.old_file().id());

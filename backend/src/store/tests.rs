@@ -512,3 +512,50 @@ fn a_move_whose_mirror_fails_is_still_a_success_and_is_repaired() {
         .unwrap();
     assert_eq!(mirrored, new);
 }
+
+#[test]
+fn sizes_come_from_object_headers_loose_and_packed() {
+    let (f, head) = fixture();
+    let lamp = id("ada/lamp");
+    let big = vec![7u8; 3 * 1024 * 1024];
+    let change = Change::Put {
+        path: "cad/big.stl".into(),
+        content: big.clone(),
+    };
+    f.store
+        .commit_changes(&lamp, &edit(head, 1_700_000_300, vec![change]))
+        .unwrap();
+    let size_of = |store: &Store| {
+        let (_, entries) = store.tree(&lamp, "main", "cad").unwrap();
+        entries
+            .into_iter()
+            .find(|e| e.name == "big.stl")
+            .and_then(|e| e.size)
+    };
+    assert_eq!(size_of(&f.store), Some(big.len() as u64), "loose");
+    let pool = f.store.pool_path(&f.store.lineage(&lamp).unwrap().network);
+    // Pack it (a precious-objects pool keeps its loose copies), then drop the loose copy.
+    let repack = Command::new("git")
+        .arg("-C")
+        .arg(&pool)
+        .args(["repack", "-a", "-q"])
+        .output()
+        .unwrap();
+    assert!(repack.status.success(), "{repack:?}");
+    let (_, entries) = f.store.tree(&lamp, "main", "cad").unwrap();
+    let blob = entries
+        .iter()
+        .find(|e| e.name == "big.stl")
+        .unwrap()
+        .oid
+        .to_string();
+    std::fs::remove_file(pool.join("objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    assert_eq!(size_of(&f.store), Some(big.len() as u64), "packed");
+    let detail = f.store.commit(&lamp, "main").unwrap();
+    let file = detail
+        .files
+        .iter()
+        .find(|c| c.path == "cad/big.stl")
+        .unwrap();
+    assert_eq!((file.old_size, file.new_size), (0, big.len() as u64));
+}
