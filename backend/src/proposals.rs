@@ -156,6 +156,15 @@ impl Proposal {
         }
     }
 
+    /// The target head the proposal is compared against: the target's head before the merge
+    /// once merged, else `target_head` (the head now).
+    pub fn compared_base(&self, target_head: Option<Oid>) -> Option<Oid> {
+        match self.merged_commit {
+            Some(_) => self.merged_base,
+            None => target_head,
+        }
+    }
+
     /// `owner/slug:branch` of the source.
     pub fn head_label(&self) -> String {
         format!("{}:{}", self.source, self.source_branch)

@@ -74,10 +74,9 @@ async fn wire(app: &AppState, proposal: &Proposal) -> AppResult<api::Proposal> {
         .revisions(&proposal.design, proposal.number)
         .await?
         .len() as i64;
-    let (merged, merged_base) = (proposal.merged_commit.is_some(), proposal.merged_base);
+    let base = proposal.compared_base(target_head);
     let (commits, deleted) = blocking(move || -> Result<_, store::Error> {
         // Commits of the head the base lacks (at the merge, for a merged proposal).
-        let base = if merged { merged_base } else { target_head };
         let commits = match base {
             Some(base) => store.ahead_behind(&design, head, base)?.0 as u64,
             None => 0,
@@ -288,10 +287,7 @@ async fn edit(
 /// The base a proposal's diff is against: the merge base of its head with the target's head
 /// (with the parent of the merge, for a merged proposal).
 async fn diff_base(app: &AppState, proposal: &Proposal, head: Oid) -> AppResult<Option<Oid>> {
-    let target = match proposal.merged_commit {
-        Some(_) => proposal.merged_base,
-        None => app.proposals.target_head(proposal).await?,
-    };
+    let target = proposal.compared_base(app.proposals.target_head(proposal).await?);
     let Some(target) = target else {
         return Ok(None);
     };
@@ -431,7 +427,7 @@ async fn bom_delta(
         )));
     };
     // Against the target as it was when merged.
-    let base = proposal.merged_base.unwrap_or(base);
+    let base = proposal.compared_base(Some(base)).unwrap_or(base);
     let store = app.store.clone();
     let (id, head) = (proposal.design.clone(), proposal.head);
     let check = blocking(move || store.check_merge(&id, base, head)).await?;
@@ -586,18 +582,23 @@ async fn reviews(
     Path((_, _, number)): One,
 ) -> AppResult<JsonResponse<api::ReviewList>> {
     let proposal = load(&app, &design, &number).await?;
-    let reviews = app.proposals.reviews(&proposal).await?;
-    let comments = app.proposals.comments(&proposal).await?;
-    Ok(JsonResponse(api::ReviewList {
+    Ok(JsonResponse(review_list(&app, &proposal).await?))
+}
+
+/// Every review and comment of the proposal, as the API shows them.
+async fn review_list(app: &AppState, proposal: &Proposal) -> AppResult<api::ReviewList> {
+    let reviews = app.proposals.reviews(proposal).await?;
+    let comments = app.proposals.comments(proposal).await?;
+    Ok(api::ReviewList {
         reviews: reviews
             .into_iter()
-            .map(|r| wire_review(&proposal, r))
+            .map(|r| wire_review(proposal, r))
             .collect(),
         comments: comments
             .into_iter()
-            .map(|c| wire_comment(&proposal, c))
+            .map(|c| wire_comment(proposal, c))
             .collect(),
-    }))
+    })
 }
 
 fn side(text: Option<&str>, field: &str) -> AppResult<Option<Side>> {
@@ -714,20 +715,9 @@ async fn comment(
             "the comment is empty".into(),
         )]));
     }
-    let reviews = app.proposals.reviews(&proposal).await?;
-    let comments = app.proposals.comments(&proposal).await?;
     Ok((
         StatusCode::CREATED,
-        JsonResponse(api::ReviewList {
-            reviews: reviews
-                .into_iter()
-                .map(|r| wire_review(&proposal, r))
-                .collect(),
-            comments: comments
-                .into_iter()
-                .map(|c| wire_comment(&proposal, c))
-                .collect(),
-        }),
+        JsonResponse(review_list(&app, &proposal).await?),
     ))
 }
 
@@ -834,6 +824,10 @@ async fn merge(
     };
     let expected_head = oid("expected_head", &body.expected_head)?;
     let person = super::edit::person(&app, &account).await?;
+    let proposer = match app.accounts.find(&proposal.author).await? {
+        Some(author) => super::edit::person(&app, &author).await?,
+        None => person.clone(),
+    };
     let outcome = app
         .proposals
         .merge(
@@ -847,6 +841,7 @@ async fn merge(
                 reviewed_head: body.sha.as_deref().map(|s| oid("sha", s)).transpose()?,
                 message: body.message,
                 confirm_license_change: body.confirm_license_change,
+                proposer,
             },
         )
         .await?;

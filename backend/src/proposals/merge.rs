@@ -55,6 +55,8 @@ pub struct MergeAsk {
     pub message: Option<String>,
     /// The caller has seen that the proposal changes the license and merges anyway.
     pub confirm_license_change: bool,
+    /// The proposer's commit identity: the author of a squash commit.
+    pub proposer: Person,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +174,7 @@ impl Proposals {
             message
         };
         let author = if ask.method == Method::Squash {
-            self.author_person(proposal, &person).await?
+            ask.proposer.clone()
         } else {
             person.clone()
         };
@@ -215,23 +217,6 @@ impl Proposals {
         Ok(MergeOutcome {
             commit,
             proposal: merged,
-        })
-    }
-
-    /// The squash commit is authored by the proposer (their first email).
-    async fn author_person(&self, proposal: &Proposal, fallback: &Person) -> Result<Person> {
-        let email: Option<String> = sqlx::query_scalar(
-            "SELECT email FROM account_emails WHERE account_id = $1 ORDER BY position LIMIT 1",
-        )
-        .bind(proposal.author_id)
-        .fetch_optional(&self.pool)
-        .await
-        .ok()
-        .flatten();
-        Ok(Person {
-            name: proposal.author.clone(),
-            email: email.unwrap_or_else(|| format!("{}@users.atelier.invalid", proposal.author)),
-            time: fallback.time,
         })
     }
 
