@@ -238,6 +238,8 @@ async fn files_page(target: &str) {
         public_url: None,
         database: None,
         max_upload: 1 << 20,
+        trusted_proxies: Vec::new(),
+        client_ip_header: "x-forwarded-for".into(),
     })
     .await
     .unwrap();

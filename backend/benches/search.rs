@@ -455,6 +455,8 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         public_url: None,
         database: None,
         max_upload: 1 << 20,
+        trusted_proxies: Vec::new(),
+        client_ip_header: "x-forwarded-for".into(),
     };
     let events = backend::events::Events::new();
     let store = backend::store::Store::open(data.join("store"), events.clone()).unwrap();

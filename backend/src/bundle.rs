@@ -52,7 +52,7 @@ pub const GENERATOR: &str = "atelier";
 const LAYOUT: &str = "v1";
 
 /// Bundles built at once; more requests for new bundles queue.
-const MAX_BUILDS: usize = 2;
+pub const MAX_BUILDS: usize = 2;
 
 /// A first requester that takes no chunk for this long is dropped (its download fails) so the
 /// build, and whoever waits for it, goes on at full speed.

@@ -1,6 +1,6 @@
 //! Server configuration: one struct, filled from flags or `ATELIER_*` environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// How `atelier serve` runs. Every field has a flag and an environment fallback.
@@ -31,6 +31,25 @@ pub struct Config {
     /// Largest file one upload may carry, in bytes (larger ones get 413).
     #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
     pub max_upload: u64,
+    /// Addresses of reverse proxies in front of this server (repeat the flag, or separate with
+    /// commas). A request from one of them is attributed to the client its
+    /// `--client-ip-header` names, for rate limits and connection and upload caps; from any
+    /// other peer the header is ignored. Unset: every peer is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ATELIER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The header a trusted proxy writes the client's address to: `X-Forwarded-For` (the last
+    /// address that is not a trusted proxy counts) or one holding a single address, such as
+    /// `X-Real-IP`.
+    #[arg(
+        long,
+        env = "ATELIER_CLIENT_IP_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub client_ip_header: String,
 }
 
 fn parse_database(url: &str) -> Result<String, String> {
@@ -43,6 +62,24 @@ impl Config {
         // Checked when parsed (`parse_database`); a hand-built Config may hold anything.
         crate::db::Location::new(&self.data, self.database.as_deref())
             .unwrap_or_else(|_| crate::db::Location::in_data(&self.data))
+    }
+
+    /// The client behind a request that came from `peer`: `peer` itself, unless `peer` is a
+    /// trusted proxy and the client-address header names someone else.
+    pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        // Proxies append: the rightmost address that is not one of ours is the client.
+        headers
+            .get_all(self.client_ip_header.as_str())
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .rev()
+            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+            .find(|ip| !self.trusted_proxies.contains(ip))
+            .unwrap_or(peer)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod auth;
+pub mod body;
 mod browse;
 mod bundles;
 mod designs;
@@ -35,6 +36,7 @@ pub use error::{AppError, AppResult};
 pub use crate::format::{percent_encode, rfc3339};
 
 use crate::server::AppState;
+use crate::work;
 
 /// The whole application: the JSON API under `/api`, the single-page app everywhere else.
 pub fn app(state: AppState) -> Router {
@@ -97,13 +99,25 @@ pub fn paging(page: Option<u32>, per_page: Option<u32>) -> AppResult<(u32, u32)>
     Ok((page, per_page.min(api::paging::MAX_PER_PAGE)))
 }
 
-/// Runs blocking work (git, hashing) off the async runtime.
+/// Runs blocking reads (git) off the async runtime, in the read pool ([`work::Kind::Read`]).
 pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> AppResult<T>
 where
     T: Send + 'static,
     E: Into<AppError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
+    blocking_in(work::Kind::Read, work).await
+}
+
+/// Runs blocking work of `kind` off the async runtime, in that kind's pool.
+pub async fn blocking_in<T, E>(
+    kind: work::Kind,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    work::run(kind, work)
         .await
         .map_err(AppError::internal)?
         .map_err(Into::into)

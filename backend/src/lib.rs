@@ -21,6 +21,7 @@ pub mod search;
 pub mod server;
 pub mod store;
 pub mod uploads;
+pub mod work;
 
 pub use config::Config;
 pub use server::{App, AppState};

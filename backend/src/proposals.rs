@@ -311,7 +311,7 @@ pub(crate) fn check_body(field: &'static str, body: &str) -> Result<()> {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work).await?
+    crate::work::run(crate::work::Kind::Read, work).await?
 }
 
 impl Proposals {

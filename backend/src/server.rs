@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::events::Events;
+use crate::http::body::Paced;
 use crate::import;
 use crate::store::Store;
 
@@ -277,6 +278,7 @@ pub async fn serve(
     use tower::ServiceExt as _;
 
     let marker = state.config.data.join(RUNNING_MARKER);
+    let config = Arc::new(state.config.clone());
     let stopping = state.clone();
     let app = crate::http::app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -295,18 +297,28 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = connections.take(remote.ip()) else {
-            tracing::debug!(%remote, "too many connections from one address; closed");
-            continue;
+        // A trusted proxy carries many clients: their caps apply per request instead.
+        let slot = if config.trusted_proxies.contains(&remote.ip()) {
+            None
+        } else {
+            match connections.take(remote.ip()) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%remote, "too many connections from one address; closed");
+                    continue;
+                }
+            }
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        let (app, config) = (app.clone(), config.clone());
         let service =
             hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let mut request = request.map(axum::body::Body::new);
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(remote));
+                let mut request = request
+                    .map(|body| axum::body::Body::new(Paced::new(axum::body::Body::new(body))));
+                let client = config.client_ip(remote.ip(), request.headers());
+                let extensions = request.extensions_mut();
+                extensions.insert(axum::extract::ConnectInfo(remote));
+                extensions.insert(crate::http::auth::ClientIp(client));
                 app.clone().oneshot(request)
             });
         let mut builder = hyper::server::conn::http1::Builder::new();

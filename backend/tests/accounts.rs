@@ -583,7 +583,7 @@ async fn wrong_current_passwords_and_sign_ups_per_address_are_limited() {
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
 
     // Sign-ups from one address.
-    let address: std::net::SocketAddr = "203.0.113.7:4242".parse().unwrap();
+    let address: std::net::IpAddr = "203.0.113.7".parse().unwrap();
     let mut statuses = Vec::new();
     for n in 0..=backend::accounts::SIGN_UPS_PER_HOUR {
         let mut request = axum::http::Request::builder()
@@ -597,7 +597,7 @@ async fn wrong_current_passwords_and_sign_ups_per_address_are_limited() {
             .unwrap();
         request
             .extensions_mut()
-            .insert(axum::extract::ConnectInfo(address));
+            .insert(backend::http::auth::ClientIp(address));
         statuses.push(app.send(request).await.status.as_u16());
     }
     let last = statuses.pop().unwrap();

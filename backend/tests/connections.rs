@@ -1,5 +1,7 @@
 //! Connection limits on a real listener: a request head that never completes is dropped after
-//! the header timeout, and one address cannot hold more than its share of connections.
+//! the header timeout, one address cannot hold more than its share of connections, trickled
+//! uploads are capped and cut off without stalling anyone else, and behind a trusted proxy the
+//! client's address comes from the proxy's header (and from nowhere else).
 
 mod common;
 
@@ -8,11 +10,19 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use axum::http::{Method, StatusCode};
 use backend::server::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
-use common::TestApp;
+use common::{As, TestApp};
+use serde_json::{Value, json};
 
 async fn serving() -> (TestApp, std::net::SocketAddr) {
-    let app = TestApp::new().await;
+    serving_with(|_| {}).await
+}
+
+async fn serving_with(
+    configure: impl FnOnce(&mut backend::Config),
+) -> (TestApp, std::net::SocketAddr) {
+    let app = TestApp::with(configure).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(backend::server::serve(
@@ -97,4 +107,173 @@ async fn one_address_cannot_hold_every_connection() {
         .await
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+}
+
+/// One request over a new connection (`Connection: close`): the status and the JSON body.
+async fn exchange(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "{head}Host: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).await.unwrap();
+    let answer = read_to_close(&mut stream, Duration::from_secs(30))
+        .await
+        .expect("answered");
+    parse(&answer)
+}
+
+fn parse(answer: &str) -> (u16, Value) {
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"));
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trickled_uploads_are_capped_cut_off_and_stall_nobody() {
+    use backend::http::body::IDLE;
+    use backend::uploads::PER_ACCOUNT;
+    let (app, addr) = serving().await;
+    let ada = app.sign_up("ada").await;
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(ada.clone()),
+            Some(json!({"slug": "lamp", "name": "Lamp", "function": "Lights", "license": "MIT"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let boundary = "XBOUNDARYX";
+    let head = format!(
+        "POST /api/designs/ada/lamp/uploads HTTP/1.1\r\nHost: x\r\nCookie: {ada}\r\n\
+         {}: 1\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: 10000000\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; \
+         name=\"file\"; filename=\"big.stl\"\r\n\r\nsolid big\n",
+        api::CSRF_HEADER
+    );
+    // As many trickling uploads as one account may run, each sending a little, then nothing.
+    let mut trickling = Vec::new();
+    for _ in 0..PER_ACCOUNT {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        trickling.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    // One more is refused at once, in JSON, with a time to retry.
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    extra.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_to_close(&mut extra, Duration::from_secs(10))
+        .await
+        .expect("the upload over the cap is answered at once");
+    let (status, body) = parse(&answer);
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(body["error"]["code"], "too_many_uploads", "{answer}");
+    assert!(answer.to_lowercase().contains("retry-after: 5"), "{answer}");
+    // Everyone else is served meanwhile, reads of the repository included.
+    for path in ["/api/health", "/api/designs/ada/lamp/tree/main"] {
+        let asked = Instant::now();
+        let (status, _) = exchange(addr, &format!("GET {path} HTTP/1.1\r\n"), b"").await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "{path} took {:?}",
+            asked.elapsed()
+        );
+    }
+    // The stalled uploads are answered 408 once they have sent nothing for the idle time.
+    for mut stream in trickling {
+        let answer = read_to_close(&mut stream, IDLE + Duration::from_secs(10))
+            .await
+            .expect("a stalled upload is cut off");
+        let (status, body) = parse(&answer);
+        assert_eq!(status, 408, "{answer}");
+        assert_eq!(body["error"]["code"], "request_timeout", "{answer}");
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= IDLE - Duration::from_secs(2),
+        "cut off too early: {waited:?}"
+    );
+    // Their places are free again: the account can upload.
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--{boundary}--\r\n"
+    )
+    .into_bytes();
+    let (status, uploaded) = exchange(
+        addr,
+        &format!(
+            "POST /api/designs/ada/lamp/uploads HTTP/1.1\r\nCookie: {ada}\r\n{}: 1\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\n",
+            api::CSRF_HEADER
+        ),
+        &std::mem::take(&mut body),
+    )
+    .await;
+    assert_eq!(status, 201, "{uploaded}");
+    assert_eq!(uploaded["size"], 5);
+}
+
+/// Signs up `name` over the listener, with `forwarded` as `X-Forwarded-For` when given.
+async fn sign_up_over(addr: std::net::SocketAddr, name: &str, forwarded: Option<&str>) -> u16 {
+    let body = json!({
+        "username": name,
+        "email": format!("{name}@example.org"),
+        "password": common::password(name),
+    })
+    .to_string();
+    let forwarded = forwarded.map_or(String::new(), |f| format!("X-Forwarded-For: {f}\r\n"));
+    let head = format!(
+        "POST /api/accounts HTTP/1.1\r\nContent-Type: application/json\r\n{}: 1\r\n{forwarded}",
+        api::CSRF_HEADER
+    );
+    exchange(addr, &head, body.as_bytes()).await.0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_trusted_proxy_limits_apply_to_the_forwarded_client() {
+    use backend::accounts::SIGN_UPS_PER_HOUR;
+    let (_app, addr) = serving_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // Each forwarded client has its own allowance …
+    for n in 0..=SIGN_UPS_PER_HOUR {
+        let client = format!("198.51.100.{n}");
+        let status = sign_up_over(
+            addr,
+            &format!("far{n}"),
+            Some(&format!("{client}, 127.0.0.1")),
+        )
+        .await;
+        assert_eq!(status, 201, "client {client}");
+    }
+    // … and one client is limited whatever proxy hop it came through.
+    let mut statuses = Vec::new();
+    for n in 0..=SIGN_UPS_PER_HOUR {
+        statuses.push(sign_up_over(addr, &format!("near{n}"), Some("203.0.113.9")).await);
+    }
+    assert_eq!(statuses.pop(), Some(429), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forwarded_header_from_an_untrusted_peer_is_ignored() {
+    use backend::accounts::SIGN_UPS_PER_HOUR;
+    let (_app, addr) = serving().await;
+    // Spoofing a new address for every sign-up does not escape the peer's limit.
+    let mut statuses = Vec::new();
+    for n in 0..=SIGN_UPS_PER_HOUR {
+        let spoofed = format!("198.51.100.{n}");
+        statuses.push(sign_up_over(addr, &format!("spoof{n}"), Some(&spoofed)).await);
+    }
+    assert_eq!(statuses.pop(), Some(429), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }

@@ -54,6 +54,8 @@ impl TestServer {
             public_url: None,
             database: backend::db::test_database().await,
             max_upload: 100 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
         };
         let state = backend::App::open(config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

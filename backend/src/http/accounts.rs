@@ -73,7 +73,7 @@ async fn sign_up(
     if let Some(addr) = addr {
         app.accounts
             .sign_ups
-            .attempt(&[format!("ip:{}", addr.ip())], Instant::now())
+            .attempt(&[format!("ip:{addr}")], Instant::now())
             .map_err(|limited| AppError::RateLimited(limited.retry_after))?;
     }
     let account = app
@@ -104,8 +104,7 @@ async fn sign_in(
         format!("user:{}", body.username.trim().to_lowercase()),
         format!(
             "ip:{}",
-            addr.map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".into())
+            addr.map_or_else(|| "unknown".into(), |ip| ip.to_string())
         ),
     ];
     // Counted before the hash is checked, so parallel attempts cannot all be tried.

@@ -2,9 +2,9 @@
 //! guards cookie-authenticated writes against CSRF, and renews sliding sessions. Handlers take
 //! [`Caller`] (anyone) or [`SignedIn`] (401 otherwise).
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -100,20 +100,21 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
-/// The client's address, for the sign-in rate limit (absent when not served over TCP).
+/// The client's address as the server worked it out (the peer, or the client a trusted proxy
+/// names: `Config::client_ip`), set on every request served over TCP.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// The client's address, for rate limits and caps (absent when not served over TCP, as in
+/// in-process tests and tools).
 #[derive(Debug, Clone)]
-pub struct ClientAddr(pub Option<SocketAddr>);
+pub struct ClientAddr(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0),
-        ))
+        Ok(Self(parts.extensions.get::<ClientIp>().map(|ip| ip.0)))
     }
 }
 

@@ -2,22 +2,26 @@
 //! commit), `POST .../uploads` (streamed files), `POST .../forks`, `POST .../releases`.
 //! Every write needs a signed-in caller with the right role (and `designs:write` for tokens).
 
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use std::io::{Read as _, Seek as _};
+
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json as JsonResponse, Router};
 use git2::Oid;
+use tokio::io::AsyncWriteExt as _;
 
-use super::auth::SignedIn;
+use super::auth::{ClientAddr, SignedIn};
 use super::browse::{People, design_id, list_commits, list_releases};
-use super::extract::{Json, Path};
+use super::extract::{Json, Multipart, Path};
 use super::gate::DesignAccess;
-use super::{AppError, AppResult, blocking};
+use super::{AppError, AppResult, blocking_in};
 use crate::accounts::{Account, Role, Scope};
 use crate::labor::trailers;
 use crate::scaffold;
 use crate::server::AppState;
 use crate::store::{self, DesignId, NewCommit, Person};
+use crate::work::Kind;
 
 const SCOPE: Scope = Scope::DesignsWrite;
 
@@ -84,7 +88,7 @@ async fn create_design(
     let author = person(&app, &account).await?;
     let store = app.store.acting(Some(account.id));
     let created = id.clone();
-    let record = blocking(move || {
+    let record = blocking_in(Kind::Write, move || {
         store.create(
             &created,
             &[NewCommit {
@@ -177,7 +181,7 @@ async fn commit(
     };
     let store = app.store.acting(Some(account.id));
     let committed = id.clone();
-    let detail = blocking(move || {
+    let detail = blocking_in(Kind::Write, move || {
         let oid = store.commit_changes(&committed, &request)?;
         store.commit(&committed, &oid.to_string())
     })
@@ -189,63 +193,61 @@ async fn commit(
     ))
 }
 
-/// Streams each file of a multipart body into the design's object pool (one `upload_id` per
-/// file is returned for the last file; send one file per request).
+/// Takes the first file of a multipart body into the design's object pool: the bytes are read
+/// on the async side (paced, see `body`) into an unnamed spool file, and hashed into the pool
+/// on the ingest pool once complete, so a slow client never holds a blocking thread.
 async fn upload(
     State(app): State<AppState>,
     _caller: SignedIn,
+    ClientAddr(address): ClientAddr,
     design: DesignAccess,
-    mut multipart: Multipart,
+    Multipart(mut multipart): Multipart,
 ) -> AppResult<(StatusCode, JsonResponse<api::Upload>)> {
     let id = design.id.clone();
     let account = design.require(&app, Role::Maintainer, SCOPE).await?;
+    let _slot = app
+        .uploads
+        .start(account.id, address)
+        .map_err(|full| AppError::TooMany("too_many_uploads", full.to_string(), UPLOAD_RETRY))?;
     let limit = app.config.max_upload;
     let mut field = multipart
         .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?
+        .await?
         .ok_or_else(|| AppError::BadRequest("the multipart body holds no file".into()))?;
-    // The bytes go straight into the object database on the blocking pool, chunk by chunk.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(8);
+    let spool = tempfile::tempfile_in(&app.config.data).map_err(AppError::internal)?;
+    let mut file =
+        tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, tokio::fs::File::from_std(spool));
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the file is larger than the limit of {} MiB",
+                limit / (1024 * 1024)
+            )));
+        }
+        file.write_all(&chunk).await.map_err(AppError::internal)?;
+    }
+    file.flush().await.map_err(AppError::internal)?;
+    let mut spool = file.into_inner().into_std().await;
     let store = app.store.acting(Some(account.id));
     let target = id.clone();
-    let writer_task = tokio::task::spawn_blocking(move || store.upload(&target, rx));
-    let mut size = 0u64;
-    let mut too_big = false;
-    let mut failed = None;
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                size += chunk.len() as u64;
-                if size > limit {
-                    too_big = true;
-                    let _ = tx.send(Err(()));
-                    break;
-                }
-                if tx.send(Ok(chunk.to_vec())).is_err() {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(err) => {
-                failed = Some(err.body_text());
-                let _ = tx.send(Err(()));
-                break;
-            }
-        }
-    }
-    drop(tx);
-    let stored = writer_task.await.map_err(AppError::internal)??;
-    if too_big {
-        return Err(AppError::PayloadTooLarge(format!(
-            "the file is larger than the limit of {} MiB",
-            limit / (1024 * 1024)
+    let (blob, stored) = blocking_in(Kind::Ingest, move || -> Result<_, store::Error> {
+        spool.seek(std::io::SeekFrom::Start(0))?;
+        let mut buffer = vec![0u8; SPOOL_BUFFER];
+        let chunks = std::iter::from_fn(move || match spool.read(&mut buffer) {
+            Ok(0) => None,
+            Ok(n) => Some(Ok(buffer[..n].to_vec())),
+            Err(err) => Some(Err(err)),
+        });
+        store.upload(&target, chunks)?.map_err(store::Error::Io)
+    })
+    .await?;
+    if stored != size {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "upload spool returned {stored} of {size} bytes"
         )));
     }
-    if let Some(err) = failed {
-        return Err(AppError::BadRequest(format!("the upload broke off: {err}")));
-    }
-    let (blob, size) = stored.map_err(|()| AppError::BadRequest("the upload broke off".into()))?;
     let upload_id = app.uploads.insert(account.id, &id, blob);
     Ok((
         StatusCode::CREATED,
@@ -256,6 +258,12 @@ async fn upload(
         }),
     ))
 }
+
+/// How much of an upload is buffered before it goes to the spool file (and read back at once).
+const SPOOL_BUFFER: usize = 1 << 20;
+
+/// When to retry an upload refused for the caps.
+const UPLOAD_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn fork(
     State(app): State<AppState>,
@@ -281,7 +289,7 @@ async fn fork(
     }
     let store = app.store.acting(Some(account.id));
     let (from, to) = (source.clone(), target.clone());
-    let record = blocking(move || {
+    let record = blocking_in(Kind::Write, move || {
         if !store.exists(&from) {
             return Err(store::Error::NotFound(from));
         }
@@ -316,7 +324,7 @@ async fn release(
         .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
     let store = app.store.acting(Some(account.id));
     let (tag, notes) = (body.tag.clone(), body.notes.clone());
-    let release = blocking(move || {
+    let release = blocking_in(Kind::Write, move || {
         store.create_release(&id, &tag, &target, &tagger, &notes)?;
         store
             .releases(&id)?

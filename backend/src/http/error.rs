@@ -8,6 +8,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use super::body::Stalled;
 use crate::{accounts, store};
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -33,8 +34,13 @@ pub enum AppError {
     NotAllowed(String),
     /// 413: an upload over the configured limit.
     PayloadTooLarge(String),
+    /// 408 `request_timeout`: the request body stalled (`body::Stalled` says how).
+    Timeout(String),
     /// 429: too many failed attempts; retry after the given time.
     RateLimited(Duration),
+    /// 429 with its own code (e.g. `too_many_uploads`): too much at once; retry after the
+    /// given time.
+    TooMany(&'static str, String, Duration),
     /// 503: not possible right now; retry after the given time.
     Unavailable(String, Duration),
     /// 500: logged, never sent.
@@ -80,6 +86,16 @@ impl IntoResponse for AppError {
             Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg, vec![]),
             Self::NotAllowed(msg) => (StatusCode::METHOD_NOT_ALLOWED, "not_allowed", msg, vec![]),
             Self::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg, vec![]),
+            Self::Timeout(msg) => (StatusCode::REQUEST_TIMEOUT, "request_timeout", msg, vec![]),
+            Self::TooMany(code, message, wait) => {
+                let body = api::ApiError::new(code, message);
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(wait.as_secs().max(1)),
+                );
+                return response;
+            }
             Self::RateLimited(wait) => {
                 let secs = wait.as_secs().max(1);
                 let body = api::ApiError::new(
@@ -236,6 +252,9 @@ impl From<QueryRejection> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
+        if let Some(stalled) = Stalled::find(&rejection) {
+            return Self::Timeout(stalled.to_string());
+        }
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return Self::PayloadTooLarge(
                 "the JSON body is too large (at most 2 MB; upload files through .../uploads)"
@@ -243,6 +262,27 @@ impl From<JsonRejection> for AppError {
             );
         }
         Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<axum::extract::multipart::MultipartError> for AppError {
+    fn from(err: axum::extract::multipart::MultipartError) -> Self {
+        if let Some(stalled) = Stalled::find(&err) {
+            return Self::Timeout(stalled.to_string());
+        }
+        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::PayloadTooLarge(format!(
+                "the multipart body is too large: {}",
+                err.body_text()
+            ));
+        }
+        Self::BadRequest(format!("malformed multipart body: {}", err.body_text()))
+    }
+}
+
+impl From<axum::extract::multipart::MultipartRejection> for AppError {
+    fn from(rejection: axum::extract::multipart::MultipartRejection) -> Self {
+        Self::BadRequest(format!("not a multipart upload: {}", rejection.body_text()))
     }
 }
 

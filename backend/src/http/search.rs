@@ -10,9 +10,10 @@ use serde::Deserialize;
 use api::paging::MAX_PER_PAGE;
 
 use super::extract::{Path, Query};
-use super::{AppError, AppResult, blocking, rfc3339};
+use super::{AppError, AppResult, blocking_in, rfc3339};
 use crate::search::{ComponentQuery, DesignQuery, Facets, Sort};
 use crate::server::AppState;
+use crate::work::Kind;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,7 +77,7 @@ async fn designs(
         owner: params.owner,
     };
     let search = app.search.clone();
-    let results = blocking(move || search.designs(&query)).await?;
+    let results = blocking_in(Kind::Search, move || search.designs(&query)).await?;
     Ok(JsonResponse(api::DesignSearch {
         designs: results
             .hits
@@ -119,7 +120,7 @@ async fn components(
         category: params.category,
     };
     let search = app.search.clone();
-    let results = blocking(move || search.components(&query)).await?;
+    let results = blocking_in(Kind::Search, move || search.components(&query)).await?;
     Ok(JsonResponse(api::ComponentSearch {
         components: results
             .hits
@@ -160,9 +161,11 @@ async fn where_used(
     );
     let search = app.search.clone();
     let lookup = key.clone();
-    let found = blocking(move || search.where_used(&lookup, page as usize, per_page as usize))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no design uses a component {key:?}")))?;
+    let found = blocking_in(Kind::Search, move || {
+        search.where_used(&lookup, page as usize, per_page as usize)
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no design uses a component {key:?}")))?;
     let total = found.total;
     Ok(JsonResponse(api::WhereUsed {
         key: found.key,

@@ -189,9 +189,11 @@ impl Proposals {
         };
         let store = self.store.acting(Some(merger));
         let design = proposal.design.clone();
-        let commit = tokio::task::spawn_blocking(move || store.merge(&design, &request))
-            .await?
-            .map_err(merge_error)?;
+        let commit = crate::work::run(crate::work::Kind::Write, move || {
+            store.merge(&design, &request)
+        })
+        .await?
+        .map_err(merge_error)?;
         let method = match ask.method {
             Method::Merge => "merge",
             Method::Squash => "squash",
@@ -306,7 +308,7 @@ impl Proposals {
                 "{source}, the proposal's source, is gone"
             )));
         }
-        tokio::task::spawn_blocking(move || {
+        crate::work::run(crate::work::Kind::Write, move || {
             store.merge_upstream(
                 &source,
                 &branch,

@@ -132,6 +132,8 @@ impl TestApp {
             public_url: None,
             database: backend::db::test_database().await,
             max_upload: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
         };
         configure(&mut config);
         let state = App::open(config).await.unwrap();

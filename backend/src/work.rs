@@ -1,0 +1,110 @@
+//! Bounded pools for blocking work: each kind of work (git reads, git writes, ingesting
+//! uploads, search, extracting large files) waits for a permit of its own before it takes a
+//! thread of tokio's blocking pool.
+//!
+//! Invariant: the permits of every kind together ([`TOTAL`]), plus password hashing (one per
+//! core, `accounts::password`) and bundle builds (`bundle::MAX_BUILDS`), stay well below tokio's
+//! blocking-thread limit (512). A kind that is saturated queues on its own semaphore, on the
+//! async side, while every other kind still finds threads: no flood of one kind of request can
+//! stall the others (or `/api/health`).
+
+use tokio::sync::Semaphore;
+
+/// What a piece of blocking work does, which decides the pool it waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Reading repositories: trees, files, logs, diffs, merge checks.
+    Read,
+    /// Writing repositories: commits, forks, releases, merges (each also takes its design's
+    /// lock, so more would only wait there).
+    Write,
+    /// Hashing a complete upload into a design's object pool.
+    Ingest,
+    /// Tantivy queries.
+    Search,
+    /// Extracting a large file from the object database to the file cache.
+    Extract,
+}
+
+impl Kind {
+    /// Permits of this kind.
+    pub const fn permits(self) -> usize {
+        match self {
+            Kind::Read => 64,
+            Kind::Write => 16,
+            Kind::Ingest => 4,
+            Kind::Search => 16,
+            Kind::Extract => 4,
+        }
+    }
+
+    fn semaphore(self) -> &'static Semaphore {
+        static READ: Semaphore = Semaphore::const_new(Kind::Read.permits());
+        static WRITE: Semaphore = Semaphore::const_new(Kind::Write.permits());
+        static INGEST: Semaphore = Semaphore::const_new(Kind::Ingest.permits());
+        static SEARCH: Semaphore = Semaphore::const_new(Kind::Search.permits());
+        static EXTRACT: Semaphore = Semaphore::const_new(Kind::Extract.permits());
+        match self {
+            Kind::Read => &READ,
+            Kind::Write => &WRITE,
+            Kind::Ingest => &INGEST,
+            Kind::Search => &SEARCH,
+            Kind::Extract => &EXTRACT,
+        }
+    }
+}
+
+/// Every kind's permits together.
+pub const TOTAL: usize = Kind::Read.permits()
+    + Kind::Write.permits()
+    + Kind::Ingest.permits()
+    + Kind::Search.permits()
+    + Kind::Extract.permits();
+
+// Checked when compiling: with up to 64 cores hashing and every bundle build, at most half of
+// tokio's 512 blocking threads are ever taken.
+const _: () = assert!(TOTAL + 64 + crate::bundle::MAX_BUILDS < 512 / 2);
+
+/// Runs `work` on the blocking pool once a permit of `kind` is free (waiting for it on the
+/// async side). Fails only if `work` panicked.
+pub async fn run<T: Send + 'static>(
+    kind: Kind,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    // The semaphores are never closed.
+    let _permit = kind.semaphore().acquire().await.ok();
+    tokio::task::spawn_blocking(work).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_saturated_kind_does_not_hold_up_another() {
+        // Every write permit held by work that waits for a signal …
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Arc::new(std::sync::Mutex::new(gate));
+        let mut held = Vec::new();
+        for _ in 0..Kind::Write.permits() + 4 {
+            let gate = gate.clone();
+            held.push(tokio::spawn(run(Kind::Write, move || {
+                let _ = gate.lock().unwrap().recv();
+            })));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(Kind::Write.semaphore().available_permits(), 0);
+        // … and a read still runs at once.
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), run(Kind::Read, || 7))
+            .await
+            .expect("a read waits for no write")
+            .unwrap();
+        assert_eq!(read, 7);
+        for _ in 0..held.len() {
+            release.send(()).unwrap();
+        }
+        for task in held {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
