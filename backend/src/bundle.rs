@@ -9,8 +9,9 @@
 //! - **Built once.** `<data>/bundles/v1/<owner>/<slug>/<commit>/<variant>.<ext>` holds a finished
 //!   bundle beside `<...>.sha256` (the `sha256sum` line). Files appear by rename only, so a file
 //!   that exists is complete. Concurrent requests for a bundle being built wait for that build.
-//! - **Flat memory.** File contents stream from the object store through the compressor to both
-//!   the cache file and the first requester, in 64 KiB chunks over a bounded channel.
+//! - **Flat memory, full speed.** File contents stream from the object store through the
+//!   compressor to the cache's scratch file; the first requester reads that file as it grows
+//!   ([`Tail`]), in 64 KiB chunks at its own pace, so no reader can slow a build or hold a slot.
 //! - **Labor is settled first.** A build waits until the ledger has an entry for every commit
 //!   the bundle contains, so that no bundle records a contributor list that is still catching up.
 
@@ -23,19 +24,21 @@ pub mod verify;
 
 use cache::{read_cached, remove_partial_builds, sidecar};
 use content::{read_design, write_bundle};
-use stream::{Listener, Sink};
+use stream::{Sink, State, Written};
+
+pub use stream::Tail;
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use git2::Oid;
 use sha2::{Digest as _, Sha256};
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 pub use archive::{ArchiveWriter, Format};
 
@@ -54,15 +57,8 @@ const LAYOUT: &str = "v1";
 /// Bundles built at once; more requests for new bundles queue.
 pub const MAX_BUILDS: usize = 2;
 
-/// A first requester that takes no chunk for this long is dropped (its download fails) so the
-/// build, and whoever waits for it, goes on at full speed.
-const STALL: Duration = Duration::from_secs(30);
-
-/// How much of an archive is handed to the first requester at a time.
+/// How much of an archive is made readable, and handed to the first requester, at a time.
 const CHUNK: usize = 64 * 1024;
-
-/// Chunks in flight to the first requester before the build waits for it.
-const CHANNEL_CHUNKS: usize = 8;
 
 /// How long a build waits for the labor ledger to catch up with its commit.
 const LEDGER_WAIT: Duration = Duration::from_secs(10);
@@ -135,14 +131,9 @@ pub struct Cached {
 pub enum Delivery {
     /// Finished: serve the file.
     Cached(Cached),
-    /// Being built by this request: the bytes as they come, and the archive's file name.
-    /// The channel closes at the end; only if `complete` is then set did every byte arrive
-    /// (a failed build, or a requester too slow to keep up, leaves it unset).
-    Streaming {
-        chunks: mpsc::Receiver<io::Result<Bytes>>,
-        complete: Arc<AtomicBool>,
-        name: String,
-    },
+    /// Being built by this request: the bytes as the build writes them (ending in an error if
+    /// it fails), and the archive's file name.
+    Streaming { tail: Tail, name: String },
 }
 
 type Outcome = Option<std::result::Result<Cached, Arc<Error>>>;
@@ -265,40 +256,56 @@ impl Bundles {
         };
         let _permit = self.permits.acquire().await.map_err(|_| Error::Failed)?;
         self.builds.fetch_add(1, Ordering::Relaxed);
-        let (chunks, receiver) = mpsc::channel(CHANNEL_CHUNKS);
-        let complete = Arc::new(AtomicBool::new(false));
-        let _ = ready.send(Ok(Delivery::Streaming {
-            chunks: receiver,
-            complete: complete.clone(),
-            name: format!("{}.{}", plan.root, key.format.extension()),
-        }));
-        let (this, file) = (self.clone(), file.to_owned());
+        let progress = Arc::new(watch::channel(Written::default()).0);
+        let (opened, reader) = oneshot::channel();
+        let name = format!("{}.{}", plan.root, key.format.extension());
+        let (this, file, publisher) = (self.clone(), file.to_owned(), progress.clone());
         let built = tokio::task::spawn_blocking(move || {
-            let result = this.build(&plan, &file, Some(Listener { chunks, complete }));
+            let result = this.build(&plan, &file, Some((opened, publisher)));
             if let Err(err) = &result {
                 tracing::error!(design = %plan.key.design, commit = %plan.key.commit, error = %err, "bundle build failed");
             }
             result
-        })
-        .await;
-        match built {
+        });
+        // The requester reads the scratch file once the build has opened it.
+        let mut ready = Some(ready);
+        if let Ok(file) = reader.await
+            && let Some(ready) = ready.take()
+        {
+            let _ = ready.send(Ok(Delivery::Streaming {
+                tail: Tail {
+                    file: Arc::new(file),
+                    progress: progress.subscribe(),
+                },
+                name,
+            }));
+        }
+        let outcome = match built.await {
             Ok(result) => result.map_err(Arc::new),
             Err(panic) => {
                 tracing::error!(error = %panic, "bundle build panicked");
                 Err(Arc::new(Error::Failed))
             }
+        };
+        progress.send_modify(|written| {
+            written.state = if outcome.is_ok() {
+                State::Done
+            } else {
+                State::Failed
+            };
+        });
+        if let (Some(ready), Err(err)) = (ready, &outcome) {
+            let _ = ready.send(Err(Error::Shared(err.clone())));
         }
+        outcome
     }
 
     /// The finished bundle for `key`, building it (and waiting for the build) when needed.
     pub async fn ensure(&self, key: &BundleKey) -> Result<Cached> {
         match self.get(key).await? {
             Delivery::Cached(cached) => Ok(cached),
-            Delivery::Streaming { mut chunks, .. } => {
-                while let Some(chunk) = chunks.recv().await {
-                    chunk?;
-                }
-                // The build's outcome reaches the registry just after its last chunk.
+            Delivery::Streaming { .. } => {
+                // This request started the build; its outcome reaches the registry at the end.
                 let mut receiver = self
                     .building
                     .lock()
@@ -406,21 +413,33 @@ impl Bundles {
         })
     }
 
-    /// Writes the archive to a scratch file beside `file` (and to `chunks` while its receiver
-    /// listens), then renames it into place with its `.sha256`.
-    fn build(&self, plan: &Plan, file: &Path, listener: Option<Listener>) -> Result<Cached> {
+    /// Writes the archive to a scratch file beside `file` (handing a reader of it to `tail`,
+    /// whose progress is published as it grows), then renames it into place with its `.sha256`.
+    fn build(
+        &self,
+        plan: &Plan,
+        file: &Path,
+        tail: Option<(oneshot::Sender<std::fs::File>, Arc<watch::Sender<Written>>)>,
+    ) -> Result<Cached> {
         let dir = file.parent().expect("bundle files live in a folder");
         std::fs::create_dir_all(dir)?;
         let scratch = tempfile::Builder::new()
             .prefix(".build-")
             .suffix(".partial")
             .tempfile_in(dir)?;
+        let progress = match tail {
+            Some((opened, progress)) => {
+                let _ = opened.send(scratch.as_file().try_clone()?);
+                Some(progress)
+            }
+            None => None,
+        };
         let sink = Sink {
             file: BufWriter::with_capacity(CHUNK, scratch.as_file()),
             hasher: Sha256::new(),
-            chunk: Vec::with_capacity(CHUNK),
-            listener,
+            progress,
             size: 0,
+            published: 0,
         };
         let sink = write_bundle(&self.store, plan, sink)?;
         let (size, sha256) = sink.finish()?;

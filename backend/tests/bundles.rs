@@ -262,6 +262,118 @@ async fn concurrent_requests_share_one_build() {
     }
 }
 
+/// `ada/big`: a design with a 4 MiB incompressible file, far more than any buffer between a
+/// build and its first reader.
+async fn with_big_design(app: &TestApp) {
+    let ada = app.sign_up("ada").await;
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(ada.clone()),
+            Some(json!({"slug": "big", "name": "Big", "function": "Weighs", "license": "MIT"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let bytes: Vec<u8> = (0..4 << 20)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect();
+    let boundary = "BOUNDARY";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mass.bin\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let uploaded = app
+        .send(
+            axum::http::Request::post("/api/designs/ada/big/uploads")
+                .header(header::COOKIE, &ada)
+                .header(api::CSRF_HEADER, "1")
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        uploaded.status,
+        StatusCode::CREATED,
+        "{:?}",
+        uploaded.json()
+    );
+    let head = app.json("/api/designs/ada/big/branches").await.1["branches"][0]["head"].clone();
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/big/commits",
+            &As::Cookie(ada),
+            Some(json!({"branch": "main", "expected_head": head, "message": "Add the mass",
+                "changes": [{"op": "put", "path": "cad/mass.bin", "upload_id": uploaded.json()["upload_id"]}]})),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_that_stop_reading_delay_no_build() {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let app = TestApp::with(|config| config.max_upload = 16 << 20).await;
+    with_big_design(&app).await;
+    app.state.settled().await;
+    // More stalled first readers than there are build slots: each takes its answer's head and
+    // then reads nothing.
+    let mut stalled = Vec::new();
+    for uri in [
+        "/api/designs/ada/big/bundle/main.zip",
+        "/api/designs/ada/big/bundle/main.tar.gz",
+        "/api/designs/ada/big/bundle/main.zip?path=cad",
+    ] {
+        let url = location(&app, uri).await;
+        let request = axum::http::Request::get(&url)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = backend::http::app(app.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        stalled.push((url, response));
+    }
+    // Everyone else's bundles are built at full speed meanwhile …
+    let started = std::time::Instant::now();
+    let url = location(&app, "/api/designs/atelier/anvil/bundle/main.zip").await;
+    assert_eq!(app.get(&url).await.status, StatusCode::OK);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "waited {waited:?}"
+    );
+    // … and so are the stalled readers' own, which the cache then serves whole.
+    for (url, response) in stalled {
+        let cached = app.get(&url).await;
+        assert_eq!(cached.status, StatusCode::OK);
+        assert!(cached.body.len() > 4 << 20, "{url}: {}", cached.body.len());
+        // A reader that comes back late still gets every byte of the same archive.
+        let late = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(sha256(&late), sha256(&cached.body), "{url}");
+    }
+}
+
 #[tokio::test]
 async fn folder_bundles_sha256_files_and_bad_requests() {
     let app = TestApp::new().await;

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use std::sync::atomic::Ordering;
 use tower::ServiceExt as _;
 
 use super::extract::{Path, Query};
@@ -151,29 +150,10 @@ async fn bundle(
     let is_get = request.method() == Method::GET;
     let response = match app.bundles.get(&key).await? {
         Delivery::Cached(cached) => serve_cached(&cached, &key, request).await?,
-        Delivery::Streaming {
-            chunks,
-            complete,
-            name,
-        } => {
-            let stream = futures_util::stream::unfold(
-                (chunks, complete, false),
-                |(mut chunks, complete, ended)| async move {
-                    if ended {
-                        return None;
-                    }
-                    match chunks.recv().await {
-                        Some(chunk) => Some((chunk, (chunks, complete, false))),
-                        // Closed: a complete archive ends the body; anything else aborts it, so
-                        // the client sees a failed download, never a short archive.
-                        None if complete.load(Ordering::Acquire) => None,
-                        None => Some((
-                            Err(std::io::Error::other("the bundle build did not finish")),
-                            (chunks, complete, true),
-                        )),
-                    }
-                },
-            );
+        Delivery::Streaming { tail, name } => {
+            // Ends in an error if the build fails, so the client sees a failed download, never
+            // a short archive.
+            let stream = tail.into_stream();
             let mut response = Body::from_stream(stream).into_response();
             let headers = response.headers_mut();
             headers.insert(
