@@ -11,7 +11,7 @@
 //!   that exists is complete. Concurrent requests for a bundle being built wait for that build.
 //! - **Flat memory, full speed.** File contents stream from the object store through the
 //!   compressor to the cache's scratch file; the first requester reads that file as it grows
-//!   ([`Tail`]), in 64 KiB chunks at its own pace, so no reader can slow a build or hold a slot.
+//!   ([`crate::tail`]), in 64 KiB chunks at its own pace, so no reader can slow a build or hold a slot.
 //! - **Labor is settled first.** A build waits until the ledger has an entry for every commit
 //!   the bundle contains, so that no bundle records a contributor list that is still catching up.
 
@@ -24,9 +24,9 @@ pub mod verify;
 
 use cache::{read_cached, remove_partial_builds, sidecar};
 use content::{read_design, write_bundle};
-use stream::{Sink, State, Written};
+use stream::Sink;
 
-pub use stream::Tail;
+use crate::tail::{State, Tail, Written};
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
@@ -35,7 +35,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use git2::Oid;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{Semaphore, oneshot, watch};
@@ -273,10 +272,7 @@ impl Bundles {
             && let Some(ready) = ready.take()
         {
             let _ = ready.send(Ok(Delivery::Streaming {
-                tail: Tail {
-                    file: Arc::new(file),
-                    progress: progress.subscribe(),
-                },
+                tail: Tail::new(Arc::new(file), progress.subscribe()),
                 name,
             }));
         }

@@ -25,7 +25,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::any;
-use tower_http::compression::predicate::{NotForContentType, Predicate as _};
+use tower_http::compression::predicate::Predicate as _;
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -73,16 +73,42 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Archives are compressed already, and a cached bundle must keep its Content-Length.
-        .layer(
-            CompressionLayer::new().compress_when(
-                DefaultPredicate::new()
-                    .and(NotForContentType::const_new("application/zip"))
-                    .and(NotForContentType::const_new("application/gzip")),
-            ),
-        )
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The largest answer compressed on the fly.
+const MAX_COMPRESSED: u64 = 16 << 20;
+
+/// Whether an answer is compressed on the fly: text-like types only (archives, images, CAD and
+/// other binary files are served as they are) and at most [`MAX_COMPRESSED`] bytes, so no
+/// download of a big file costs a core.
+fn compressible(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let texty = essence.starts_with("text/")
+        || matches!(
+            essence,
+            "application/json"
+                | "application/javascript"
+                | "application/wasm"
+                | "application/xml"
+                | "image/svg+xml"
+        );
+    let size = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    texty && size.is_none_or(|size| size <= MAX_COMPRESSED)
 }
 
 /// The paging of every list: `page` from 1 and `per_page` from 1 (0 is a 400 naming the

@@ -2,6 +2,7 @@
 //! bundles, the sample importer and the HTTP application. `main.rs` is a thin command line over it; tests build the same [`http::app`].
 
 pub mod accounts;
+pub mod blobs;
 pub mod bom;
 pub mod bundle;
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod scaffold;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod tail;
 pub mod uploads;
 pub mod work;
 

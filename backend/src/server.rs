@@ -34,6 +34,8 @@ pub struct App {
     pub labor: crate::labor::Labor,
     /// Bundles for manufacturers (releases are prebuilt by consumer `bundles`).
     pub bundles: crate::bundle::Bundles,
+    /// Large files, extracted once and served from a cache.
+    pub blobs: crate::blobs::Blobs,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
     /// Change proposals (consumer `proposals`: revisions and mergeability).
@@ -125,6 +127,10 @@ impl App {
             .await??
         };
         let bundles_consumer = bundles.follow(&events, labor_consumer.clone());
+        let blobs = {
+            let (dir, store) = (config.data.join("blob-cache"), store.clone());
+            tokio::task::spawn_blocking(move || crate::blobs::Blobs::open(dir, store)).await??
+        };
         let proposals =
             crate::proposals::Proposals::follow(pool, store.clone(), &events, labor.clone());
         let consumers = [
@@ -147,6 +153,7 @@ impl App {
             indexer,
             labor,
             bundles,
+            blobs,
             proposals,
             catalog,
             consumers,

@@ -753,3 +753,142 @@ async fn design_write_matrix() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Pseudo-random, incompressible bytes.
+fn noise(len: usize) -> Vec<u8> {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
+    let app = TestApp::with(|config| config.max_upload = 16 << 20).await;
+    let olga = app.sign_up("olga").await;
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(olga.clone()),
+            Some(json!({"slug": "hull", "name": "Hull", "function": "Floats", "license": "MIT"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let size = 3 * (1 << 20) + 12_345;
+    let bytes = noise(size);
+    let (content_type, body) = multipart("hull.bin", &bytes);
+    let uploaded = app
+        .send(
+            Request::post("/api/designs/olga/hull/uploads")
+                .header(header::COOKIE, &olga)
+                .header(api::CSRF_HEADER, "1")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        uploaded.status,
+        StatusCode::CREATED,
+        "{:?}",
+        uploaded.json()
+    );
+    let blob = uploaded.json()["blob"].as_str().unwrap().to_owned();
+    let head = head(&app, "olga/hull").await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/hull/commits",
+            &As::Cookie(olga.clone()),
+            commit_body(
+                &head,
+                "Add the hull",
+                json!([{"op": "put", "path": "cad/hull.bin", "upload_id": uploaded.json()["upload_id"]},
+                       {"op": "put", "path": "notes.txt", "content": "lines of text\n".repeat(500)}]),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let commit = made.json()["id"].as_str().unwrap().to_owned();
+    let url = format!("/api/designs/olga/hull/raw/{commit}/cad/hull.bin");
+    let get = |range: Option<&'static str>| {
+        let mut request = Request::get(&url).header(header::ACCEPT_ENCODING, "gzip, br");
+        if let Some(range) = range {
+            request = request.header(header::RANGE, range);
+        }
+        app.send(request.body(Body::empty()).unwrap())
+    };
+
+    // Several readers at once, while the blob is first extracted: each gets every byte, as is.
+    let answers = futures_util::future::join_all((0..4).map(|_| get(None))).await;
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.headers[header::CONTENT_LENGTH], size.to_string());
+        assert!(answer.headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(answer.headers[header::ETAG], format!("\"{blob}\""));
+        assert!(answer.body == bytes, "a reader got other bytes");
+    }
+    let cached = app.dir.path().join("data/blob-cache").join(&blob);
+    assert_eq!(std::fs::metadata(&cached).unwrap().len(), size as u64);
+
+    // Ranges, anywhere in the file.
+    let middle = get(Some("bytes=2000000-2000099")).await;
+    assert_eq!(middle.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        middle.headers[header::CONTENT_RANGE],
+        format!("bytes 2000000-2000099/{size}")
+    );
+    assert_eq!(middle.body, &bytes[2_000_000..2_000_100]);
+    let last = get(Some("bytes=-10")).await;
+    assert_eq!(last.body, &bytes[size - 10..]);
+    let beyond = get(Some(Box::leak(format!("bytes={size}-").into_boxed_str()))).await;
+    assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    // Packed by the stock git (its loose copy gone), and with the cache gone: the blob is
+    // extracted again, from the pack.
+    std::fs::remove_file(&cached).unwrap();
+    let mut loose_removed = 0;
+    for pool in std::fs::read_dir(app.dir.path().join("data/store/networks")).unwrap() {
+        let pool = pool.unwrap().path();
+        let loose = pool.join("objects").join(&blob[..2]).join(&blob[2..]);
+        if !loose.exists() {
+            continue;
+        }
+        let repacked = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&pool)
+            .args(["repack", "-a", "-q"])
+            .output()
+            .unwrap();
+        assert!(
+            repacked.status.success(),
+            "{}: {}",
+            pool.display(),
+            String::from_utf8_lossy(&repacked.stderr)
+        );
+        std::fs::remove_file(loose).unwrap();
+        loose_removed += 1;
+    }
+    assert_eq!(loose_removed, 1);
+    let repacked = get(Some("bytes=3000000-3000009")).await;
+    assert_eq!(repacked.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(repacked.body, &bytes[3_000_000..3_000_010]);
+    assert!(get(None).await.body == bytes);
+
+    // Text is still compressed on the fly; it is small.
+    let text = app
+        .send(
+            Request::get(format!("/api/designs/olga/hull/raw/{commit}/notes.txt"))
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(text.headers[header::CONTENT_ENCODING], "gzip");
+}

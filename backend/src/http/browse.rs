@@ -188,7 +188,9 @@ struct RawParams {
 }
 
 /// Serves a file: its content type, `ETag` = blob id, single `Range`s, and a sandboxing CSP so
-/// that no file (HTML, SVG) can run script on this origin.
+/// that no file (HTML, SVG) can run script on this origin. Files up to `blobs::INLINE` are read
+/// whole; larger ones stream from the blob cache in chunks (ranges by seeking), so memory stays
+/// flat whatever their size.
 async fn raw(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Path<(String, String, String, String)>,
@@ -198,8 +200,8 @@ async fn raw(
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
     let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
-    let file_path = path.clone();
-    let (blob, bytes) = blocking(move || store.file(&id, &rev, &file_path)).await?;
+    let (design, file_path) = (id.clone(), path.clone());
+    let (blob, total) = blocking(move || store.file_header(&design, &rev, &file_path)).await?;
     let etag = format!("\"{blob}\"");
     let mut response = Response::builder()
         .header(header::ETAG, &etag)
@@ -229,6 +231,13 @@ async fn raw(
             .body(Body::empty())
             .map_err(AppError::internal);
     }
+    // Small files are read whole (and sniffed for text); large ones are streamed.
+    let inline = if total <= crate::blobs::INLINE {
+        let (store, design) = (app.store.clone(), id.clone());
+        Some(blocking(move || store.blob(&design, blob)).await?)
+    } else {
+        None
+    };
     let name = path.rsplit('/').next().unwrap_or(&path);
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match (mime.type_(), mime.subtype()) {
@@ -240,7 +249,9 @@ async fn raw(
                 "text/plain; charset=utf-8".to_owned()
             }
         }
-        _ if looks_like_text(&bytes) && mime == mime_guess::mime::APPLICATION_OCTET_STREAM => {
+        _ if inline.as_deref().is_some_and(looks_like_text)
+            && mime == mime_guess::mime::APPLICATION_OCTET_STREAM =>
+        {
             "text/plain; charset=utf-8".to_owned()
         }
         _ => mime.essence_str().to_owned(),
@@ -254,32 +265,42 @@ async fn raw(
         header::CONTENT_DISPOSITION,
         super::content_disposition(disposition, name),
     );
-    let total = bytes.len() as u64;
-    if let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        return match parse_range(range, total) {
-            Some((start, end)) => Ok(response
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header(
-                    header::CONTENT_RANGE,
-                    format!("bytes {start}-{end}/{total}"),
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(range) => match parse_range(range, total) {
+            Some(range) => Some(range),
+            None => {
+                return Ok((
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(
+                        header::CONTENT_RANGE,
+                        HeaderValue::from_str(&format!("bytes */{total}"))
+                            .map_err(AppError::internal)?,
+                    )],
                 )
-                .body(Body::from(bytes[start as usize..=end as usize].to_vec()))
-                .map_err(AppError::internal)?),
-            None => Ok((
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                [(
-                    header::CONTENT_RANGE,
-                    HeaderValue::from_str(&format!("bytes */{total}"))
-                        .map_err(AppError::internal)?,
-                )],
-            )
-                .into_response()),
-        };
+                    .into_response());
+            }
+        },
+    };
+    let (start, end) = range.unwrap_or((0, total.saturating_sub(1)));
+    if range.is_some() {
+        response = response.status(StatusCode::PARTIAL_CONTENT).header(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{end}/{total}"),
+        );
+    } else {
+        response = response.status(StatusCode::OK);
     }
-    response
-        .status(StatusCode::OK)
-        .body(Body::from(bytes))
-        .map_err(AppError::internal)
+    let body = match inline {
+        Some(bytes) if range.is_some() => Body::from(bytes[start as usize..=end as usize].to_vec()),
+        Some(bytes) => Body::from(bytes),
+        None => {
+            let tail = app.blobs.get(&id, blob, total).await?;
+            response = response.header(header::CONTENT_LENGTH, end + 1 - start);
+            Body::from_stream(tail.range(start, Some(end + 1)))
+        }
+    };
+    response.body(body).map_err(AppError::internal)
 }
 
 /// A Markdown file rendered to sanitized HTML, its relative links resolved at the same commit.

@@ -192,6 +192,79 @@ impl Store {
         Ok((blob.id(), blob.content().to_vec()))
     }
 
+    /// The blob id and size of the file at `path` in `rev`, read from the object's header (the
+    /// content is not inflated).
+    pub fn file_header(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, u64)> {
+        paths::validate(path)?;
+        let repo = self.open_repo(id)?;
+        let commit_id = resolve(&repo, id, rev)?;
+        let tree = repo.find_commit(commit_id)?.tree()?;
+        let entry = tree
+            .get_path(Path::new(path))
+            .map_err(|_| missing(format!("no file {path:?} at {rev}")))?;
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Err(missing(format!("{path:?} is a folder, not a file")));
+        }
+        let size = blob_size(&repo, entry.id())
+            .ok_or_else(|| missing(format!("the content of {path:?} is missing")))?;
+        Ok((entry.id(), size))
+    }
+
+    /// The content of blob `blob` of design `id`, whole.
+    pub fn blob(&self, id: &DesignId, blob: Oid) -> Result<Vec<u8>> {
+        let repo = self.open_repo(id)?;
+        let found = repo
+            .find_blob(blob)
+            .map_err(|_| missing(format!("no file content {blob} in {id}")))?;
+        Ok(found.content().to_vec())
+    }
+
+    /// Streams the content of `blob` (of design `id`) to `sink`, in chunks of at most 64 KiB;
+    /// returns its size. By the stock `git cat-file`, which streams loose and packed objects
+    /// alike, where libgit2 would hold a packed object whole in memory (and map a loose one).
+    pub fn stream_blob(
+        &self,
+        id: &DesignId,
+        blob: Oid,
+        mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<u64> {
+        use std::io::Read as _;
+        let path = self.repo_path(id);
+        if !path.is_dir() {
+            return Err(Error::NotFound(id.clone()));
+        }
+        let mut child = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&path)
+            .args(["cat-file", "blob", &blob.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut out = child.stdout.take().expect("stdout is piped");
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut size = 0u64;
+        let streamed = loop {
+            match out.read(&mut chunk) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    size += n as u64;
+                    if let Err(err) = sink(&chunk[..n]) {
+                        break Err(err);
+                    }
+                }
+                Err(err) => break Err(err),
+            }
+        };
+        drop(out);
+        let status = child.wait()?;
+        streamed?;
+        if !status.success() {
+            return Err(missing(format!("object {blob} could not be read")));
+        }
+        Ok(size)
+    }
+
     pub fn branches(&self, id: &DesignId) -> Result<Vec<Branch>> {
         let repo = self.open_repo(id)?;
         let mut branches = Vec::new();
