@@ -181,6 +181,9 @@ fn recover(
         for path in store.remove_stale_locks()? {
             tracing::warn!(path = %path.display(), "removed a stale lock left by an unclean stop");
         }
+        for path in store.remove_unfinished_members()? {
+            tracing::warn!(path = %path.display(), "removed a design creation or fork an unclean stop interrupted");
+        }
     }
     if unclean || store.mirrors_need_repair() {
         let mut repaired = 0;

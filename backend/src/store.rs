@@ -41,6 +41,8 @@ use crate::names;
 
 /// Present under the store root when a pool mirror could not be written after a ref move.
 const MIRROR_REPAIR_FLAG: &str = "mirrors-need-repair";
+/// The suffix of a member repository being made (renamed into place when complete).
+const UNFINISHED_MEMBER: &str = ".unfinished";
 
 /// The branch every new design starts with.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -447,12 +449,16 @@ impl Store {
         // Checked by the caller: `commits` is not empty.
         let head = parent.expect("at least one commit was written");
         let repo = self.init_member(id, network, None)?;
-        repo.reference(
+        if let Err(err) = repo.reference(
             &branch_ref(DEFAULT_BRANCH),
             head,
             false,
             "atelier: create design",
-        )?;
+        ) {
+            let _ = std::fs::remove_dir_all(repo.path());
+            return Err(err.into());
+        }
+        self.publish_member(id, repo)?;
         Ok((pool, head))
     }
 
@@ -482,9 +488,15 @@ impl Store {
         }
         let pool = self.open_pool(&network)?;
         let repo = self.init_member(target, &network, Some((source, head)))?;
-        for (name, oid) in &refs {
-            repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))?;
+        let written = refs.iter().try_for_each(|(name, oid)| {
+            repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))
+                .map(drop)
+        });
+        if let Err(err) = written {
+            let _ = std::fs::remove_dir_all(repo.path());
+            return Err(err.into());
         }
+        self.publish_member(target, repo)?;
         self.record_event(
             target,
             Payload::DesignForked {
@@ -515,13 +527,25 @@ impl Store {
         Ok(Repository::open_bare(path)?)
     }
 
+    /// A new member repository for `id`, made in a scratch directory beside its place (so the
+    /// relative alternates path holds); [`Store::publish_member`] renames it into place once its
+    /// refs are written, so a crash never leaves a half-made design.
     fn init_member(
         &self,
         id: &DesignId,
         network: &str,
         parent: Option<(&DesignId, Oid)>,
     ) -> Result<Repository> {
-        let path = self.repo_path(id);
+        let place = self.repo_path(id);
+        let owner_dir = place
+            .parent()
+            .expect("a member lives in its owner's folder");
+        std::fs::create_dir_all(owner_dir)?;
+        let path = owner_dir.join(format!(
+            ".{}.{}{UNFINISHED_MEMBER}",
+            id.slug,
+            crate::accounts::random_hex(6)
+        ));
         let repo = Repository::init_opts(
             &path,
             RepositoryInitOptions::new()
@@ -549,6 +573,44 @@ impl Store {
         config.set_bool("gc.auto", false)?;
         drop(config);
         Ok(Repository::open_bare(path)?)
+    }
+
+    /// Renames a member made by [`Store::init_member`] into its place (removing it on failure).
+    fn publish_member(&self, id: &DesignId, repo: Repository) -> Result<()> {
+        let scratch = repo.path().to_owned();
+        drop(repo);
+        std::fs::rename(&scratch, self.repo_path(id)).map_err(|err| {
+            let _ = std::fs::remove_dir_all(&scratch);
+            Error::Io(err)
+        })
+    }
+
+    /// Removes the scratch members of creations and forks a killed server did not finish. Only
+    /// for start-up, before anything writes. Returns the paths removed.
+    pub fn remove_unfinished_members(&self) -> Result<Vec<PathBuf>> {
+        let mut removed = Vec::new();
+        let repos = self.root.join("repos");
+        if !repos.is_dir() {
+            return Ok(removed);
+        }
+        for owner in std::fs::read_dir(repos)? {
+            let owner = owner?;
+            if !owner.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(owner.path())? {
+                let path = entry?.path();
+                if path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.') && n.ends_with(UNFINISHED_MEMBER))
+                {
+                    std::fs::remove_dir_all(&path)?;
+                    removed.push(path);
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Keeps the pool's copy of a member ref, so every object stays reachable from the pool.

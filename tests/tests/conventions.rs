@@ -42,7 +42,18 @@ fn domain_modules_know_nothing_about_http() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/src");
     let mut files = Vec::new();
     for module in [
-        "store", "labor", "search", "bundle", "accounts", "catalog", "events",
+        "store",
+        "labor",
+        "search",
+        "bundle",
+        "accounts",
+        "catalog",
+        "events",
+        "proposals",
+        "blobs",
+        "tail",
+        "work",
+        "uploads",
     ] {
         let file = src.join(format!("{module}.rs"));
         assert!(file.is_file(), "{} is missing", file.display());

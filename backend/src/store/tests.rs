@@ -485,6 +485,32 @@ fn a_failed_creation_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_member_is_made_aside_and_one_a_crash_left_unfinished_is_removed_at_start() {
+    let (f, _) = fixture();
+    let network = f.store.lineage(&id("ada/lamp")).unwrap().network;
+    // What a fork killed between making the member and renaming it into place leaves.
+    let scratch = f
+        .store
+        .init_member(
+            &id("ada/half"),
+            &network,
+            Some((&id("ada/lamp"), Oid::zero())),
+        )
+        .unwrap();
+    let scratch = scratch.path().to_owned();
+    assert!(scratch.is_dir());
+    assert!(!f.store.exists(&id("ada/half")));
+    assert!(!f.store.ids().unwrap().contains(&id("ada/half")));
+    let removed = f.store.remove_unfinished_members().unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(!scratch.exists());
+    // A whole fork is in place and readable.
+    f.store.fork(&id("ada/lamp"), &id("ada/half")).unwrap();
+    assert!(f.store.exists(&id("ada/half")));
+    assert!(f.store.remove_unfinished_members().unwrap().is_empty());
+}
+
+#[test]
 fn a_move_whose_mirror_fails_is_still_a_success_and_is_repaired() {
     let (f, head) = fixture();
     let lamp = id("ada/lamp");
