@@ -479,6 +479,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
     let bundles =
         backend::bundle::Bundles::open(data.join("bundles"), store.clone(), labor.clone(), pool)
             .unwrap();
+    let blobs = backend::blobs::Blobs::open(data.join("blob-cache"), store.clone()).unwrap();
     backend::AppState(Arc::new(backend::App {
         config,
         store,
@@ -489,6 +490,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         indexer: backend::search::Indexer::read_only(),
         labor,
         bundles,
+        blobs,
         catalog,
         proposals,
         consumers: Vec::new(),

@@ -22,13 +22,15 @@ use crate::work::{self, Kind};
 /// Blobs up to this size are read into memory whole; larger ones go through the cache.
 pub const INLINE: u64 = 1 << 20;
 
+/// An extraction in progress: its scratch file and its progress.
+type Extraction = (Arc<std::fs::File>, watch::Receiver<Written>);
+
 /// The cache of extracted blobs. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     store: Store,
     dir: PathBuf,
-    /// Extractions in progress: the scratch file and its progress.
-    extracting: Arc<Mutex<HashMap<Oid, (Arc<std::fs::File>, watch::Receiver<Written>)>>>,
+    extracting: Arc<Mutex<HashMap<Oid, Extraction>>>,
 }
 
 impl Blobs {
