@@ -130,6 +130,8 @@ pub enum Role {
 
 /// Sign-ups one client address may make in an hour.
 pub const SIGN_UPS_PER_HOUR: usize = 20;
+/// Designs one account may create or fork in an hour (each makes repositories on disk).
+pub const DESIGNS_PER_HOUR: usize = 60;
 
 /// Accounts, sessions and tokens in the database, plus the in-memory rate limiters.
 #[derive(Debug, Clone)]
@@ -140,6 +142,8 @@ pub struct Accounts {
     pub sign_ups: Limiter,
     /// Failed password changes per account.
     pub password_changes: Limiter,
+    /// Designs created or forked per account ([`DESIGNS_PER_HOUR`] an hour).
+    pub new_designs: Limiter,
 }
 
 /// The columns [`account_from`] reads (booleans as integers: see `db`), unqualified and for the
@@ -223,6 +227,7 @@ impl Accounts {
             limiter: SignInLimiter::default(),
             sign_ups: Limiter::new(SIGN_UPS_PER_HOUR, std::time::Duration::from_secs(3600)),
             password_changes: Limiter::new(10, std::time::Duration::from_secs(300)),
+            new_designs: Limiter::new(DESIGNS_PER_HOUR, std::time::Duration::from_secs(3600)),
         }
     }
 

@@ -31,7 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use bundles::url as bundle_url;
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, MAX_MESSAGE};
 
 pub use crate::format::{percent_encode, rfc3339};
 
@@ -74,8 +74,48 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
+        .layer(middleware::from_fn(head_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The longest request target (path and query) answered.
+pub const MAX_URI: usize = 8 * 1024;
+/// The most header fields, and header bytes, a request may carry.
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// 414 and 431 in JSON, like every other error. (`server::serve` lets hyper read heads up to
+/// twice these limits, so that this check answers them; beyond, hyper closes with a bare 431.)
+async fn head_limits(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI {
+        return AppError::UriTooLong(format!(
+            "the request target is {target} bytes long; at most {MAX_URI} are accepted"
+        ))
+        .into_response();
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return AppError::HeadersTooLarge(format!(
+            "the request has {} header fields ({bytes} bytes); at most {MAX_HEADERS} fields and \
+             {MAX_HEADER_BYTES} bytes are accepted",
+            headers.len()
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The largest answer compressed on the fly.

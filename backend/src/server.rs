@@ -334,7 +334,10 @@ pub async fn serve(
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT);
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            // Room for heads past the limits `http::head_limits` answers in JSON.
+            .max_headers(2 * crate::http::MAX_HEADERS)
+            .max_buf_size(4 * (crate::http::MAX_URI + crate::http::MAX_HEADER_BYTES));
         // No upgrades: the API has no WebSocket or other upgraded protocol.
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);

@@ -989,3 +989,64 @@ async fn maintainers_must_be_real_accounts() {
     let (_, unchanged) = app.json("/api/designs/olga/lamp/maintainers").await;
     assert_eq!(unchanged["maintainers"], json!([]));
 }
+
+#[tokio::test]
+async fn creating_and_forking_designs_is_limited_per_account() {
+    use backend::accounts::DESIGNS_PER_HOUR;
+    let app = TestApp::new().await;
+    app.sign_up("root-admin").await;
+    let ada = app.sign_up("ada").await;
+    let bea = app.sign_up("bea").await;
+    let mut statuses = Vec::new();
+    for n in 0..DESIGNS_PER_HOUR {
+        let answer = if n % 2 == 0 {
+            app.request(
+                Method::POST,
+                "/api/designs",
+                &As::Cookie(ada.clone()),
+                Some(json!({"slug": format!("d{n}"), "name": "D", "function": "F", "license": "MIT"})),
+            )
+            .await
+        } else {
+            app.request(
+                Method::POST,
+                "/api/designs/atelier/anvil/forks",
+                &As::Cookie(ada.clone()),
+                Some(json!({"slug": format!("f{n}")})),
+            )
+            .await
+        };
+        statuses.push(answer.status.as_u16());
+    }
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    for answer in [
+        app.request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(ada.clone()),
+            Some(json!({"slug": "one-more", "name": "D", "function": "F", "license": "MIT"})),
+        )
+        .await,
+        app.request(
+            Method::POST,
+            "/api/designs/atelier/anvil/forks",
+            &As::Cookie(ada.clone()),
+            Some(json!({"slug": "one-more-fork"})),
+        )
+        .await,
+    ] {
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(answer.json()["error"]["code"], "too_many_designs");
+        assert!(answer.headers.contains_key(header::RETRY_AFTER));
+    }
+    // Another account is not affected.
+    let other = app
+        .request(
+            Method::POST,
+            "/api/designs/atelier/anvil/forks",
+            &As::Cookie(bea),
+            None,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{:?}", other.json());
+}

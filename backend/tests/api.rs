@@ -208,3 +208,18 @@ async fn every_list_pages_the_same_way() {
         assert_eq!(body["per_page"], 100, "{list}: capped");
     }
 }
+
+#[tokio::test]
+async fn echoed_fields_are_cut_in_error_messages() {
+    let app = TestApp::new().await;
+    let huge = "x".repeat(7_000);
+    let (status, body) = app.json(&format!("/api/accounts/{huge}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.len() <= backend::http::MAX_MESSAGE + 4,
+        "{}",
+        message.len()
+    );
+    assert!(message.ends_with('…'), "{message}");
+}

@@ -277,3 +277,40 @@ async fn a_forwarded_header_from_an_untrusted_peer_is_ignored() {
     assert_eq!(statuses.pop(), Some(429), "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_request_heads_get_json_errors() {
+    use backend::http::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI};
+    let (_app, addr) = serving().await;
+    let long = format!(
+        "GET /api/designs?q={} HTTP/1.1\r\n",
+        "a".repeat(MAX_URI + 1)
+    );
+    let (status, body) = exchange(addr, &long, b"").await;
+    assert_eq!(status, 414);
+    assert_eq!(body["error"]["code"], "uri_too_long", "{body}");
+
+    let many: String = (0..=MAX_HEADERS)
+        .map(|n| format!("X-Filler-{n}: {n}\r\n"))
+        .collect();
+    let (status, body) = exchange(addr, &format!("GET /api/health HTTP/1.1\r\n{many}"), b"").await;
+    assert_eq!(status, 431);
+    assert_eq!(body["error"]["code"], "headers_too_large", "{body}");
+
+    let big = format!(
+        "GET /api/health HTTP/1.1\r\nX-Big: {}\r\n",
+        "b".repeat(MAX_HEADER_BYTES)
+    );
+    let (status, body) = exchange(addr, &big, b"").await;
+    assert_eq!(status, 431);
+    assert_eq!(body["error"]["code"], "headers_too_large", "{body}");
+
+    // Just inside the limits is served.
+    let (status, _) = exchange(
+        addr,
+        &format!("GET /api/health?{} HTTP/1.1\r\n", "a".repeat(MAX_URI - 20)),
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+}

@@ -810,12 +810,28 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
                 &head,
                 "Add the hull",
                 json!([{"op": "put", "path": "cad/hull.bin", "upload_id": uploaded.json()["upload_id"]},
-                       {"op": "put", "path": "notes.txt", "content": "lines of text\n".repeat(500)}]),
+                       {"op": "put", "path": "notes.txt", "content": "lines of text\n".repeat(500)},
+                       {"op": "put", "path": "cam/hull.gcode", "content": "G1 X10 Y10\n".repeat(150_000)}]),
             ),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
     let commit = made.json()["id"].as_str().unwrap().to_owned();
+    // The commit's files: large ones are sniffed for binary content without being read whole.
+    let (_, detail) = app
+        .json(&format!("/api/designs/olga/hull/commits/{commit}"))
+        .await;
+    let binary = |path: &str| {
+        detail["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("{path} in {detail}"))["binary"]
+            .clone()
+    };
+    assert_eq!(binary("cad/hull.bin"), true);
+    assert_eq!(binary("cam/hull.gcode"), false);
     let url = format!("/api/designs/olga/hull/raw/{commit}/cad/hull.bin");
     let get = |range: Option<&'static str>| {
         let mut request = Request::get(&url).header(header::ACCEPT_ENCODING, "gzip, br");

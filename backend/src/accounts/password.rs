@@ -3,7 +3,9 @@
 //!
 //! Invariant: at most one hash per core runs at once (each holds 19 MiB), and at most
 //! [`MAX_WAITING`] more wait; beyond that a hash is refused at once ([`Error::Busy`]), so a
-//! burst of sign-ins can neither exhaust memory nor the blocking pool.
+//! burst of sign-ins can neither exhaust memory nor the blocking pool. Hashes run on a fixed set
+//! of threads of their own, one per core: on tokio's blocking pool each new thread would get a
+//! malloc arena of its own, and every arena would keep a 19 MiB block after its hash.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,8 +33,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 pub const MAX_WAITING: usize = 32;
 
 /// One permit per core.
-static HASHING: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
 /// Hashes running or waiting.
 static QUEUED: AtomicUsize = AtomicUsize::new(0);
 
@@ -51,7 +52,45 @@ async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     }
     let _queued = Queued;
     let _permit = HASHING.acquire().await.map_err(|_| Error::Busy)?;
-    Ok(tokio::task::spawn_blocking(work).await?)
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    // A permit is held, so a hashing thread is free for the job.
+    HASHERS.send(job).map_err(|_| Error::Busy)?;
+    result.await.map_err(|_| Error::Busy)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads (one per core), fed over one channel.
+static HASHERS: LazyLock<std::sync::mpsc::Sender<Job>> = LazyLock::new(|| {
+    let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+    let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+    for n in 0..cores() {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{n}"))
+            .spawn(move || {
+                loop {
+                    let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        // A job that panics loses its answer (the caller sees `Busy`), not
+                        // the thread.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    sender
+});
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn hash(password: &str) -> Result<String> {

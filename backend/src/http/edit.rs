@@ -62,12 +62,32 @@ pub(super) async fn person(app: &AppState, account: &Account) -> AppResult<Perso
     })
 }
 
+/// Counts one creation or fork by `account` (every attempt counts: each may make repositories).
+fn limit_new_designs(app: &AppState, account: &Account) -> AppResult<()> {
+    use crate::accounts::DESIGNS_PER_HOUR;
+    app.accounts
+        .new_designs
+        .attempt(&[format!("account:{}", account.id)], std::time::Instant::now())
+        .map(drop)
+        .map_err(|limited| {
+            AppError::TooMany(
+                "too_many_designs",
+                format!(
+                    "an account may create or fork {DESIGNS_PER_HOUR} designs an hour; try again in {} minutes",
+                    limited.retry_after.as_secs().div_ceil(60).max(1)
+                ),
+                limited.retry_after,
+            )
+        })
+}
+
 async fn create_design(
     State(app): State<AppState>,
     caller: SignedIn,
     Json(body): Json<api::NewDesign>,
 ) -> AppResult<(StatusCode, JsonResponse<api::DesignSummary>)> {
     let account = caller.require_scope(SCOPE)?.clone();
+    limit_new_designs(&app, &account)?;
     let starter = scaffold::Starter {
         slug: &body.slug,
         name: &body.name,
@@ -280,6 +300,7 @@ async fn fork(
         serde_json::from_slice(&body)
             .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?
     };
+    limit_new_designs(&app, &account)?;
     let new_slug = body.slug.unwrap_or_else(|| source.slug().to_owned());
     let target = DesignId::new(&account.username, &new_slug)?;
     if target == source {

@@ -34,6 +34,10 @@ pub enum AppError {
     NotAllowed(String),
     /// 413: an upload over the configured limit.
     PayloadTooLarge(String),
+    /// 414 `uri_too_long`.
+    UriTooLong(String),
+    /// 431 `headers_too_large`.
+    HeadersTooLarge(String),
     /// 408 `request_timeout`: the request body stalled (`body::Stalled` says how).
     Timeout(String),
     /// 429: too many failed attempts; retry after the given time.
@@ -86,9 +90,16 @@ impl IntoResponse for AppError {
             Self::Conflict(msg) => (StatusCode::CONFLICT, "conflict", msg, vec![]),
             Self::NotAllowed(msg) => (StatusCode::METHOD_NOT_ALLOWED, "not_allowed", msg, vec![]),
             Self::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg, vec![]),
+            Self::UriTooLong(msg) => (StatusCode::URI_TOO_LONG, "uri_too_long", msg, vec![]),
+            Self::HeadersTooLarge(msg) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                msg,
+                vec![],
+            ),
             Self::Timeout(msg) => (StatusCode::REQUEST_TIMEOUT, "request_timeout", msg, vec![]),
             Self::TooMany(code, message, wait) => {
-                let body = api::ApiError::new(code, message);
+                let body = api::ApiError::new(code, cut(message));
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
@@ -109,7 +120,7 @@ impl IntoResponse for AppError {
                 return response;
             }
             Self::Unavailable(message, wait) => {
-                let body = api::ApiError::new("unavailable", message);
+                let body = api::ApiError::new("unavailable", cut(message));
                 let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
@@ -127,13 +138,32 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let mut body = api::ApiError::new(code, message);
+        let mut body = api::ApiError::new(code, cut(message));
         body.error.fields = fields
             .into_iter()
-            .map(|(field, message)| api::FieldError { field, message })
+            .map(|(field, message)| api::FieldError {
+                field: cut(field),
+                message: cut(message),
+            })
             .collect();
         (status, Json(body)).into_response()
     }
+}
+
+/// The longest error message sent, in bytes: a message that echoes a huge field is cut.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// `message` cut to [`MAX_MESSAGE`] bytes (on a character boundary), marked with `…`.
+fn cut(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
 }
 
 impl From<store::Error> for AppError {

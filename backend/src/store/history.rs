@@ -315,6 +315,33 @@ fn diff_trees_with(
     Ok(files)
 }
 
+/// Whether a blob is binary, as git decides it (a NUL in its first 8,000 bytes), reading no more
+/// of a large blob than that: a loose object is streamed; a packed one over
+/// [`MAX_DIFF_FILE_BYTES`] is not read and counts as binary (libgit2 would inflate it whole).
 fn is_binary(repo: &Repository, oid: Oid) -> bool {
-    !oid.is_zero() && repo.find_blob(oid).is_ok_and(|b| b.is_binary())
+    use std::io::Read as _;
+    const SNIFF: usize = 8000;
+    if oid.is_zero() {
+        return false;
+    }
+    let Ok(odb) = repo.odb() else {
+        return false;
+    };
+    if let Ok((mut reader, _, _)) = odb.reader(oid) {
+        let mut head = Vec::with_capacity(SNIFF);
+        let mut chunk = [0u8; SNIFF];
+        while head.len() < SNIFF {
+            match reader.read(&mut chunk[..SNIFF - head.len()]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&chunk[..n]),
+            }
+        }
+        return head.contains(&0);
+    }
+    match super::read::blob_size(repo, oid) {
+        Some(size) if size <= MAX_DIFF_FILE_BYTES => {
+            repo.find_blob(oid).is_ok_and(|b| b.is_binary())
+        }
+        _ => true,
+    }
 }
