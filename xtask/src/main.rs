@@ -7,6 +7,9 @@
 //! - `test [-- ARGS]`: setup, `cargo fmt --check`, clippy with `-D warnings`, build the SPA,
 //!   start a throwaway PostgreSQL cluster, then every unit, integration and browser test
 //!   (`cargo test --workspace ARGS`) twice: on SQLite, then on PostgreSQL.
+//! - `bench NAME [ARGS]`: a benchmark of `backend/benches/` that prints figures.
+//! - `soak [quick]`: the load-and-abuse run against a release `atelier serve`
+//!   (`backend/benches/soak.rs`), at most ten minutes, printing a Markdown table.
 
 mod postgres;
 mod setup;
@@ -18,14 +21,16 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench> [-- ARGS]
+const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench|soak> [-- ARGS]
 
   setup   install the toolchain pieces the build needs (wasm std, wasm-bindgen, chromium)
   build   build the single-page app into <target>/dist
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
   test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
   bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db,
-          proposals)";
+          proposals, soak)
+  soak    [quick]: load and abuse a release `atelier serve` on loopback for at most ten minutes
+          (mixed reads, writers, slow uploads, wrong passwords, a 1 GiB file); prints a table";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -43,6 +48,7 @@ fn main() -> Result<()> {
         }
         "run" => run(&ws, &rest)?,
         "bench" => bench(&ws, &rest)?,
+        "soak" => soak(&ws, &rest)?,
         "test" => {
             let (passed, failed) = test(&ws, &rest)?;
             eprintln!(
@@ -188,6 +194,7 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         "list",
         "db",
         "proposals",
+        "soak",
     ];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
@@ -204,6 +211,16 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         cmd.env("ATELIER_BENCH_POSTGRES", cluster.url());
     }
     run_cmd(&mut cmd)
+}
+
+/// The soak run (`backend/benches/soak.rs`): cargo builds the bench and the `atelier` binary
+/// it starts in release mode.
+fn soak(ws: &Workspace, args: &[String]) -> Result<()> {
+    run_cmd(
+        ws.cargo()
+            .args(["bench", "-p", "backend", "--bench", "soak", "--"])
+            .args(args.iter().filter(|a| *a != "--")),
+    )
 }
 
 fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
