@@ -166,7 +166,8 @@ impl Store {
                     touched.insert(path, "written");
                 }
                 Change::PutBlob { path, blob } => {
-                    if pool.find_object(*blob, Some(ObjectType::Blob)).is_err() {
+                    // From the object's header: a lookup would inflate a large upload whole.
+                    if read::blob_size(&pool, *blob).is_none() {
                         return Err(Error::Invalid(format!("upload {blob} not found")));
                     }
                     builder.upsert(path.as_str(), *blob, FileMode::Blob);
