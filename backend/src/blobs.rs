@@ -4,8 +4,12 @@
 //! is extracted read the file as it grows ([`Tail`]).
 //!
 //! Invariants: a file in the cache is complete (it appears by rename, and is checked against the
-//! blob's size); one extraction per blob at a time; memory stays flat whatever the blob's size
-//! and however many read it. The cache is derived: it is emptied at start.
+//! blob's size); one extraction per blob at a time, at most [`MAX_EXTRACTIONS`] under way or
+//! waiting (more are refused: [`Error::Busy`]); memory stays flat whatever the blob's size and
+//! however many read it; the cache holds at most [`MAX_CACHE_BYTES`] (the least recently used
+//! files go first; a reader of an evicted file keeps its handle). The cache is derived: it is
+//! emptied at start. It is keyed by blob id across designs: a caller proves first that the
+//! design reaches the blob (`Store::file_header`).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -21,6 +25,25 @@ use crate::work::{self, Kind};
 
 /// Blobs up to this size are read into memory whole; larger ones go through the cache.
 pub const INLINE: u64 = 1 << 20;
+/// Extractions under way or waiting for a permit at once.
+pub const MAX_EXTRACTIONS: usize = 16;
+/// The most the cache holds on disk.
+pub const MAX_CACHE_BYTES: u64 = 8 << 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Too many extractions at once; retry shortly.
+    #[error("too many large files are being prepared for download; try again shortly")]
+    Busy,
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Self::Store(err.into())
+    }
+}
 
 /// An extraction in progress: its scratch file and its progress.
 type Extraction = (Arc<std::fs::File>, watch::Receiver<Written>);
@@ -49,7 +72,7 @@ impl Blobs {
 
     /// A reader of blob `blob` (of `size` bytes, held by design `design`): the cached file, or
     /// the file being extracted (this call starts the extraction when no one has).
-    pub async fn get(&self, design: &DesignId, blob: Oid, size: u64) -> store::Result<Tail> {
+    pub async fn get(&self, design: &DesignId, blob: Oid, size: u64) -> Result<Tail, Error> {
         let (this, design) = (self.clone(), design.clone());
         work::run(Kind::Read, move || {
             this.open_or_extract(&design, blob, size)
@@ -58,7 +81,7 @@ impl Blobs {
         .map_err(std::io::Error::other)?
     }
 
-    fn open_or_extract(&self, design: &DesignId, blob: Oid, size: u64) -> store::Result<Tail> {
+    fn open_or_extract(&self, design: &DesignId, blob: Oid, size: u64) -> Result<Tail, Error> {
         let path = self.dir.join(blob.to_string());
         let mut extracting = self.extracting.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((file, progress)) = extracting.get(&blob) {
@@ -67,7 +90,12 @@ impl Blobs {
         if let Ok(file) = std::fs::File::open(&path)
             && file.metadata()?.len() == size
         {
+            // Recently used: the last to be evicted.
+            let _ = file.set_modified(std::time::SystemTime::now());
             return Ok(Tail::complete(file, size));
+        }
+        if extracting.len() >= MAX_EXTRACTIONS {
+            return Err(Error::Busy);
         }
         let scratch = tempfile::Builder::new()
             .prefix(".extract-")
@@ -124,6 +152,7 @@ impl Blobs {
             scratch
                 .persist(path)
                 .map_err(|err| store::Error::Io(err.error))?;
+            self.evict(path);
             Ok(())
         })();
         progress.send_modify(|w| {
@@ -134,5 +163,36 @@ impl Blobs {
             }
         });
         result
+    }
+
+    /// Removes the least recently used files until the cache fits [`MAX_CACHE_BYTES`] (never
+    /// `keep`, just written). Errors are logged: the cache is only a cache.
+    fn evict(&self, keep: &std::path::Path) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|(_, size, _)| size).sum();
+        files.sort();
+        for (_, size, path) in files {
+            if total <= MAX_CACHE_BYTES {
+                break;
+            }
+            if path != keep {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => total -= size,
+                    Err(err) => {
+                        tracing::warn!(path = %path.display(), error = %err, "blob cache file not evicted")
+                    }
+                }
+            }
+        }
     }
 }

@@ -320,9 +320,11 @@ impl Bundles {
     async fn plan(&self, key: &BundleKey) -> Result<Plan> {
         let store = self.store.clone();
         let read_key = key.clone();
-        let read = tokio::task::spawn_blocking(move || read_design(&store, &read_key))
-            .await
-            .map_err(io::Error::other)??;
+        let read = crate::work::run(crate::work::Kind::Read, move || {
+            read_design(&store, &read_key)
+        })
+        .await
+        .map_err(io::Error::other)??;
         let rev = key.commit.to_string();
         let mut waited = Duration::ZERO;
         let entries = loop {

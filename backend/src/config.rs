@@ -65,22 +65,49 @@ impl Config {
     }
 
     /// The client behind a request that came from `peer`: `peer` itself, unless `peer` is a
-    /// trusted proxy and the client-address header names someone else.
+    /// trusted proxy and the client-address header names someone else. Addresses are compared
+    /// in canonical form (an IPv4-mapped IPv6 address is its IPv4 address).
     pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
-        if !self.trusted_proxies.contains(&peer) {
+        let peer = peer.to_canonical();
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|t| t.to_canonical() == *ip);
+        if !trusted(&peer) {
             return peer;
         }
-        // Proxies append: the rightmost address that is not one of ours is the client.
-        headers
+        // Proxies append: walk from the right past our own proxies; the first other entry is
+        // the client. One that does not parse ends the walk at the proxy (fail closed): the
+        // entries left of it were written by the client.
+        let entries: Vec<&str> = headers
             .get_all(self.client_ip_header.as_str())
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .rev()
-            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .find(|ip| !self.trusted_proxies.contains(ip))
-            .unwrap_or(peer)
+            .collect();
+        for entry in entries.into_iter().rev() {
+            let Some(ip) = parse_forwarded(entry.trim()) else {
+                return peer;
+            };
+            if !trusted(&ip) {
+                return ip;
+            }
+        }
+        peer
     }
+}
+
+/// One address of a forwarding header: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or
+/// `[2001:db8::1]:5678`, canonical.
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Ok(socket) = entry.parse::<SocketAddr>() {
+        return Some(socket.ip().to_canonical());
+    }
+    entry
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|inner| inner.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {
@@ -95,4 +122,62 @@ fn parse_public_url(url: &str) -> Result<String, String> {
         );
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(proxies: &str) -> Config {
+        let mut args = vec!["atelier".to_owned()];
+        for proxy in proxies.split(',').filter(|p| !p.is_empty()) {
+            args.extend(["--trusted-proxy".to_owned(), proxy.to_owned()]);
+        }
+        Cli::parse_from(args).config
+    }
+
+    fn from(config: &Config, peer: &str, forwarded: &str) -> String {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+        config
+            .client_ip(peer.parse().unwrap(), &headers)
+            .to_string()
+    }
+
+    #[test]
+    fn the_client_is_the_last_untrusted_hop_and_nothing_unparseable_is_skipped() {
+        let proxied = config("10.0.0.5,10.0.0.6");
+        assert_eq!(from(&proxied, "10.0.0.5", "198.51.100.7"), "198.51.100.7");
+        // The client's own claims sit left of what our proxies appended.
+        assert_eq!(
+            from(&proxied, "10.0.0.5", "6.6.6.6, 198.51.100.7, 10.0.0.6"),
+            "198.51.100.7"
+        );
+        // Ports and brackets, as some proxies write them.
+        assert_eq!(
+            from(&proxied, "10.0.0.5", "6.6.6.6, 198.51.100.7:5123"),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            from(&proxied, "10.0.0.5", "[2001:db8::7]:443"),
+            "2001:db8::7"
+        );
+        // Something that is not an address stops the walk at the proxy.
+        assert_eq!(from(&proxied, "10.0.0.5", "6.6.6.6, unknown"), "10.0.0.5");
+        // An IPv4 peer on an IPv6 listener is still the trusted proxy.
+        assert_eq!(
+            from(&proxied, "::ffff:10.0.0.5", "198.51.100.7"),
+            "198.51.100.7"
+        );
+        // Any other peer is the client, whatever it claims.
+        assert_eq!(from(&proxied, "203.0.113.1", "6.6.6.6"), "203.0.113.1");
+        assert_eq!(from(&config(""), "203.0.113.1", "6.6.6.6"), "203.0.113.1");
+    }
 }

@@ -174,6 +174,22 @@ where
     blocking_in(work::Kind::Read, work).await
 }
 
+/// Runs a blocking write to the design `key` off the async runtime, after the writes queued
+/// before it for that design ([`work::run_write`]).
+pub async fn blocking_write<T, E>(
+    key: &crate::store::DesignId,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    work::run_write(&key.to_string(), work)
+        .await
+        .map_err(AppError::internal)?
+        .map_err(Into::into)
+}
+
 /// Runs blocking work of `kind` off the async runtime, in that kind's pool.
 pub async fn blocking_in<T, E>(
     kind: work::Kind,

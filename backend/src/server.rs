@@ -181,9 +181,9 @@ fn recover(
         for path in store.remove_stale_locks()? {
             tracing::warn!(path = %path.display(), "removed a stale lock left by an unclean stop");
         }
-        for path in store.remove_unfinished_members()? {
-            tracing::warn!(path = %path.display(), "removed a design creation or fork an unclean stop interrupted");
-        }
+    }
+    for path in store.remove_unfinished_members()? {
+        tracing::warn!(path = %path.display(), "removed an unfinished design creation or fork");
     }
     if unclean || store.mirrors_need_repair() {
         let mut repaired = 0;
@@ -308,10 +308,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         // A trusted proxy carries many clients: their caps apply per request instead.
-        let slot = if config.trusted_proxies.contains(&remote.ip()) {
+        let peer = remote.ip().to_canonical();
+        let slot = if config
+            .trusted_proxies
+            .iter()
+            .any(|p| p.to_canonical() == peer)
+        {
             None
         } else {
-            match connections.take(remote.ip()) {
+            match connections.take(peer) {
                 Some(slot) => Some(slot),
                 None => {
                     tracing::debug!(%remote, "too many connections from one address; closed");

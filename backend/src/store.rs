@@ -546,8 +546,21 @@ impl Store {
             id.slug,
             crate::accounts::random_hex(6)
         ));
+        let made = self.make_member(&path, network, parent);
+        if made.is_err() {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+        made
+    }
+
+    fn make_member(
+        &self,
+        path: &Path,
+        network: &str,
+        parent: Option<(&DesignId, Oid)>,
+    ) -> Result<Repository> {
         let repo = Repository::init_opts(
-            &path,
+            path,
             RepositoryInitOptions::new()
                 .bare(true)
                 .no_reinit(true)

@@ -2,9 +2,11 @@
 //! the writer publishes how many bytes are written ([`Written`]); a [`Tail`] reads up to there,
 //! waits for more, and ends when the writer is done.
 //!
-//! Invariant: a tail ends its stream cleanly only once the writer finished successfully and
-//! every byte asked for was read; a writer that failed (or vanished) ends it with an error, so a
-//! client never takes a short file for a whole one. The writer never waits for a reader.
+//! Invariant: a tail ends its stream cleanly only once every byte asked for was read: for the
+//! whole file, once the writer finished successfully; for a range, once the range's bytes are
+//! written (a correct prefix is all a range needs). A writer that failed (or vanished) first
+//! ends it with an error, so a client never takes a short file for a whole one. The writer
+//! never waits for a reader.
 
 use std::io;
 use std::os::unix::fs::FileExt as _;

@@ -841,6 +841,14 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
         app.send(request.body(Body::empty()).unwrap())
     };
 
+    // A HEAD answers from the object's header, extracting nothing.
+    let head_only = app
+        .send(Request::head(&url).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(head_only.status, StatusCode::OK);
+    assert_eq!(head_only.headers[header::CONTENT_LENGTH], size.to_string());
+    assert!(!app.dir.path().join("data/blob-cache").join(&blob).exists());
+
     // Several readers at once, while the blob is first extracted: each gets every byte, as is.
     let answers = futures_util::future::join_all((0..4).map(|_| get(None))).await;
     for answer in &answers {
@@ -865,6 +873,38 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
     assert_eq!(last.body, &bytes[size - 10..]);
     let beyond = get(Some(Box::leak(format!("bytes={size}-").into_boxed_str()))).await;
     assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    // A range in another unit, or of several parts, is ignored: the whole file.
+    for ignored in ["items=0-9", "bytes=0-9,20-29"] {
+        let whole = get(Some(ignored)).await;
+        assert_eq!(whole.status, StatusCode::OK, "{ignored}");
+        assert_eq!(whole.body.len(), size, "{ignored}");
+    }
+    // `If-Range` naming another version: the whole (current) file, never a spliced one.
+    let stale = app
+        .send(
+            Request::get(&url)
+                .header(header::RANGE, "bytes=0-9")
+                .header(
+                    header::IF_RANGE,
+                    "\"0000000000000000000000000000000000000000\"",
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::OK);
+    assert_eq!(stale.body.len(), size);
+    let fresh = app
+        .send(
+            Request::get(&url)
+                .header(header::RANGE, "bytes=0-9")
+                .header(header::IF_RANGE, format!("\"{blob}\""))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(fresh.body, &bytes[..10]);
 
     // Packed by the stock git (its loose copy gone), and with the cache gone: the blob is
     // extracted again, from the pack.

@@ -50,11 +50,16 @@ async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
         QUEUED.fetch_sub(1, Ordering::SeqCst);
         return Err(Error::Busy);
     }
-    let _queued = Queued;
-    let _permit = HASHING.acquire().await.map_err(|_| Error::Busy)?;
+    let queued = Queued;
+    let permit = HASHING.acquire().await.map_err(|_| Error::Busy)?;
     let (done, result) = tokio::sync::oneshot::channel();
+    // The place in the queue and the permit go with the job: a caller that goes away (its
+    // client hung up) frees neither before the hash is done, or skipped.
     let job: Job = Box::new(move || {
-        let _ = done.send(work());
+        let (_queued, _permit) = (queued, permit);
+        if !done.is_closed() {
+            let _ = done.send(work());
+        }
     });
     // A permit is held, so a hashing thread is free for the job.
     HASHERS.send(job).map_err(|_| Error::Busy)?;

@@ -1,6 +1,6 @@
 //! Request bodies read at a pace the server can afford: a body that sends nothing for [`IDLE`],
-//! or averages under [`RATE_FLOOR`] bytes a second once [`GRACE`] has passed since it was first
-//! read, ends with a [`Stalled`] error, which handlers answer with 408 `request_timeout`.
+//! or averages under [`RATE_FLOOR`] bytes a second once it has waited [`GRACE`] for its client,
+//! ends with a [`Stalled`] error, which handlers answer with 408 `request_timeout`.
 //!
 //! Invariant: every request body the server reads passes through [`Paced`] (set in
 //! `server::serve`), and bodies are read on the async side only, so a client that trickles holds
@@ -50,14 +50,18 @@ impl Stalled {
     }
 }
 
-/// A request body with the idle timeout and the rate floor.
+/// A request body with the idle timeout and the rate floor. Only the time spent waiting for the
+/// client counts: a handler that reads late, or slowly (writing a spool file), is not the
+/// client's fault.
 pub struct Paced {
     inner: Body,
     /// Fires at the earlier of the idle deadline and the moment the pace falls under the floor.
     alarm: Pin<Box<Sleep>>,
-    /// When the body was first read (the handler may start reading late).
-    started: Option<Instant>,
-    last: Instant,
+    /// Since when the body has been waiting for the client (while it has).
+    pending_since: Option<Instant>,
+    /// Time spent waiting for the client, in all and since its last bytes.
+    client: Duration,
+    since_data: Duration,
     bytes: u64,
 }
 
@@ -66,21 +70,23 @@ impl Paced {
         Self {
             inner,
             alarm: Box::pin(tokio::time::sleep(IDLE)),
-            started: None,
-            last: Instant::now(),
+            pending_since: None,
+            client: Duration::ZERO,
+            since_data: Duration::ZERO,
             bytes: 0,
         }
     }
 
-    /// The body's verdict at `now`, and when to look again.
-    fn check(&self, started: Instant, now: Instant) -> Result<Instant, Stalled> {
-        let idle_deadline = self.last + IDLE;
+    /// The verdict on a body that has waited for the client since `since`, at `now`; else when
+    /// to look again.
+    fn check(&self, since: Instant, now: Instant) -> Result<Instant, Stalled> {
+        let idle_deadline = since + IDLE.saturating_sub(self.since_data);
         if now >= idle_deadline {
             return Err(Stalled::Idle);
         }
         // The average stays at or above the floor until `bytes / floor` seconds have passed.
         let allowed = Duration::from_secs_f64(self.bytes as f64 / RATE_FLOOR as f64).max(GRACE);
-        let rate_deadline = started + allowed;
+        let rate_deadline = since + allowed.saturating_sub(self.client);
         if now >= rate_deadline {
             return Err(Stalled::TooSlow);
         }
@@ -97,32 +103,36 @@ impl HttpBody for Paced {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
-        let now = Instant::now();
-        let started = *this.started.get_or_insert_with(|| {
-            this.last = now;
-            now
-        });
+        if let Some(since) = this.pending_since.take() {
+            let waited = Instant::now().saturating_duration_since(since);
+            this.client += waited;
+            this.since_data += waited;
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.bytes += data.len() as u64;
-                    this.last = now;
+                    this.since_data = Duration::ZERO;
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => loop {
-                match this.check(started, Instant::now()) {
-                    Err(stalled) => return Poll::Ready(Some(Err(stalled.into()))),
-                    Ok(deadline) => {
-                        this.alarm.as_mut().reset(deadline);
-                        if this.alarm.as_mut().poll(cx).is_pending() {
-                            return Poll::Pending;
+            Poll::Pending => {
+                let since = Instant::now();
+                this.pending_since = Some(since);
+                loop {
+                    match this.check(since, Instant::now()) {
+                        Err(stalled) => return Poll::Ready(Some(Err(stalled.into()))),
+                        Ok(deadline) => {
+                            this.alarm.as_mut().reset(deadline);
+                            if this.alarm.as_mut().poll(cx).is_pending() {
+                                return Poll::Pending;
+                            }
                         }
                     }
                 }
-            },
+            }
         }
     }
 
@@ -202,6 +212,29 @@ mod tests {
         assert_eq!(next_error(&mut body).await, Some(Stalled::TooSlow));
         assert_eq!(started.elapsed().as_secs(), GRACE.as_secs());
         drop(body);
+        feeder.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_that_reads_slowly_does_not_count_against_the_client() {
+        let (sender, mut body) = channel();
+        // The client has sent everything there is room for (the channel holds 4 frames) …
+        let feeder = tokio::spawn(async move {
+            for _ in 0..8 {
+                let chunk = Bytes::from_static(b"x");
+                if sender.send(Ok(Frame::data(chunk))).await.is_err() {
+                    break;
+                }
+            }
+        });
+        // … while the handler takes a minute per frame: 8 bytes in 8 minutes, far under the
+        // floor, but all of that time was the handler's.
+        let mut received = 0;
+        while let Some(frame) = body.frame().await {
+            received += frame.unwrap().into_data().unwrap().len();
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+        assert_eq!(received, 8);
         feeder.await.unwrap();
     }
 

@@ -195,6 +195,7 @@ async fn raw(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Path<(String, String, String, String)>,
     Query(params): Query<RawParams>,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let id = design_id(&owner, &slug)?;
@@ -265,7 +266,17 @@ async fn raw(
         header::CONTENT_DISPOSITION,
         super::content_disposition(disposition, name),
     );
-    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+    // A `Range` in another unit, or of several parts, is ignored (RFC 9110 §14.2), and so is one
+    // whose `If-Range` names another version of the file.
+    let if_range_holds = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    let range = match headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| if_range_holds && v.trim_start().starts_with("bytes=") && !v.contains(','))
+    {
         None => None,
         Some(range) => match parse_range(range, total) {
             Some(range) => Some(range),
@@ -295,9 +306,14 @@ async fn raw(
         Some(bytes) if range.is_some() => Body::from(bytes[start as usize..=end as usize].to_vec()),
         Some(bytes) => Body::from(bytes),
         None => {
-            let tail = app.blobs.get(&id, blob, total).await?;
             response = response.header(header::CONTENT_LENGTH, end + 1 - start);
-            Body::from_stream(tail.range(start, Some(end + 1)))
+            // A HEAD needs no bytes: nothing is extracted for it.
+            if method == axum::http::Method::HEAD {
+                Body::empty()
+            } else {
+                let tail = app.blobs.get(&id, blob, total).await?;
+                Body::from_stream(tail.range(start, Some(end + 1)))
+            }
         }
     };
     response.body(body).map_err(AppError::internal)

@@ -13,9 +13,9 @@ use tokio::io::AsyncWriteExt as _;
 
 use super::auth::{ClientAddr, SignedIn};
 use super::browse::{People, design_id, list_commits, list_releases};
-use super::extract::{Json, Multipart, Path};
+use super::extract::{Bytes, Json, Multipart, Path};
 use super::gate::DesignAccess;
-use super::{AppError, AppResult, blocking_in};
+use super::{AppError, AppResult, blocking_in, blocking_write};
 use crate::accounts::{Account, Role, Scope};
 use crate::labor::trailers;
 use crate::scaffold;
@@ -108,7 +108,7 @@ async fn create_design(
     let author = person(&app, &account).await?;
     let store = app.store.acting(Some(account.id));
     let created = id.clone();
-    let record = blocking_in(Kind::Write, move || {
+    let record = blocking_write(&id, move || {
         store.create(
             &created,
             &[NewCommit {
@@ -201,7 +201,7 @@ async fn commit(
     };
     let store = app.store.acting(Some(account.id));
     let committed = id.clone();
-    let detail = blocking_in(Kind::Write, move || {
+    let detail = blocking_write(&id, move || {
         let oid = store.commit_changes(&committed, &request)?;
         store.commit(&committed, &oid.to_string())
     })
@@ -289,7 +289,7 @@ async fn fork(
     State(app): State<AppState>,
     caller: SignedIn,
     Path((owner, slug)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    Bytes(body): Bytes,
 ) -> AppResult<(StatusCode, JsonResponse<api::DesignSummary>)> {
     let source = design_id(&owner, &slug)?;
     let account = caller.require_scope(SCOPE)?.clone();
@@ -310,7 +310,7 @@ async fn fork(
     }
     let store = app.store.acting(Some(account.id));
     let (from, to) = (source.clone(), target.clone());
-    let record = blocking_in(Kind::Write, move || {
+    let record = blocking_write(&target, move || {
         if !store.exists(&from) {
             return Err(store::Error::NotFound(from));
         }
@@ -345,7 +345,7 @@ async fn release(
         .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
     let store = app.store.acting(Some(account.id));
     let (tag, notes) = (body.tag.clone(), body.notes.clone());
-    let release = blocking_in(Kind::Write, move || {
+    let release = blocking_write(&design.id, move || {
         store.create_release(&id, &tag, &target, &tagger, &notes)?;
         store
             .releases(&id)?

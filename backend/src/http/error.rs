@@ -228,6 +228,17 @@ impl From<crate::events::LogError> for AppError {
     }
 }
 
+impl From<crate::blobs::Error> for AppError {
+    fn from(err: crate::blobs::Error) -> Self {
+        match err {
+            crate::blobs::Error::Store(err) => err.into(),
+            busy @ crate::blobs::Error::Busy => {
+                Self::Unavailable(busy.to_string(), Duration::from_secs(5))
+            }
+        }
+    }
+}
+
 impl From<crate::bundle::Error> for AppError {
     fn from(err: crate::bundle::Error) -> Self {
         from_bundle(&err)

@@ -31,3 +31,29 @@ impl<S: Send + Sync> FromRequest<S> for Multipart {
             .map_err(AppError::from)
     }
 }
+
+/// A whole request body as bytes, with its rejection (a stalled or broken body) as an
+/// [`AppError`].
+pub struct Bytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Bytes {
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| {
+                if let Some(stalled) = super::body::Stalled::find(&rejection) {
+                    AppError::Timeout(stalled.to_string())
+                } else if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge("the body is too large (at most 2 MB)".into())
+                } else {
+                    AppError::BadRequest(format!(
+                        "the body could not be read: {}",
+                        rejection.body_text()
+                    ))
+                }
+            })
+    }
+}

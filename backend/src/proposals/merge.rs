@@ -189,11 +189,10 @@ impl Proposals {
         };
         let store = self.store.acting(Some(merger));
         let design = proposal.design.clone();
-        let commit = crate::work::run(crate::work::Kind::Write, move || {
-            store.merge(&design, &request)
-        })
-        .await?
-        .map_err(merge_error)?;
+        let commit =
+            crate::work::run_write(&design.to_string(), move || store.merge(&design, &request))
+                .await?
+                .map_err(merge_error)?;
         let method = match ask.method {
             Method::Merge => "merge",
             Method::Squash => "squash",
@@ -308,7 +307,7 @@ impl Proposals {
                 "{source}, the proposal's source, is gone"
             )));
         }
-        crate::work::run(crate::work::Kind::Write, move || {
+        crate::work::run_write(&source.to_string(), move || {
             store.merge_upstream(
                 &source,
                 &branch,

@@ -339,9 +339,9 @@ fn is_binary(repo: &Repository, oid: Oid) -> bool {
         return head.contains(&0);
     }
     match super::read::blob_size(repo, oid) {
-        Some(size) if size <= MAX_DIFF_FILE_BYTES => {
-            repo.find_blob(oid).is_ok_and(|b| b.is_binary())
-        }
+        Some(size) if size <= MAX_DIFF_FILE_BYTES => repo
+            .find_blob(oid)
+            .is_ok_and(|b| b.content()[..b.content().len().min(SNIFF)].contains(&0)),
         _ => true,
     }
 }
