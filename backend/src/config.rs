@@ -94,6 +94,18 @@ impl Config {
     }
 }
 
+/// The key per-address limits count `ip` under: an IPv4 address itself, an IPv6 address's /64
+/// (one subscriber's usual allocation, which its owner can fill with fresh addresses at will).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
 /// One address of a forwarding header: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or
 /// `[2001:db8::1]:5678`, canonical.
 fn parse_forwarded(entry: &str) -> Option<IpAddr> {
@@ -179,5 +191,15 @@ mod tests {
         // Any other peer is the client, whatever it claims.
         assert_eq!(from(&proxied, "203.0.113.1", "6.6.6.6"), "203.0.113.1");
         assert_eq!(from(&config(""), "203.0.113.1", "6.6.6.6"), "203.0.113.1");
+    }
+
+    #[test]
+    fn limits_count_an_ipv6_slash_64_as_one_address() {
+        let key = |ip: &str| limit_key(ip.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::9"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
     }
 }

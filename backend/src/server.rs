@@ -316,7 +316,7 @@ pub async fn serve(
         {
             None
         } else {
-            match connections.take(peer) {
+            match connections.take(crate::config::limit_key(peer)) {
                 Some(slot) => Some(slot),
                 None => {
                     tracing::debug!(%remote, "too many connections from one address; closed");

@@ -41,6 +41,9 @@ use crate::names;
 
 /// Present under the store root when a pool mirror could not be written after a ref move.
 const MIRROR_REPAIR_FLAG: &str = "mirrors-need-repair";
+/// The largest file read whole into memory (manifests, READMEs, BOMs, Markdown to render);
+/// larger ones are only streamed.
+pub const MAX_WHOLE_READ: u64 = 8 << 20;
 /// The suffix of a member repository being made (renamed into place when complete).
 const UNFINISHED_MEMBER: &str = ".unfinished";
 
@@ -73,6 +76,9 @@ pub enum Error {
     Exists(String),
     #[error("a commit must contain at least one file")]
     EmptyCommit,
+    /// A file too large to read whole ([`MAX_WHOLE_READ`]); it can still be downloaded.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Git(#[from] git2::Error),
     #[error(transparent)]
@@ -288,15 +294,20 @@ impl Store {
         let head = repo
             .find_reference(&branch_ref(DEFAULT_BRANCH))?
             .peel_to_commit()?;
-        let manifest = match read::file_at(&repo, &head, MANIFEST_PATH)? {
-            Some(bytes) => match std::str::from_utf8(&bytes) {
+        let manifest = match read::file_at(&repo, &head, MANIFEST_PATH) {
+            Err(Error::TooLarge(message)) => Err(ManifestError {
+                line: None,
+                message,
+            }),
+            Err(err) => return Err(err),
+            Ok(Some(bytes)) => match std::str::from_utf8(&bytes) {
                 Ok(text) => manifest::parse(text),
                 Err(_) => Err(ManifestError {
                     line: None,
                     message: "okh.toml is not UTF-8 text".into(),
                 }),
             },
-            None => Err(ManifestError {
+            Ok(None) => Err(ManifestError {
                 line: None,
                 message: "the design has no okh.toml".into(),
             }),

@@ -937,6 +937,57 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
     assert_eq!(repacked.body, &bytes[3_000_000..3_000_010]);
     assert!(get(None).await.body == bytes);
 
+    // A README too large to read whole: the detail leaves it out, rendering it is a 413, and
+    // it still downloads.
+    let readme = "A line of a very long README.\n".repeat(320_000);
+    let (content_type, body) = multipart("README.md", readme.as_bytes());
+    let uploaded = app
+        .send(
+            Request::post("/api/designs/olga/hull/uploads")
+                .header(header::COOKIE, &olga)
+                .header(api::CSRF_HEADER, "1")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        uploaded.status,
+        StatusCode::CREATED,
+        "{:?}",
+        uploaded.json()
+    );
+    let head_now = self::head(&app, "olga/hull").await;
+    let made_readme = app
+        .request(
+            Method::POST,
+            "/api/designs/olga/hull/commits",
+            &As::Cookie(olga.clone()),
+            commit_body(
+                &head_now,
+                "A long README",
+                json!([{"op": "put", "path": "README.md", "upload_id": uploaded.json()["upload_id"]}]),
+            ),
+        )
+        .await;
+    assert_eq!(
+        made_readme.status,
+        StatusCode::CREATED,
+        "{:?}",
+        made_readme.json()
+    );
+    let (status, detail) = app.json("/api/designs/olga/hull").await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["readme_html"], Value::Null, "{detail}");
+    let (status, rendered) = app
+        .json("/api/designs/olga/hull/rendered/main/README.md")
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{rendered}");
+    assert_eq!(rendered["error"]["code"], "too_large");
+    let raw = app.get("/api/designs/olga/hull/raw/main/README.md").await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert_eq!(raw.body.len(), readme.len());
+
     // Text is still compressed on the fly; it is small.
     let text = app
         .send(

@@ -48,7 +48,9 @@ pub(super) fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> 
     }
     let text = |path: &str| match store.file(&key.design, &rev, path) {
         Ok((_, bytes)) => Ok(Some(bytes)),
-        Err(store::Error::Missing(_) | store::Error::InvalidPath(_)) => Ok(None),
+        Err(
+            store::Error::Missing(_) | store::Error::InvalidPath(_) | store::Error::TooLarge(_),
+        ) => Ok(None),
         Err(err) => Err(err),
     };
     let okh_text = text(store::MANIFEST_PATH)?.map(|b| String::from_utf8_lossy(&b).into_owned());

@@ -105,8 +105,8 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-/// The client's address, for rate limits and caps (absent when not served over TCP, as in
-/// in-process tests and tools).
+/// The client's address as rate limits and caps count it (`config::limit_key`: an IPv6
+/// client's /64); absent when not served over TCP, as in in-process tests and tools.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
@@ -114,7 +114,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ClientIp>().map(|ip| ip.0)))
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ClientIp>()
+                .map(|ip| crate::config::limit_key(ip.0)),
+        ))
     }
 }
 

@@ -109,9 +109,12 @@ async fn show(
         let text = |path: &str| -> Result<Option<Vec<u8>>, crate::store::Error> {
             match store.file(&id, &head, path) {
                 Ok((_, bytes)) => Ok(Some(bytes)),
-                Err(crate::store::Error::Missing(_) | crate::store::Error::InvalidPath(_)) => {
-                    Ok(None)
-                }
+                // A README or BOM too large to read whole is left out, like a missing one.
+                Err(
+                    crate::store::Error::Missing(_)
+                    | crate::store::Error::InvalidPath(_)
+                    | crate::store::Error::TooLarge(_),
+                ) => Ok(None),
                 Err(err) => Err(err),
             }
         };

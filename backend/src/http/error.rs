@@ -177,6 +177,7 @@ impl From<store::Error> for AppError {
             store::Error::AlreadyExists(_)
             | store::Error::Exists(_)
             | store::Error::Conflict { .. } => Self::Conflict(err.to_string()),
+            store::Error::TooLarge(message) => Self::PayloadTooLarge(message),
             store::Error::Git(_) | store::Error::Io(_) => Self::internal(err),
         }
     }

@@ -67,6 +67,7 @@ pub(super) fn file_at(
 ) -> Result<Option<Vec<u8>>> {
     match commit.tree()?.get_path(Path::new(path)) {
         Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+            too_large_to_read(repo, entry.id(), path)?;
             Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
         }
         Ok(_) => Ok(None),
@@ -177,6 +178,8 @@ impl Store {
     }
 
     /// The file at `path` and `rev`: its blob id and content.
+    /// The file at `path` in `rev`, read whole: [`Error::TooLarge`] beyond
+    /// [`super::MAX_WHOLE_READ`] (checked from the object's header, before anything is read).
     pub fn file(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, Vec<u8>)> {
         paths::validate(path)?;
         let repo = self.open_repo(id)?;
@@ -185,6 +188,7 @@ impl Store {
         let entry = tree
             .get_path(Path::new(path))
             .map_err(|_| missing(format!("no file {path:?} at {rev}")))?;
+        too_large_to_read(&repo, entry.id(), path)?;
         let blob = entry
             .to_object(&repo)?
             .into_blob()
@@ -323,6 +327,18 @@ impl Store {
 
 /// A blob's size from its object header: nothing is inflated beyond the header, so listing a
 /// folder with a 1 GB file costs what listing a small one does.
+/// [`Error::TooLarge`] when blob `oid` (the file at `path`) is over [`super::MAX_WHOLE_READ`].
+fn too_large_to_read(repo: &Repository, oid: Oid, path: &str) -> Result<()> {
+    match blob_size(repo, oid) {
+        Some(size) if size > super::MAX_WHOLE_READ => Err(Error::TooLarge(format!(
+            "{path} is {} MiB, more than the {} MiB read whole; download it instead",
+            size >> 20,
+            super::MAX_WHOLE_READ >> 20
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn blob_size(repo: &Repository, oid: Oid) -> Option<u64> {
     let (size, kind) = repo.odb().ok()?.read_header(oid).ok()?;
     (kind == ObjectType::Blob).then_some(size as u64)
