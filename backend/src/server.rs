@@ -185,6 +185,10 @@ fn recover(
     for path in store.remove_unfinished_members()? {
         tracing::warn!(path = %path.display(), "removed an unfinished design creation or fork");
     }
+    let upgraded = store.upgrade_configs()?;
+    if upgraded > 0 {
+        tracing::info!(upgraded, "repository configs brought up to date");
+    }
     if unclean || store.mirrors_need_repair() {
         let mut repaired = 0;
         for id in store.ids()? {

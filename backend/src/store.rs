@@ -44,6 +44,9 @@ const MIRROR_REPAIR_FLAG: &str = "mirrors-need-repair";
 /// The largest file read whole into memory (manifests, READMEs, BOMs, Markdown to render);
 /// larger ones are only streamed.
 pub const MAX_WHOLE_READ: u64 = 8 << 20;
+/// The store's repository config format, recorded in [`CONFIG_FORMAT_FILE`].
+const CONFIG_FORMAT: &str = "2";
+const CONFIG_FORMAT_FILE: &str = "config-format";
 /// The suffix of a member repository being made (renamed into place when complete).
 const UNFINISHED_MEMBER: &str = ".unfinished";
 
@@ -532,7 +535,7 @@ impl Store {
         let mut config = pool.config()?;
         config.set_i32("core.repositoryformatversion", 1)?;
         config.set_bool("extensions.preciousObjects", true)?;
-        config.set_bool("gc.auto", false)?;
+        config.set_i32("gc.auto", 0)?;
         drop(config);
         // Reopen so libgit2 reads the format version and extension it will check from now on.
         Ok(Repository::open_bare(path)?)
@@ -594,7 +597,7 @@ impl Store {
             config.set_str("atelier.forkedAt", &at.to_string())?;
         }
         // Objects live in the pool; a gc here must never delete anything.
-        config.set_bool("gc.auto", false)?;
+        config.set_i32("gc.auto", 0)?;
         drop(config);
         Ok(Repository::open_bare(path)?)
     }
@@ -607,6 +610,31 @@ impl Store {
             let _ = std::fs::remove_dir_all(&scratch);
             Error::Io(err)
         })
+    }
+
+    /// Brings the config of every repository up to the store's current format (from
+    /// [`CONFIG_FORMAT_FILE`]); idempotent, only for start-up. Format 2: `gc.auto = 0` where
+    /// format 1 wrote `false`, which libgit2 reads but the stock git refuses (so `git gc --auto`
+    /// failed in every repository). Returns how many repositories were changed.
+    pub fn upgrade_configs(&self) -> Result<usize> {
+        let marker = self.root.join(CONFIG_FORMAT_FILE);
+        if std::fs::read_to_string(&marker).is_ok_and(|v| v.trim() == CONFIG_FORMAT) {
+            return Ok(0);
+        }
+        let mut paths: Vec<PathBuf> = self.ids()?.iter().map(|id| self.repo_path(id)).collect();
+        for pool in std::fs::read_dir(self.root.join("networks"))? {
+            paths.push(pool?.path());
+        }
+        let mut changed = 0;
+        for path in paths.iter().filter(|p| p.join("config").is_file()) {
+            let mut config = git2::Config::open(&path.join("config"))?;
+            if config.get_string("gc.auto").is_ok_and(|v| v == "false") {
+                config.set_i32("gc.auto", 0)?;
+                changed += 1;
+            }
+        }
+        std::fs::write(&marker, format!("{CONFIG_FORMAT}\n"))?;
+        Ok(changed)
     }
 
     /// Removes the scratch members of creations and forks a killed server did not finish. Only

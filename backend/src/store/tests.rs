@@ -484,6 +484,46 @@ fn a_failed_creation_leaves_nothing_behind() {
     assert!(!store.ids().unwrap().contains(&id("ada/bad")));
 }
 
+/// `git gc --auto` by the stock git in `repo`: its exit status and what it printed.
+fn git_gc_auto(repo: &Path) -> (bool, String) {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(repo)
+        .args(["gc", "--auto", "--quiet"])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn repository_configs_are_ones_the_stock_git_accepts_and_old_ones_are_upgraded() {
+    let (f, _) = fixture();
+    let lamp = id("ada/lamp");
+    let member = f.store.repo_path(&lamp);
+    let pool = f.store.pool_path(&f.store.lineage(&lamp).unwrap().network);
+    for repo in [&member, &pool] {
+        let (ok, err) = git_gc_auto(repo);
+        assert!(ok, "{}: {err}", repo.display());
+    }
+    // A store written by format 1 (`gc.auto = false`), as data directories made before it are.
+    for repo in [&member, &pool] {
+        let mut config = git2::Config::open(&repo.join("config")).unwrap();
+        config.set_bool("gc.auto", false).unwrap();
+        assert!(!git_gc_auto(repo).0, "the stock git refuses `false`");
+    }
+    let _ = std::fs::remove_file(f.store.root().join(CONFIG_FORMAT_FILE));
+    assert_eq!(f.store.upgrade_configs().unwrap(), 2);
+    for repo in [&member, &pool] {
+        let (ok, err) = git_gc_auto(repo);
+        assert!(ok, "{}: {err}", repo.display());
+    }
+    // Done once: the marker says so.
+    assert_eq!(f.store.upgrade_configs().unwrap(), 0);
+}
+
 #[test]
 fn a_member_is_made_aside_and_one_a_crash_left_unfinished_is_removed_at_start() {
     let (f, _) = fixture();
