@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod extract;
 mod gate;
+mod git;
 mod health;
 mod labor;
 mod proposals;
@@ -68,6 +69,8 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api)
         // `nest` leaves the bare prefix with a slash to the outer router (the SPA).
         .route("/api/", any(error::api_not_found))
+        // Git over smart HTTP, beside the design pages it shares its URLs with.
+        .merge(git::router())
         .merge(spa::router(&state.config.dist))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

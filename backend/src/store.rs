@@ -242,6 +242,16 @@ impl Store {
         self.root.join("networks").join(format!("{network}.git"))
     }
 
+    /// The member repository of `id`, for the stock git (`NotFound` when there is no design).
+    pub fn git_dir(&self, id: &DesignId) -> Result<PathBuf> {
+        let path = self.repo_path(id);
+        if path.is_dir() {
+            Ok(path)
+        } else {
+            Err(Error::NotFound(id.clone()))
+        }
+    }
+
     pub fn exists(&self, id: &DesignId) -> bool {
         self.repo_path(id).is_dir()
     }

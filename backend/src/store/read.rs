@@ -196,6 +196,38 @@ impl Store {
         Ok((blob.id(), blob.content().to_vec()))
     }
 
+    /// Whether the design's own branches and tags reach object `oid`: it is one of their
+    /// targets (a commit or an annotated tag), or a commit in their history. Objects of sibling
+    /// forks, which the member sees through the pool, are not reached.
+    pub fn reaches(&self, id: &DesignId, oid: Oid) -> Result<bool> {
+        let repo = self.open_repo(id)?;
+        let mut tips = Vec::new();
+        for reference in repo.references()? {
+            let reference = reference?;
+            let Some(name) = reference.name() else {
+                continue;
+            };
+            if !(name.starts_with("refs/heads/") || name.starts_with("refs/tags/")) {
+                continue;
+            }
+            if reference.target() == Some(oid) {
+                return Ok(true);
+            }
+            if let Ok(commit) = reference.peel_to_commit() {
+                tips.push(commit.id());
+            }
+        }
+        if repo.find_commit(oid).is_err() {
+            return Ok(false);
+        }
+        for tip in tips {
+            if tip == oid || repo.graph_descendant_of(tip, oid)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The blob id and size of the file at `path` in `rev`, read from the object's header (the
     /// content is not inflated).
     pub fn file_header(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, u64)> {
