@@ -15,7 +15,7 @@ mod error;
 mod events;
 mod extract;
 mod gate;
-mod git;
+pub mod git;
 mod health;
 mod labor;
 mod proposals;

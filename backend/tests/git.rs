@@ -176,4 +176,19 @@ async fn the_stock_git_clones_and_fetches_only_what_a_design_reaches() {
     )
     .await;
     assert!(!absent.status.success());
+
+    // A request with many haves may outgrow the JSON limit, up to its own.
+    let post = |size: usize| {
+        ureq::post(&format!("{base}/atelier/anvil.git/git-upload-pack"))
+            .header("Content-Type", "application/x-git-upload-pack-request")
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send(&vec![b'0'; size][..])
+            .unwrap()
+            .status()
+    };
+    let limit = backend::http::git::MAX_REQUEST;
+    assert_ne!(post(3 << 20), 413, "a 3 MiB negotiation is read");
+    assert_eq!(post(limit + 1), 413);
 }

@@ -13,7 +13,7 @@ use std::process::Stdio;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,7 +41,11 @@ const HIDE_REFS: [&str; 6] = [
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{owner}/{repo}/info/refs", get(info_refs))
-        .route("/{owner}/{repo}/git-upload-pack", post(upload_pack))
+        .route(
+            "/{owner}/{repo}/git-upload-pack",
+            // Negotiation with many haves outgrows the 2 MB JSON limit.
+            post(upload_pack).layer(DefaultBodyLimit::max(MAX_REQUEST)),
+        )
         .route("/{owner}/{repo}/git-receive-pack", post(receive_pack))
 }
 
