@@ -64,12 +64,18 @@ impl Config {
             .unwrap_or_else(|_| crate::db::Location::in_data(&self.data))
     }
 
+    /// Whether `ip` is one of the `--trusted-proxy` addresses (compared in canonical form).
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted_proxies.iter().any(|t| t.to_canonical() == ip)
+    }
+
     /// The client behind a request that came from `peer`: `peer` itself, unless `peer` is a
     /// trusted proxy and the client-address header names someone else. Addresses are compared
     /// in canonical form (an IPv4-mapped IPv6 address is its IPv4 address).
     pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
         let peer = peer.to_canonical();
-        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|t| t.to_canonical() == *ip);
+        let trusted = |ip: &IpAddr| self.is_trusted_proxy(*ip);
         if !trusted(&peer) {
             return peer;
         }

@@ -313,11 +313,7 @@ pub async fn serve(
         };
         // A trusted proxy carries many clients: their caps apply per request instead.
         let peer = remote.ip().to_canonical();
-        let slot = if config
-            .trusted_proxies
-            .iter()
-            .any(|p| p.to_canonical() == peer)
-        {
+        let slot = if config.is_trusted_proxy(peer) {
             None
         } else {
             match connections.take(crate::config::limit_key(peer)) {

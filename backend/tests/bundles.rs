@@ -266,50 +266,10 @@ async fn concurrent_requests_share_one_build() {
 /// build and its first reader.
 async fn with_big_design(app: &TestApp) {
     let ada = app.sign_up("ada").await;
-    let created = app
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(ada.clone()),
-            Some(json!({"slug": "big", "name": "Big", "function": "Weighs", "license": "MIT"})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED);
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let bytes: Vec<u8> = (0..4 << 20)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect();
-    let boundary = "BOUNDARY";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mass.bin\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(&bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    app.create_design(&ada, "big").await;
     let uploaded = app
-        .send(
-            axum::http::Request::post("/api/designs/ada/big/uploads")
-                .header(header::COOKIE, &ada)
-                .header(api::CSRF_HEADER, "1")
-                .header(
-                    header::CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(axum::body::Body::from(body))
-                .unwrap(),
-        )
+        .upload(&ada, "ada/big", "mass.bin", &common::noise(4 << 20))
         .await;
-    assert_eq!(
-        uploaded.status,
-        StatusCode::CREATED,
-        "{:?}",
-        uploaded.json()
-    );
     let head = app.json("/api/designs/ada/big/branches").await.1["branches"][0]["head"].clone();
     let committed = app
         .request(
@@ -317,7 +277,7 @@ async fn with_big_design(app: &TestApp) {
             "/api/designs/ada/big/commits",
             &As::Cookie(ada),
             Some(json!({"branch": "main", "expected_head": head, "message": "Add the mass",
-                "changes": [{"op": "put", "path": "cad/mass.bin", "upload_id": uploaded.json()["upload_id"]}]})),
+                "changes": [{"op": "put", "path": "cad/mass.bin", "upload_id": uploaded["upload_id"]}]})),
         )
         .await;
     assert_eq!(

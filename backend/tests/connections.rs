@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-use axum::http::{Method, StatusCode};
 use backend::server::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
-use common::{As, TestApp};
+use common::TestApp;
 use serde_json::{Value, json};
 
 async fn serving() -> (TestApp, std::net::SocketAddr) {
@@ -141,15 +140,7 @@ async fn trickled_uploads_are_capped_cut_off_and_stall_nobody() {
     use backend::uploads::PER_ACCOUNT;
     let (app, addr) = serving().await;
     let ada = app.sign_up("ada").await;
-    let created = app
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(ada.clone()),
-            Some(json!({"slug": "lamp", "name": "Lamp", "function": "Lights", "license": "MIT"})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED);
+    app.create_design(&ada, "lamp").await;
     let boundary = "XBOUNDARYX";
     let head = format!(
         "POST /api/designs/ada/lamp/uploads HTTP/1.1\r\nHost: x\r\nCookie: {ada}\r\n\

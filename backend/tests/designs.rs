@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use common::{As, TestApp};
+use common::{As, TestApp, multipart, noise};
 
 async fn head(app: &TestApp, id: &str) -> String {
     let (_, detail) = app.json(&format!("/api/designs/{id}")).await;
@@ -577,17 +577,6 @@ async fn forks_share_history_but_not_new_commits() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "atelier-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[tokio::test]
 async fn uploads_stream_in_and_are_committed_by_id() {
     let (app, olga) = with_lamp().await;
@@ -754,52 +743,15 @@ async fn design_write_matrix() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// Pseudo-random, incompressible bytes.
-fn noise(len: usize) -> Vec<u8> {
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
     let app = TestApp::with(|config| config.max_upload = 16 << 20).await;
     let olga = app.sign_up("olga").await;
-    let created = app
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(olga.clone()),
-            Some(json!({"slug": "hull", "name": "Hull", "function": "Floats", "license": "MIT"})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED);
+    app.create_design(&olga, "hull").await;
     let size = 3 * (1 << 20) + 12_345;
     let bytes = noise(size);
-    let (content_type, body) = multipart("hull.bin", &bytes);
-    let uploaded = app
-        .send(
-            Request::post("/api/designs/olga/hull/uploads")
-                .header(header::COOKIE, &olga)
-                .header(api::CSRF_HEADER, "1")
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        uploaded.status,
-        StatusCode::CREATED,
-        "{:?}",
-        uploaded.json()
-    );
-    let blob = uploaded.json()["blob"].as_str().unwrap().to_owned();
+    let uploaded = app.upload(&olga, "olga/hull", "hull.bin", &bytes).await;
+    let blob = uploaded["blob"].as_str().unwrap().to_owned();
     let head = head(&app, "olga/hull").await;
     let made = app
         .request(
@@ -809,7 +761,7 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
             commit_body(
                 &head,
                 "Add the hull",
-                json!([{"op": "put", "path": "cad/hull.bin", "upload_id": uploaded.json()["upload_id"]},
+                json!([{"op": "put", "path": "cad/hull.bin", "upload_id": uploaded["upload_id"]},
                        {"op": "put", "path": "notes.txt", "content": "lines of text\n".repeat(500)},
                        {"op": "put", "path": "cam/hull.gcode", "content": "G1 X10 Y10\n".repeat(150_000)}]),
             ),
@@ -940,23 +892,9 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
     // A README too large to read whole: the detail leaves it out, rendering it is a 413, and
     // it still downloads.
     let readme = "A line of a very long README.\n".repeat(320_000);
-    let (content_type, body) = multipart("README.md", readme.as_bytes());
     let uploaded = app
-        .send(
-            Request::post("/api/designs/olga/hull/uploads")
-                .header(header::COOKIE, &olga)
-                .header(api::CSRF_HEADER, "1")
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(body))
-                .unwrap(),
-        )
+        .upload(&olga, "olga/hull", "README.md", readme.as_bytes())
         .await;
-    assert_eq!(
-        uploaded.status,
-        StatusCode::CREATED,
-        "{:?}",
-        uploaded.json()
-    );
     let head_now = self::head(&app, "olga/hull").await;
     let made_readme = app
         .request(
@@ -966,7 +904,7 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
             commit_body(
                 &head_now,
                 "A long README",
-                json!([{"op": "put", "path": "README.md", "upload_id": uploaded.json()["upload_id"]}]),
+                json!([{"op": "put", "path": "README.md", "upload_id": uploaded["upload_id"]}]),
             ),
         )
         .await;

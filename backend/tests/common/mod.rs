@@ -264,6 +264,69 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Creates `slug` for the signed-in `cookie` (MIT, placeholder name and function).
+    pub async fn create_design(&self, cookie: &str, slug: &str) {
+        let created = self
+            .request(
+                Method::POST,
+                "/api/designs",
+                &As::Cookie(cookie.to_owned()),
+                Some(serde_json::json!({"slug": slug, "name": slug, "function": "Tests", "license": "MIT"})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    }
+
+    /// Uploads `bytes` as file `name` to `design` (`owner/slug`) for `cookie`; the answer
+    /// (`upload_id`, `size`, `blob`).
+    pub async fn upload(&self, cookie: &str, design: &str, name: &str, bytes: &[u8]) -> Value {
+        let (content_type, body) = multipart(name, bytes);
+        let uploaded = self
+            .send(
+                Request::post(format!("/api/designs/{design}/uploads"))
+                    .header(header::COOKIE, cookie)
+                    .header(api::CSRF_HEADER, "1")
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            uploaded.status,
+            StatusCode::CREATED,
+            "{:?}",
+            uploaded.json()
+        );
+        uploaded.json()
+    }
+}
+
+/// A `multipart/form-data` body holding one file: its content type and bytes.
+pub fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "atelier-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Pseudo-random, incompressible bytes (xorshift, reproducible).
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
 /// The password every test account uses.
 pub fn password(username: &str) -> String {
     format!("{username}-long-password")
