@@ -28,6 +28,8 @@ const KILLS_AT: [usize; 2] = [17, 36];
 struct Server {
     child: Child,
     base: String,
+    /// Where the server's stderr goes (every start of one data directory appends to it).
+    log: PathBuf,
 }
 
 /// `--database` for every process of one test: a fresh PostgreSQL database when the suite runs
@@ -70,6 +72,7 @@ impl Server {
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            log: data.with_extension("log"),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -1071,9 +1074,11 @@ impl Worker {
 
 /// Waits until each of the five consumers has applied the whole log, seen three times in a
 /// row (events recovery appended may still be on their way to the log when it is first seen).
+/// On a timeout it shows the last answer and the end of the server's log.
 fn wait_for_consumers(server: &Server, auth: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut seen = 0;
-    wait_until("every consumer's cursor equals the last seq", || {
+    loop {
         let (status, body) = request(
             &server.base,
             "GET",
@@ -1087,11 +1092,24 @@ fn wait_for_consumers(server: &Server, auth: &str) {
         let list = body["consumers"].as_array().unwrap();
         if list.len() == 5 && list.iter().all(|c| c["cursor"].as_i64() == head) {
             seen += 1;
+            if seen >= 3 {
+                return;
+            }
         } else {
             seen = 0;
         }
-        seen >= 3
-    });
+        if Instant::now() >= deadline {
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "timed out waiting until every consumer's cursor equals the last seq: {body}\n\
+                 the end of the server log:\n{}",
+                tail.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Every file under `dir`, at any depth (hidden ones too).

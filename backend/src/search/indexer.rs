@@ -46,14 +46,7 @@ impl Indexer {
     /// Starts the indexer thread and the task that feeds it every ref change, then queues a
     /// reconcile so stale or missing designs are indexed in the background.
     pub fn start(search: Search, store: Store, events: &Events) -> Result<Self> {
-        let writer: IndexWriter =
-            search
-                .index()
-                .writer(WRITER_MEMORY)
-                .map_err(|err| match err {
-                    tantivy::TantivyError::LockFailure(..) => Error::Locked,
-                    other => Error::Tantivy(other),
-                })?;
+        let writer = open_writer(&search)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("search-indexer".into())
@@ -121,6 +114,34 @@ impl Indexer {
     }
 }
 
+/// The index's one writer, after removing the files no commit refers to. A commit that a kill
+/// (or an error) interrupted leaves files behind under the names the next commit writes again,
+/// e.g. `<segment>.<opstamp>.del`, and tantivy refuses to overwrite a file it manages: without
+/// this every later commit would fail.
+fn open_writer(search: &Search) -> Result<IndexWriter> {
+    let writer = search
+        .index()
+        .writer(WRITER_MEMORY)
+        .map_err(|err| match err {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked,
+            other => Error::Tantivy(other),
+        })?;
+    collect_garbage(&writer);
+    Ok(writer)
+}
+
+/// Removes the files of the index that neither the last commit nor an open searcher uses.
+fn collect_garbage(writer: &IndexWriter) {
+    match writer.garbage_collect_files().wait() {
+        Ok(removed) if !removed.deleted_files.is_empty() => tracing::info!(
+            files = removed.deleted_files.len(),
+            "search index: files no commit uses were removed"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "search index: garbage collection failed"),
+    }
+}
+
 fn run(
     search: Search,
     store: Store,
@@ -167,6 +188,8 @@ fn run(
         if let Err(err) = result {
             tracing::error!(error = %err, "search indexing failed; reconciling again shortly");
             let _ = writer.rollback();
+            // The failed commit may have written files under names the retry writes again.
+            collect_garbage(&writer);
             // Nothing is lost: a reconcile compares every design with the index again.
             let retry = retry.clone();
             std::thread::spawn(move || {
@@ -269,14 +292,7 @@ pub fn reindex_all(
     store: &Store,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<usize> {
-    let mut writer: IndexWriter =
-        search
-            .index()
-            .writer(WRITER_MEMORY)
-            .map_err(|err| match err {
-                tantivy::TantivyError::LockFailure(..) => Error::Locked,
-                other => Error::Tantivy(other),
-            })?;
+    let mut writer = open_writer(search)?;
     writer.delete_all_documents()?;
     let fields = *search.fields();
     let ids = store.ids()?;
@@ -463,4 +479,68 @@ fn design_documents(
         docs.push(doc);
     }
     Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::doc;
+
+    use super::*;
+
+    /// The disk after a kill during a commit that deleted a document of an older segment: the
+    /// segment files and the delete file are written (and registered as managed), `meta.json`
+    /// is not. The next writer repeats the same opstamps, so its commit writes the same delete
+    /// file name again.
+    #[test]
+    fn files_a_killed_commit_left_behind_do_not_block_the_next_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search");
+        let search = Search::open(&path).unwrap();
+        let field = search.fields().design_id;
+        let replace = |writer: &mut IndexWriter| {
+            writer.delete_term(Term::from_field_text(field, "ada/a"));
+            writer.add_document(doc!(field => "ada/a")).unwrap();
+            writer.commit().unwrap();
+        };
+        {
+            // Two documents in one segment (one indexing thread): a segment whose every
+            // document is deleted is dropped whole, with no delete file.
+            let mut writer: IndexWriter = search
+                .index()
+                .writer_with_num_threads(1, 15_000_000)
+                .unwrap();
+            writer.add_document(doc!(field => "ada/a")).unwrap();
+            writer.add_document(doc!(field => "ada/b")).unwrap();
+            writer.commit().unwrap();
+        }
+        let committed = std::fs::read(path.join("meta.json")).unwrap();
+        replace(&mut open_writer(&search).unwrap());
+        std::fs::write(path.join("meta.json"), committed).unwrap();
+        let leftovers = std::fs::read_dir(&path)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".del")
+            })
+            .count();
+        assert_eq!(leftovers, 1, "the interrupted commit left its delete file");
+        drop(search);
+
+        let search = Search::open(&path).unwrap();
+        replace(&mut open_writer(&search).unwrap());
+        search.reader().reload().unwrap();
+        let query = TermQuery::new(
+            Term::from_field_text(field, "ada/a"),
+            IndexRecordOption::Basic,
+        );
+        let count = search
+            .reader()
+            .searcher()
+            .search(&query, &tantivy::collector::Count)
+            .unwrap();
+        assert_eq!(count, 1);
+    }
 }
