@@ -121,6 +121,8 @@ async fn main() {
             public_url: None,
             database: None,
             max_upload: 1 << 20,
+            max_push: 4 << 30,
+            hook_program: None,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         })

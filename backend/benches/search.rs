@@ -455,6 +455,8 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         public_url: None,
         database: None,
         max_upload: 1 << 20,
+        max_push: 4 << 30,
+        hook_program: None,
         trusted_proxies: Vec::new(),
         client_ip_header: "x-forwarded-for".into(),
     };
@@ -494,5 +496,6 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         catalog,
         proposals,
         consumers: Vec::new(),
+        hooks: backend::hooks::Hooks::start(data, &std::env::current_exe().unwrap()).unwrap(),
     }))
 }

@@ -31,6 +31,12 @@ pub struct Config {
     /// Largest file one upload may carry, in bytes (larger ones get 413).
     #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
     pub max_upload: u64,
+    /// Largest push over git (the pack the client sends), in bytes.
+    #[arg(long, env = "ATELIER_MAX_PUSH", default_value_t = 4 << 30)]
+    pub max_push: u64,
+    /// The `atelier` program git runs as the pre-receive hook of pushes. Unset: this program.
+    #[arg(long, env = "ATELIER_HOOK_PROGRAM")]
+    pub hook_program: Option<PathBuf>,
     /// Addresses of reverse proxies in front of this server (repeat the flag, or separate with
     /// commas). A request from one of them is attributed to the client its
     /// `--client-ip-header` names, for rate limits and connection and upload caps; from any

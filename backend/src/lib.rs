@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod format;
+pub mod hooks;
 pub mod http;
 pub mod import;
 pub mod labor;

@@ -72,11 +72,24 @@ enum Command {
         #[arg(long)]
         sha256: Option<String>,
     },
+    /// Git hooks (run by git inside a push).
+    #[command(hide = true)]
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// Instance administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum HookCommand {
+    /// What git runs before it accepts a push: asks the running server (set up by the server
+    /// itself; not for people).
+    PreReceive,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +166,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Hook {
+            command: HookCommand::PreReceive,
+        } => std::process::exit(backend::hooks::run_pre_receive()),
         Command::Serve(config) => {
             let addr = config.addr;
             let state = App::open(config).await?;

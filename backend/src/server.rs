@@ -42,6 +42,8 @@ pub struct App {
     pub proposals: crate::proposals::Proposals,
     /// The consumers of `events`, for barriers and `GET /api/events`.
     pub consumers: Vec<crate::events::Consumer>,
+    /// The pre-receive hook of pushes and its socket.
+    pub hooks: Arc<crate::hooks::Hooks>,
 }
 
 /// Cheap-to-clone handle on the [`App`], taken by handlers as `State(app)`.
@@ -90,6 +92,12 @@ impl App {
             })
             .await??
         };
+        let hook_program = match &config.hook_program {
+            Some(program) => program.clone(),
+            None => std::env::current_exe().context("cannot find this program for git's hook")?,
+        };
+        let hooks = crate::hooks::Hooks::start(&config.data, &hook_program)
+            .context("cannot set up the hook socket for pushes")?;
         let accounts = Accounts::new(pool.clone());
         accounts.ensure_system(import::SAMPLES_OWNER).await?;
         let search_dir = config.data.join("search");
@@ -157,6 +165,7 @@ impl App {
             proposals,
             catalog,
             consumers,
+            hooks,
         })))
     }
 

@@ -19,6 +19,7 @@ mod history;
 mod merge;
 mod network;
 pub mod paths;
+mod push;
 mod read;
 mod write;
 
@@ -32,6 +33,7 @@ use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
 pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolution};
 pub use paths::PathError;
+pub use push::{PushLimits, RefUpdate, Verdict};
 pub use read::{Branch, CommitInfo, Entry, EntryKind, FileListing, Release, TreeFile};
 pub use write::{Change, CommitRequest};
 

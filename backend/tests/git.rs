@@ -1,6 +1,8 @@
 //! Git over smart HTTP with the stock `git` client against a real listener: clone (protocol v0
 //! and v2, shallow, with or without `.git`), fetch, only branches and tags advertised, a sibling
-//! fork's commit refused by id, and pushing and dumb HTTP refused with a message.
+//! fork's commit refused by id, dumb HTTP refused; pushes with a token, checked like API
+//! commits (role, paths, sizes, the default branch, release tags), racing API commits, and
+//! announced once.
 
 mod common;
 
@@ -146,17 +148,26 @@ async fn the_stock_git_clones_and_fetches_only_what_a_design_reaches() {
     .await);
     assert_eq!(count, "1");
 
-    // Pushing is not open yet, and says so; dumb HTTP is not served; nor is a missing design.
+    // Pushing needs credentials (git is asked for them); dumb HTTP is not served; nor is a
+    // missing design.
     let pushed = git(
         &work.path().join("clone-v0"),
         &["push", "-q", "origin", "HEAD:refs/heads/x"],
     )
     .await;
     assert!(!pushed.status.success());
-    assert!(
-        String::from_utf8_lossy(&pushed.stderr).contains("403"),
-        "{}",
-        String::from_utf8_lossy(&pushed.stderr)
+    let challenge = ureq::get(&format!(
+        "{base}/atelier/anvil.git/info/refs?service=git-receive-pack"
+    ))
+    .config()
+    .http_status_as_error(false)
+    .build()
+    .call()
+    .unwrap();
+    assert_eq!(challenge.status(), 401);
+    assert_eq!(
+        challenge.headers()["www-authenticate"],
+        "Basic realm=\"Atelier\", charset=\"UTF-8\""
     );
     let dumb = ureq::get(&format!("{base}/atelier/anvil.git/info/refs"))
         .config()
@@ -191,4 +202,285 @@ async fn the_stock_git_clones_and_fetches_only_what_a_design_reaches() {
     let limit = backend::http::git::MAX_REQUEST;
     assert_ne!(post(3 << 20), 413, "a 3 MiB negotiation is read");
     assert_eq!(post(limit + 1), 413);
+}
+
+/// `url` with `user:token@` after the scheme.
+fn with_credentials(url: &str, user: &str, token: &str) -> String {
+    url.replacen("http://", &format!("http://{user}:{token}@"), 1)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A push that git reports as refused, with `message` among what the server said.
+fn refused_with(output: &Output, message: &str) {
+    let text = stderr(output);
+    assert!(!output.status.success(), "the push went through: {text}");
+    assert!(text.contains(message), "expected {message:?} in: {text}");
+}
+
+async fn commit_file(dir: &Path, path: &str, bytes: &[u8], message: &str) -> String {
+    let file = dir.join(path);
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(file, bytes).unwrap();
+    ok(&git(dir, &["add", "--", path]).await);
+    ok(&git(dir, &["commit", "-q", "-m", message]).await);
+    ok(&git(dir, &["rev-parse", "HEAD"]).await)
+}
+
+async fn head_of(app: &TestApp, design: &str) -> String {
+    app.json(&format!("/api/designs/{design}")).await.1["head"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_checked_like_api_commits_and_announced_once() {
+    let app = TestApp::new().await;
+    let base = serve(&app).await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "cart").await;
+    let token = app.token(&ada, &["designs:write"]).await;
+    let bob = app.sign_up("bob").await;
+    let bob_token = app.token(&bob, &["designs:write"]).await;
+    let url = format!("{base}/ada/cart.git");
+    let pushing = with_credentials(&url, "ada", &token);
+
+    ok(&git(work.path(), &["clone", "-q", &pushing, "cart"]).await);
+    let dir = work.path().join("cart");
+    ok(&git(&dir, &["config", "user.name", "Ada Lovelace"]).await);
+    ok(&git(&dir, &["config", "user.email", "ada@example.org"]).await);
+    let before = head_of(&app, "ada/cart").await;
+
+    // A push to main with a Labor-Hours trailer: on the branch, in the ledger, searchable.
+    let pushed = commit_file(
+        &dir,
+        "README.md",
+        b"# Cart\n\nA cart on a zanzibarite axle.\n",
+        "Describe the axle\n\nLabor-Hours: 3",
+    )
+    .await;
+    ok(&git(&dir, &["push", "-q", "origin", "main"]).await);
+    assert_eq!(head_of(&app, "ada/cart").await, pushed);
+    let found = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        loop {
+            let (_, hits) = app.json("/api/search?q=zanzibarite").await;
+            if hits["total"] == 1 {
+                return hits;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the pushed word is searchable within 2 s");
+    assert_eq!(found["designs"][0]["id"], "ada/cart");
+    app.state.settled().await;
+    let id = backend::store::DesignId::parse("ada/cart").unwrap();
+    let network = app.state.store.lineage(&id).unwrap().network;
+    let entries = app.state.labor.stored(&network).await.unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e.commit == pushed)
+        .expect("a ledger entry");
+    assert_eq!((entry.hours, entry.estimated), (3.0, false));
+    assert_eq!(entry.account.as_deref(), Some("ada"));
+    // One event for the move, with the old and new heads.
+    let batch = app.state.events.after(0, 10_000).await.unwrap();
+    let moves: Vec<_> = batch
+        .events
+        .iter()
+        .filter_map(|e| e.ref_change())
+        .filter(|c| c.design == id && c.refname == "refs/heads/main")
+        .filter(|c| c.new.map(|n| n.to_string()) == Some(pushed.clone()))
+        .collect();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(moves[0].old.unwrap().to_string(), before);
+    // The objects are in the pool; the member holds refs only.
+    let objects = app.state.store.pool_objects(&id).unwrap();
+    let pool = objects.parent().unwrap().to_str().unwrap().to_owned();
+    ok(&git(
+        work.path(),
+        &["--git-dir", &pool, "cat-file", "-e", &pushed],
+    )
+    .await);
+    let member = app.state.store.git_dir(&id).unwrap();
+    let packs = std::fs::read_dir(member.join("objects/pack"))
+        .unwrap()
+        .count();
+    assert_eq!(packs, 0, "the member holds no pack");
+
+    // A new branch.
+    ok(&git(&dir, &["checkout", "-q", "-b", "wheels"]).await);
+    let wheel = commit_file(&dir, "wheels.md", b"Two wheels.\n", "Wheels").await;
+    ok(&git(&dir, &["push", "-q", "origin", "wheels"]).await);
+    let (_, branches) = app.json("/api/designs/ada/cart/branches").await;
+    assert!(
+        branches["branches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["name"] == "wheels" && b["head"] == wheel.as_str()),
+        "{branches}"
+    );
+    ok(&git(&dir, &["checkout", "-q", "main"]).await);
+
+    // Refusals, each with what the pusher reads; main never moves.
+    let main = head_of(&app, "ada/cart").await;
+    let no_token = git(&dir, &["push", "-q", &url, "main:refs/heads/anonymous"]).await;
+    assert!(!no_token.status.success());
+    let reader = with_credentials(&url, "bob", &bob_token);
+    refused_with(
+        &git(&dir, &["push", "-q", &reader, "main:refs/heads/bobs"]).await,
+        "only the owner and maintainers of ada/cart may change it",
+    );
+    let wrong_user = with_credentials(&url, "bob", &token);
+    refused_with(
+        &git(&dir, &["push", "-q", &wrong_user, "main:refs/heads/x"]).await,
+        "Authentication failed",
+    );
+    ok(&git(&dir, &["checkout", "-q", "-b", "bad"]).await);
+    commit_file(&dir, "con.txt", b"reserved on Windows\n", "A reserved name").await;
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", "bad"]).await,
+        "invalid path \"con.txt\"",
+    );
+    ok(&git(&dir, &["checkout", "-q", "main"]).await);
+    ok(&git(&dir, &["checkout", "-q", "-b", "big"]).await);
+    let big = common::noise(2 << 20);
+    commit_file(&dir, "big.bin", &big, "Too big").await;
+    let big_blob = ok(&git(&dir, &["rev-parse", "HEAD:big.bin"]).await);
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", "big"]).await,
+        "files may be at most 1 MiB",
+    );
+    // Refused pushes leave nothing behind (git's quarantine).
+    let gone = git(
+        work.path(),
+        &["--git-dir", &pool, "cat-file", "-e", &big_blob],
+    )
+    .await;
+    assert!(!gone.status.success(), "the refused blob is in the pool");
+    ok(&git(&dir, &["checkout", "-q", "main"]).await);
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", ":main"]).await,
+        "the default branch main cannot be deleted",
+    );
+    ok(&git(&dir, &["reset", "-q", "--hard", "HEAD~1"]).await);
+    commit_file(&dir, "rewrite.md", b"history rewritten\n", "Rewrite").await;
+    refused_with(
+        &git(&dir, &["push", "-q", "--force", "origin", "main"]).await,
+        "the default branch main cannot be rewritten",
+    );
+    ok(&git(&dir, &["reset", "-q", "--hard", &main]).await);
+    ok(&git(&dir, &["tag", "v1"]).await);
+    ok(&git(&dir, &["push", "-q", "origin", "v1"]).await);
+    ok(&git(&dir, &["tag", "-f", "v1", "wheels"]).await);
+    refused_with(
+        &git(&dir, &["push", "-q", "--force", "origin", "v1"]).await,
+        "release tag v1 is permanent",
+    );
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", "main:refs/notes/x"]).await,
+        "only branches and tags can be pushed",
+    );
+    assert_eq!(head_of(&app, "ada/cart").await, main);
+    // A force-push to another branch is the writer's choice.
+    ok(&git(&dir, &["push", "-q", "--force", "origin", "main:wheels"]).await);
+
+    // A sibling fork's refs are not advertised to a pusher as `.have`s.
+    let forked = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/cart/forks",
+            &As::Cookie(bob.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(forked.status, StatusCode::CREATED, "{:?}", forked.json());
+    let bob_head = head_of(&app, "bob/cart").await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/bob/cart/commits",
+            &As::Cookie(bob.clone()),
+            Some(
+                json!({"branch": "main", "expected_head": bob_head, "message": "Bob's",
+                "changes": [{"op": "put", "path": "bob.md", "content": "bob\n"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let refs = ok(&git(&dir, &["ls-remote", "--refs", &pushing]).await);
+    assert!(!refs.contains(made.json()["id"].as_str().unwrap()));
+    let advertised = ureq::get(&format!("{url}/info/refs?service=git-receive-pack"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(advertised.contains("refs/heads/main"), "{advertised}");
+    assert!(!advertised.contains(".have"), "{advertised}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_racing_an_api_commit_loses_or_wins_whole() {
+    let app = TestApp::new().await;
+    let base = serve(&app).await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "race").await;
+    let token = app.token(&ada, &["designs:write"]).await;
+    let url = with_credentials(&format!("{base}/ada/race.git"), "ada", &token);
+    ok(&git(work.path(), &["clone", "-q", &url, "race"]).await);
+    let dir = work.path().join("race");
+    ok(&git(&dir, &["config", "user.name", "Ada"]).await);
+    ok(&git(&dir, &["config", "user.email", "ada@example.org"]).await);
+    let (mut pushes, mut commits) = (0, 0);
+    for round in 0..6 {
+        let head = head_of(&app, "ada/race").await;
+        ok(&git(&dir, &["fetch", "-q", "origin"]).await);
+        ok(&git(&dir, &["reset", "-q", "--hard", &head]).await);
+        let local = commit_file(&dir, &format!("push-{round}.md"), b"by git\n", "By push").await;
+        let push = git(&dir, &["push", "-q", "origin", "main"]);
+        let who = As::Cookie(ada.clone());
+        let api = app.request(
+            Method::POST,
+            "/api/designs/ada/race/commits",
+            &who,
+            Some(json!({"branch": "main", "expected_head": head, "message": "By API",
+                "changes": [{"op": "put", "path": format!("api-{round}.md"), "content": "by api\n"}]})),
+        );
+        let (push, api) = tokio::join!(push, api);
+        let now = head_of(&app, "ada/race").await;
+        match (push.status.success(), api.status) {
+            (true, StatusCode::CONFLICT) => {
+                pushes += 1;
+                assert_eq!(now, local);
+            }
+            (false, StatusCode::CREATED) => {
+                commits += 1;
+                assert_eq!(now, api.json()["id"].as_str().unwrap());
+                let text = stderr(&push);
+                assert!(
+                    text.contains("rejected") || text.contains("moved"),
+                    "{text}"
+                );
+            }
+            (pushed, status) => panic!(
+                "round {round}: push {pushed}, API {status}: {}",
+                stderr(&push)
+            ),
+        }
+    }
+    // Nothing is lost: every winner is on main, in order.
+    let log = ok(&git(&dir, &["fetch", "-q", "origin"]).await);
+    assert!(log.is_empty());
+    let count = ok(&git(&dir, &["rev-list", "--count", "origin/main"]).await);
+    assert_eq!(count.parse::<usize>().unwrap(), 1 + pushes + commits);
 }

@@ -54,6 +54,8 @@ impl TestServer {
             public_url: None,
             database: backend::db::test_database().await,
             max_upload: 100 * 1024 * 1024,
+            max_push: 4 << 30,
+            hook_program: None,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };

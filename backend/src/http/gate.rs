@@ -24,6 +24,13 @@ pub struct DesignAccess {
 }
 
 impl DesignAccess {
+    /// For routes outside `/api` that identify their caller themselves (git over HTTP, with
+    /// Basic auth): the design must exist; permissions are decided by [`Self::require`] all
+    /// the same.
+    pub fn new(id: DesignId, caller: Caller) -> Self {
+        Self { id, caller }
+    }
+
     /// The caller's role on the design (`None` for anonymous callers).
     pub async fn role(&self, app: &AppState) -> AppResult<Role> {
         Ok(match self.caller.account() {

@@ -1,13 +1,18 @@
-//! Git over smart HTTP, read side: `GET /{owner}/{slug}[.git]/info/refs?service=git-upload-pack`
-//! and `POST .../git-upload-pack`, served by the stock `git upload-pack --stateless-rpc` in the
-//! design's member repository (every forge shells out: no maintained Rust server side exists).
+//! Git over smart HTTP: `GET /{owner}/{slug}[.git]/info/refs?service=git-upload-pack|
+//! git-receive-pack`, `POST .../git-upload-pack` and `POST .../git-receive-pack`, served by the
+//! stock `git upload-pack` / `git receive-pack --stateless-rpc` in the design's member
+//! repository (every forge shells out: no maintained Rust server side exists).
 //!
 //! Invariants: only the design's branches and tags are advertised (`transfer.hideRefs` hides
 //! every other ref, such as proposal refs); objects are sent only when the design's own refs
 //! reach them: every `want` is checked against them ([`crate::store::Store::reaches`]) before
 //! git sees the request, since the member sees its siblings' objects through the pool and the
-//! stock upload-pack checks unadvertised wants under protocol v0 only; the child is
-//! killed when the client goes away; no dumb-HTTP paths are served. Pushing is not open yet.
+//! stock upload-pack checks unadvertised wants under protocol v0 only. A push needs HTTP Basic
+//! auth with an API token (scope `designs:write`) and the maintainer role, decided by the one
+//! gate; `receive-pack` writes into the pool's object directory (so it advertises no sibling
+//! `.have`s and pushed objects outlive any fork) and its pre-receive hook asks the server
+//! ([`crate::hooks`], [`crate::store::Store::push`]) before any ref moves. The child is killed
+//! when the client goes away before its refs are decided; no dumb-HTTP paths are served.
 
 use std::process::Stdio;
 
@@ -20,10 +25,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::auth::Caller;
 use super::extract::{Bytes, Path, Query};
+use super::gate::DesignAccess;
 use super::{AppError, AppResult, blocking};
+use crate::accounts::{Account, Role, Scope};
 use crate::server::AppState;
-use crate::store::DesignId;
+use crate::store::{DesignId, PushLimits};
 
 /// The largest upload-pack request accepted (after gzip decoding): wants and haves.
 pub const MAX_REQUEST: usize = 32 << 20;
@@ -46,7 +54,11 @@ pub fn router() -> Router<AppState> {
             // Negotiation with many haves outgrows the 2 MB JSON limit.
             post(upload_pack).layer(DefaultBodyLimit::max(MAX_REQUEST)),
         )
-        .route("/{owner}/{repo}/git-receive-pack", post(receive_pack))
+        .route(
+            "/{owner}/{repo}/git-receive-pack",
+            // A push is streamed to git, whose receive.maxInputSize bounds it.
+            post(receive_pack).layer(DefaultBodyLimit::disable()),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,7 +131,9 @@ async fn info_refs(
 ) -> AppResult<Response> {
     match query.service.as_deref() {
         Some("git-upload-pack") => {}
-        Some("git-receive-pack") => return Ok(push_closed()),
+        Some("git-receive-pack") => {
+            return advertise_receive_pack(&app, &owner, &repo, &headers).await;
+        }
         _ => {
             return Ok(refused(
                 StatusCode::FORBIDDEN,
@@ -178,16 +192,7 @@ async fn upload_pack(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
     let request = if gzipped {
-        blocking(move || -> Result<Vec<u8>, AppError> {
-            use std::io::Read as _;
-            let mut decoded = Vec::new();
-            flate2::read::GzDecoder::new(&body[..])
-                .take(MAX_REQUEST as u64 + 1)
-                .read_to_end(&mut decoded)
-                .map_err(|err| AppError::BadRequest(format!("the gzip body is damaged: {err}")))?;
-            Ok(decoded)
-        })
-        .await?
+        gunzip(body).await?
     } else {
         body.to_vec()
     };
@@ -288,15 +293,344 @@ fn pkt_line(payload: &str) -> Vec<u8> {
     format!("{:04x}{payload}", payload.len() + 4).into_bytes()
 }
 
-fn push_closed() -> Response {
-    refused(
-        StatusCode::FORBIDDEN,
-        "pushing over HTTP is not open yet on this server",
-    )
+/// How long a push may take from its hook call to git's exit before git is killed.
+const PUSH_FINISH: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// 401 with the challenge that makes git ask for a username and password.
+fn challenge(message: &str) -> Response {
+    let mut response = refused(StatusCode::UNAUTHORIZED, message);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Atelier\", charset=\"UTF-8\""),
+    );
+    response
 }
 
-async fn receive_pack() -> Response {
-    push_closed()
+/// The pusher: HTTP Basic with the account's username and an API token as the password (or
+/// `Authorization: Bearer <token>`), holding `designs:write` and at least the maintainer role,
+/// decided by the gate. A refusal is a response git shows.
+async fn pusher(app: &AppState, id: &DesignId, headers: &HeaderMap) -> Result<Account, Response> {
+    const HOW: &str = "pushing needs your username and an API token with the designs:write scope as the password (Settings → API tokens)";
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(challenge(HOW));
+    };
+    let (user, secret) = if let Some(basic) = value.strip_prefix("Basic ") {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match decoded.as_deref().and_then(|d| d.split_once(':')) {
+            Some((user, secret)) => (Some(user.to_owned()), secret.to_owned()),
+            None => return Err(challenge("the Basic credentials are malformed")),
+        }
+    } else if let Some(token) = value.strip_prefix("Bearer ") {
+        (None, token.trim().to_owned())
+    } else {
+        return Err(challenge(HOW));
+    };
+    let (account, scopes) = match app.accounts.token_account(&secret).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return Err(challenge(
+                "the password is not a valid API token (revoked, mistyped, or an account password): use an API token with the designs:write scope",
+            ));
+        }
+        Err(err) => return Err(AppError::from(err).into_response()),
+    };
+    if let Some(user) = user
+        && !user.eq_ignore_ascii_case(&account.username)
+    {
+        return Err(challenge(&format!(
+            "this token belongs to {}, not to {user}",
+            account.username
+        )));
+    }
+    let access = DesignAccess::new(id.clone(), Caller::Token { account, scopes });
+    access
+        .require(app, Role::Maintainer, Scope::DesignsWrite)
+        .await
+        .map_err(|err| match err {
+            AppError::Forbidden(message) => refused(StatusCode::FORBIDDEN, &message),
+            AppError::Unauthorized(message) => challenge(&message),
+            other => other.into_response(),
+        })
+}
+
+/// `git receive-pack` in the member, writing into the pool's objects: no alternates, so no
+/// sibling `.have`s are advertised, and pushed objects land in the pool when accepted.
+fn receive_command(
+    app: &AppState,
+    git_dir: &std::path::Path,
+    objects: &std::path::Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("git");
+    command
+        .args(HIDE_REFS)
+        .arg("-c")
+        .arg(format!("core.hooksPath={}", app.hooks.dir().display()))
+        .args([
+            "-c",
+            "transfer.fsckObjects=true",
+            // Common in long real histories, harmless: warned about, not refused.
+            "-c",
+            "receive.fsck.zeroPaddedFilemode=warn",
+            "-c",
+            "receive.fsck.badTimezone=warn",
+            "-c",
+            "receive.fsck.missingSpaceBeforeDate=warn",
+            "-c",
+        ])
+        .arg(format!("receive.maxInputSize={}", app.config.max_push))
+        .args([
+            "-c",
+            "receive.advertisePushOptions=false",
+            "-c",
+            "receive.autogc=false",
+            "-c",
+            "core.alternateRefsCommand=true",
+            "receive-pack",
+            "--stateless-rpc",
+        ])
+        .env_remove("GIT_PROTOCOL")
+        .env("GIT_OBJECT_DIRECTORY", objects)
+        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES")
+        .env(crate::hooks::SOCKET_ENV, app.hooks.socket())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .current_dir(git_dir);
+    command
+}
+
+/// The pool objects and member of a design, for git.
+async fn push_dirs(
+    app: &AppState,
+    id: &DesignId,
+) -> AppResult<(std::path::PathBuf, std::path::PathBuf)> {
+    let (store, id) = (app.store.clone(), id.clone());
+    blocking(move || -> Result<_, crate::store::Error> {
+        Ok((store.git_dir(&id)?, store.pool_objects(&id)?))
+    })
+    .await
+}
+
+async fn advertise_receive_pack(
+    app: &AppState,
+    owner: &str,
+    repo: &str,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let id = design(owner, repo)?;
+    let (git_dir, objects) = push_dirs(app, &id).await?;
+    if let Err(refusal) = pusher(app, &id, headers).await {
+        return Ok(refusal);
+    }
+    let output = receive_command(app, &git_dir, &objects)
+        .args(["--advertise-refs", "."])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(AppError::internal)?;
+    if !output.status.success() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "git receive-pack --advertise-refs exited with {}",
+            output.status
+        )));
+    }
+    let mut body = b"001f# service=git-receive-pack\n0000".to_vec();
+    body.extend_from_slice(&output.stdout);
+    let mut response = Body::from(body).into_response();
+    no_cache(
+        &mut response,
+        "application/x-git-receive-pack-advertisement",
+    );
+    Ok(response)
+}
+
+async fn receive_pack(
+    State(app): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    let id = design(&owner, &repo)?;
+    let (git_dir, objects) = push_dirs(&app, &id).await?;
+    let account = match pusher(&app, &id, &headers).await {
+        Ok(account) => account,
+        Err(refusal) => return Ok(refusal),
+    };
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        != Some("application/x-git-receive-pack-request")
+    {
+        return Ok(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/x-git-receive-pack-request",
+        ));
+    }
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    // git compresses only requests that fit its post buffer; larger ones come as they are.
+    let (decoded, body) = if gzipped {
+        let bytes = axum::body::to_bytes(body, MAX_REQUEST)
+            .await
+            .map_err(|_| {
+                AppError::PayloadTooLarge(format!(
+                    "a compressed push request may be at most {} MiB; git sends larger ones uncompressed",
+                    MAX_REQUEST >> 20
+                ))
+            })?;
+        (Some(gunzip(bytes).await?), None)
+    } else {
+        (None, Some(body))
+    };
+    let mut session = app.hooks.session();
+    let mut child = receive_command(&app, &git_dir, &objects)
+        .env(crate::hooks::TICKET_ENV, &session.ticket)
+        .arg(".")
+        .spawn()
+        .map_err(AppError::internal)?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    tokio::spawn(async move {
+        match decoded {
+            Some(request) => {
+                let _ = stdin.write_all(&request).await;
+            }
+            None => {
+                use futures_util::StreamExt as _;
+                let Some(body) = body else { return };
+                let mut stream = body.into_data_stream();
+                while let Some(Ok(chunk)) = stream.next().await {
+                    if stdin.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(16);
+    let pump = tokio::spawn(async move {
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut client = Some(tx);
+        loop {
+            match stdout.read(&mut chunk).await {
+                Ok(0) => break,
+                Ok(n) => {
+                    // A client that went away no longer reads: keep draining, so git can
+                    // finish what the hook already allowed.
+                    if let Some(tx) = &client
+                        && tx
+                            .send(Ok(axum::body::Bytes::copy_from_slice(&chunk[..n])))
+                            .await
+                            .is_err()
+                    {
+                        client = None;
+                    }
+                }
+                Err(err) => {
+                    if let Some(tx) = &client {
+                        let _ = tx.send(Err(err)).await;
+                    }
+                    break;
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let hook = tokio::select! {
+            _ = child.wait() => None,
+            call = &mut session.call => call.ok(),
+        };
+        let Some(call) = hook else {
+            // No hook call: git refused the push before any ref could move (or the client went
+            // away while sending; the child is then killed by dropping it).
+            let _ = pump.await;
+            return;
+        };
+        let (exited, exit_seen) = std::sync::mpsc::channel::<()>();
+        let store = app.store.acting(Some(account.id));
+        let limits = PushLimits {
+            max_file: app.config.max_upload,
+        };
+        let (key, turn) = (id.clone(), id.to_string());
+        let decide = tokio::spawn(async move {
+            crate::work::run_write(&turn, move || {
+                let reply = call.reply;
+                store.push(
+                    &key,
+                    &call.updates,
+                    call.quarantine.as_deref(),
+                    limits,
+                    |verdict| {
+                        let _ = reply.send(verdict.clone());
+                    },
+                    || {
+                        let _ = exit_seen.recv();
+                    },
+                )
+            })
+            .await
+        });
+        if tokio::time::timeout(PUSH_FINISH, child.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(design = %id, "a push did not finish in time: git was killed");
+            let _ = child.kill().await;
+        }
+        let _ = exited.send(());
+        match decide.await {
+            Ok(Ok(Ok(moves))) if !moves.is_empty() => {
+                tracing::info!(design = %id, refs = moves.len(), account = %account.username, "pushed")
+            }
+            Ok(Ok(Ok(_))) => {}
+            Ok(Ok(Err(err))) => {
+                tracing::error!(design = %id, error = %err, "a push could not be checked")
+            }
+            Ok(Err(err)) => {
+                tracing::error!(design = %id, error = %err, "a push could not be checked")
+            }
+            Err(err) => tracing::error!(design = %id, error = %err, "a push's check failed"),
+        }
+        let _ = pump.await;
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item, rx))
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    no_cache(&mut response, "application/x-git-receive-pack-result");
+    Ok(response)
+}
+
+/// Decodes a gzip request body, at most [`MAX_REQUEST`] bytes once decoded.
+async fn gunzip(body: axum::body::Bytes) -> AppResult<Vec<u8>> {
+    let decoded = blocking(move || -> Result<Vec<u8>, AppError> {
+        use std::io::Read as _;
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .take(MAX_REQUEST as u64 + 1)
+            .read_to_end(&mut decoded)
+            .map_err(|err| AppError::BadRequest(format!("the gzip body is damaged: {err}")))?;
+        Ok(decoded)
+    })
+    .await?;
+    if decoded.len() > MAX_REQUEST {
+        return Err(AppError::PayloadTooLarge(format!(
+            "a git request may be at most {} MiB once decompressed",
+            MAX_REQUEST >> 20
+        )));
+    }
+    Ok(decoded)
 }
 
 #[cfg(test)]

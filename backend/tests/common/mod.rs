@@ -132,6 +132,8 @@ impl TestApp {
             public_url: None,
             database: backend::db::test_database().await,
             max_upload: 1024 * 1024,
+            max_push: 4 << 30,
+            hook_program: Some(env!("CARGO_BIN_EXE_atelier").into()),
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };

@@ -1,0 +1,280 @@
+//! Pushes: the stock `git receive-pack` writes the pushed objects straight into the network's
+//! pool and moves the member's refs itself; this module decides, under the design's write lock,
+//! whether it may ([`Store::push`]), and announces what moved once it did.
+//!
+//! Invariants: a push holds the same write lock as an API commit from its check until its ref
+//! moves are announced, so the two never interleave (the loser is refused, nothing is lost);
+//! only branches and tags move; the default branch is never deleted or rewritten and a tag,
+//! once there, never moves; every path a pushed commit adds passes [`paths::validate`] and every
+//! file it adds is within the size limit; each ref that moved is announced exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
+
+use super::write::check_ref_name;
+use super::{DEFAULT_BRANCH, DesignId, Result, Store, branch_ref, lineage, paths};
+
+/// The most problems one refusal lists.
+const MAX_PROBLEMS: usize = 20;
+
+/// One ref update a client asks for (`None`: absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub refname: String,
+    pub old: Option<Oid>,
+    pub new: Option<Oid>,
+}
+
+impl RefUpdate {
+    /// Parses a line of a pre-receive hook's input, `<old> <new> <refname>`.
+    pub fn parse(line: &str) -> Option<Self> {
+        let mut parts = line.split_whitespace();
+        let oid = |hex: &str| {
+            let oid = Oid::from_str(hex).ok().filter(|_| hex.len() == 40)?;
+            Some((!oid.is_zero()).then_some(oid))
+        };
+        let old = oid(parts.next()?)?;
+        let new = oid(parts.next()?)?;
+        let refname = parts.next()?.to_owned();
+        parts.next().is_none().then_some(Self { refname, old, new })
+    }
+}
+
+/// What a push may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct PushLimits {
+    /// The largest file, in bytes (the upload limit).
+    pub max_file: u64,
+}
+
+/// The outcome of a push's check: accepted, or refused with one line per problem.
+pub type Verdict = std::result::Result<(), Vec<String>>;
+
+impl Store {
+    /// The object directory of the pool of `id`'s network: `git receive-pack` writes there.
+    pub fn pool_objects(&self, id: &DesignId) -> Result<std::path::PathBuf> {
+        let repo = self.open_repo(id)?;
+        Ok(self.pool_path(&lineage(&repo)?.network).join("objects"))
+    }
+
+    /// A push's ref phase, under the design's write lock. Checks `updates` against the design
+    /// as it is now, with the pushed objects in `quarantine` (git's incoming object directory)
+    /// and the pool; tells `decided` the verdict; when accepted, waits for `moved` (git has
+    /// updated the refs, or given up), then announces and mirrors every branch and tag whose
+    /// target changed. Returns the announced moves.
+    pub fn push(
+        &self,
+        id: &DesignId,
+        updates: &[RefUpdate],
+        quarantine: Option<&Path>,
+        limits: PushLimits,
+        decided: impl FnOnce(&Verdict),
+        moved: impl FnOnce(),
+    ) -> Result<Vec<RefUpdate>> {
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let before = self.refs(id)?;
+        let repo = self.open_repo(id)?;
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        if let Some(quarantine) = quarantine {
+            pool.odb()?
+                .add_disk_alternate(&quarantine.to_string_lossy())?;
+        }
+        let verdict = check(&pool, &before, updates, limits)?;
+        decided(&verdict);
+        if verdict.is_err() {
+            return Ok(Vec::new());
+        }
+        moved();
+        drop(pool);
+        let after = self.refs(id)?;
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        let mut moves = Vec::new();
+        let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+        for name in names {
+            let (old, new) = (before.get(name).copied(), after.get(name).copied());
+            if old != new {
+                if let (Some(old), Some(new)) = (old, new)
+                    && name.starts_with("refs/heads/")
+                    && !pool.graph_descendant_of(new, old)?
+                {
+                    // The event records both heads; the log says it was forced.
+                    tracing::info!(design = %id, refname = %name, %old, %new, "force-push");
+                }
+                self.announce(id, name, old, new);
+                self.mirror_after_move(&pool, id, name, new);
+                moves.push(RefUpdate {
+                    refname: name.clone(),
+                    old,
+                    new,
+                });
+            }
+        }
+        Ok(moves)
+    }
+}
+
+/// Every problem of `updates` against the refs `now` (empty: accepted).
+fn check(
+    pool: &Repository,
+    now: &BTreeMap<String, Oid>,
+    updates: &[RefUpdate],
+    limits: PushLimits,
+) -> Result<Verdict> {
+    let mut problems = Vec::new();
+    let default = branch_ref(DEFAULT_BRANCH);
+    let empty = now.is_empty();
+    for update in updates {
+        let name = &update.refname;
+        let current = now.get(name).copied();
+        if current != update.old {
+            problems.push(format!(
+                "{name} moved since you fetched it: fetch (or pull), then push again"
+            ));
+            continue;
+        }
+        if let Some(branch) = name.strip_prefix("refs/heads/") {
+            if let Err(err) = check_ref_name("branch", "heads", branch) {
+                problems.push(err.to_string());
+                continue;
+            }
+            if *name == default {
+                match (update.old, update.new) {
+                    (Some(_), None) => {
+                        problems.push(format!(
+                            "the default branch {DEFAULT_BRANCH} cannot be deleted"
+                        ));
+                        continue;
+                    }
+                    (Some(old), Some(new))
+                        if !(pool.graph_descendant_of(new, old).unwrap_or(false)) =>
+                    {
+                        problems.push(format!(
+                            "the default branch {DEFAULT_BRANCH} cannot be rewritten: push commits on top of {old} (pull first), not a force-push"
+                        ));
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+        } else if let Some(tag) = name.strip_prefix("refs/tags/") {
+            if let Err(err) = check_ref_name("tag", "tags", tag) {
+                problems.push(err.to_string());
+                continue;
+            }
+            if update.old.is_some() {
+                problems.push(format!(
+                    "release tag {tag} is permanent: it cannot be moved or deleted (make a new tag)"
+                ));
+                continue;
+            }
+        } else {
+            problems.push(format!("only branches and tags can be pushed, not {name}"));
+            continue;
+        }
+        if let Some(new) = update.new {
+            check_new_commits(pool, now, new, limits, &mut problems)?;
+        }
+    }
+    if empty
+        && !updates.is_empty()
+        && !updates
+            .iter()
+            .any(|u| u.refname == default && u.new.is_some())
+    {
+        problems.push(format!(
+            "the first push into an empty design must create its default branch {DEFAULT_BRANCH}: e.g. `git push origin HEAD:{DEFAULT_BRANCH}`, or `git branch -m {DEFAULT_BRANCH}` first"
+        ));
+    }
+    problems.truncate(MAX_PROBLEMS);
+    Ok(if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    })
+}
+
+/// The paths and sizes of what the commits reachable from `new` (and from none of `now`) add.
+fn check_new_commits(
+    pool: &Repository,
+    now: &BTreeMap<String, Oid>,
+    new: Oid,
+    limits: PushLimits,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let target = match pool.find_object(new, None)?.peel(ObjectType::Commit) {
+        Ok(commit) => commit.id(),
+        Err(_) => {
+            problems.push(format!("{new} is not a commit (nor a tag of one)"));
+            return Ok(());
+        }
+    };
+    let mut walk = pool.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL)?;
+    walk.push(target)?;
+    for oid in now.values() {
+        if let Ok(commit) = pool
+            .find_object(*oid, None)
+            .and_then(|o| o.peel(ObjectType::Commit))
+        {
+            walk.hide(commit.id())?;
+        }
+    }
+    let odb = pool.odb()?;
+    for commit in walk {
+        let commit = pool.find_commit(commit?)?;
+        let tree = commit.tree()?;
+        let parent = match commit.parent(0) {
+            Ok(parent) => Some(parent.tree()?),
+            Err(_) => None,
+        };
+        let diff = pool.diff_tree_to_tree(
+            parent.as_ref(),
+            Some(&tree),
+            Some(DiffOptions::new().ignore_submodules(true)),
+        )?;
+        for delta in diff.deltas() {
+            if !matches!(
+                delta.status(),
+                Delta::Added | Delta::Modified | Delta::Typechange
+            ) {
+                continue;
+            }
+            let file = delta.new_file();
+            let Some(path) = file.path_bytes() else {
+                continue;
+            };
+            let Ok(path) = std::str::from_utf8(path) else {
+                problems.push(format!(
+                    "commit {}: the path {:?} is not UTF-8",
+                    commit.id(),
+                    String::from_utf8_lossy(path)
+                ));
+                continue;
+            };
+            if let Err(err) = paths::validate(path) {
+                problems.push(format!("commit {}: {err}", commit.id()));
+                continue;
+            }
+            if file.mode() == git2::FileMode::Commit {
+                continue;
+            }
+            if let Ok((size, _)) = odb.read_header(file.id())
+                && size as u64 > limits.max_file
+            {
+                problems.push(format!(
+                    "commit {}: {path} is {} MiB; files may be at most {} MiB",
+                    commit.id(),
+                    size as u64 >> 20,
+                    limits.max_file >> 20
+                ));
+            }
+            if problems.len() >= MAX_PROBLEMS {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
