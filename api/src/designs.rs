@@ -29,6 +29,9 @@ pub struct DesignSummary {
     /// Number of designs forked directly from this one.
     #[serde(default)]
     pub forks: u64,
+    /// Created empty and not pushed to yet: `head` and `updated` are empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty: bool,
 }
 
 /// `GET /api/designs`.
@@ -205,6 +208,24 @@ pub struct NewDesign {
     pub licensor: Option<String>,
     #[serde(default)]
     pub version: Option<String>,
+    /// No starter commit: the design waits for a history pushed (or imported) into it. The
+    /// other fields are still checked, but the pushed `okh.toml` describes the design.
+    #[serde(default)]
+    pub empty: bool,
+}
+
+/// `POST /api/designs/import`: what an imported git bundle became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    pub design: DesignSummary,
+    /// Every branch and tag the bundle brought, full ref names.
+    pub refs: Vec<ImportedRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedRef {
+    pub name: String,
+    pub target: String,
 }
 
 /// `POST .../forks`.

@@ -346,7 +346,8 @@ fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
     }
     let record = match store.record(id) {
         Ok(record) => record,
-        Err(store::Error::NotFound(_)) => return Ok(None),
+        // Not there, or created empty and not pushed to yet.
+        Err(store::Error::NotFound(_) | store::Error::Missing(_)) => return Ok(None),
         Err(store::Error::Git(err)) if err.code() == git2::ErrorCode::NotFound => {
             return Ok(None);
         }

@@ -306,9 +306,15 @@ impl Store {
     /// Reads the head commit, manifest and lineage of one design.
     pub fn record(&self, id: &DesignId) -> Result<DesignRecord> {
         let repo = self.open_repo(id)?;
-        let head = repo
-            .find_reference(&branch_ref(DEFAULT_BRANCH))?
-            .peel_to_commit()?;
+        let head = match repo.find_reference(&branch_ref(DEFAULT_BRANCH)) {
+            Ok(reference) => reference.peel_to_commit()?,
+            Err(err) if err.code() == git2::ErrorCode::NotFound => {
+                return Err(Error::Missing(format!(
+                    "design {id} is empty: push its history to it with git (its branch {DEFAULT_BRANCH} comes first)"
+                )));
+            }
+            Err(err) => return Err(err.into()),
+        };
         let manifest = match read::file_at(&repo, &head, MANIFEST_PATH) {
             Err(Error::TooLarge(message)) => Err(ManifestError {
                 line: None,
@@ -443,6 +449,33 @@ impl Store {
         self.announce(id, &refname, None, Some(head));
         self.mirror_after_move(&pool, id, &refname, Some(head));
         Ok(head)
+    }
+
+    /// Creates a design with no commits (and its fork network), for a history pushed or
+    /// imported into it: until its default branch exists it is [`Error::Missing`] to readers.
+    pub fn create_empty(&self, id: &DesignId) -> Result<()> {
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.exists(id) {
+            return Err(Error::AlreadyExists(id.clone()));
+        }
+        let network = new_network_id(id);
+        let made = self.init_pool(&network).and_then(|_| {
+            let repo = self.init_member(id, &network, None)?;
+            self.publish_member(id, repo)
+        });
+        if made.is_err() {
+            let _ = std::fs::remove_dir_all(self.pool_path(&network));
+        }
+        made?;
+        self.record_event(id, Payload::DesignCreated { network });
+        Ok(())
+    }
+
+    /// Whether the design has no default branch yet (created empty, nothing pushed).
+    pub fn is_empty(&self, id: &DesignId) -> Result<bool> {
+        let repo = self.open_repo(id)?;
+        Ok(repo.find_reference(&branch_ref(DEFAULT_BRANCH)).is_err())
     }
 
     /// The pool with `commits` and the member whose default branch points at the last one.
@@ -649,10 +682,19 @@ impl Store {
         Ok(changed)
     }
 
-    /// Removes the scratch members of creations and forks a killed server did not finish. Only
+    /// Removes the scratch members of creations and forks, and the scratch repositories of
+    /// imports, that a killed server did not finish. Only
     /// for start-up, before anything writes. Returns the paths removed.
     pub fn remove_unfinished_members(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
+        // Scratch repositories of imports a stop interrupted.
+        if let Ok(imports) = std::fs::read_dir(self.root.join("imports")) {
+            for entry in imports {
+                let path = entry?.path();
+                std::fs::remove_dir_all(&path)?;
+                removed.push(path);
+            }
+        }
         let repos = self.root.join("repos");
         if !repos.is_dir() {
             return Ok(removed);

@@ -484,3 +484,257 @@ async fn a_push_racing_an_api_commit_loses_or_wins_whole() {
     let count = ok(&git(&dir, &["rev-list", "--count", "origin/main"]).await);
     assert_eq!(count.parse::<usize>().unwrap(), 1 + pushes + commits);
 }
+
+/// A history in `dir` by three people over four commits, tagged `v0.1`: the commit ids,
+/// oldest first.
+async fn history_by_three(dir: &Path) -> Vec<String> {
+    ok(&git(
+        dir.parent().unwrap(),
+        &["init", "-q", "-b", "main", dir.to_str().unwrap()],
+    )
+    .await);
+    ok(&git(dir, &["config", "user.name", "Ada"]).await);
+    ok(&git(dir, &["config", "user.email", "ada@example.org"]).await);
+    let mut ids = Vec::new();
+    for (n, author) in [
+        "Cy Young <cy@example.org>",
+        "Dee Ramos <dee@example.org>",
+        "Cy Young <cy@example.org>",
+        "Ada <ada@example.org>",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(dir.join(format!("part-{n}.md")), format!("part {n}\n")).unwrap();
+        ok(&git(dir, &["add", "."]).await);
+        ok(&git(
+            dir,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                &format!("Part {n}"),
+                "--author",
+                author,
+            ],
+        )
+        .await);
+        ids.push(ok(&git(dir, &["rev-parse", "HEAD"]).await));
+    }
+    ok(&git(dir, &["tag", "-a", "-m", "First cut", "v0.1"]).await);
+    ids
+}
+
+/// Every ledger entry of `design`'s network, as (commit, email, account, estimated).
+async fn ledger(app: &TestApp, design: &str) -> Vec<(String, String, Option<String>, bool)> {
+    app.state.settled().await;
+    let id = backend::store::DesignId::parse(design).unwrap();
+    let network = app.state.store.lineage(&id).unwrap().network;
+    let mut entries: Vec<_> = app
+        .state
+        .labor
+        .stored(&network)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.commit, e.contributor_email, e.account, e.estimated))
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_history_pushed_into_an_empty_design_keeps_its_ids_and_authors() {
+    let app = TestApp::new().await;
+    let base = serve(&app).await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    let token = app.token(&ada, &["designs:write"]).await;
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(ada.clone()),
+            Some(
+                json!({"slug": "old", "name": "Old", "function": "Came from elsewhere",
+                "license": "MIT", "empty": true}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    assert_eq!(created.json()["empty"], true);
+    let empty = app.get("/api/designs/ada/old").await;
+    assert_eq!(empty.status, StatusCode::NOT_FOUND);
+    assert!(
+        empty.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is empty")
+    );
+
+    let dir = work.path().join("old");
+    let ids = history_by_three(&dir).await;
+    let url = with_credentials(&format!("{base}/ada/old.git"), "ada", &token);
+    ok(&git(&dir, &["remote", "add", "origin", &url]).await);
+    // The first push must bring the default branch.
+    ok(&git(&dir, &["branch", "side", "HEAD~1"]).await);
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", "side"]).await,
+        "must create its default branch main",
+    );
+    ok(&git(&dir, &["push", "-q", "--all", "origin"]).await);
+    ok(&git(&dir, &["push", "-q", "--tags", "origin"]).await);
+
+    assert_eq!(head_of(&app, "ada/old").await, ids[3]);
+    ok(&git(
+        work.path(),
+        &["clone", "-q", &format!("{base}/ada/old"), "again"],
+    )
+    .await);
+    let cloned = ok(&git(
+        &work.path().join("again"),
+        &["rev-list", "--reverse", "HEAD"],
+    )
+    .await);
+    assert_eq!(cloned.lines().collect::<Vec<_>>(), ids);
+    let (_, releases) = app.json("/api/designs/ada/old/releases").await;
+    assert_eq!(releases["releases"][0]["tag"], "v0.1", "{releases}");
+
+    // Labor goes to the authors: unclaimed for Cy and Dee, estimated at the policy's default.
+    let entries = ledger(&app, "ada/old").await;
+    let by_commit = |id: &str| entries.iter().find(|e| e.0 == id).unwrap().clone();
+    assert_eq!(
+        by_commit(&ids[0]),
+        (ids[0].clone(), "cy@example.org".into(), None, true)
+    );
+    assert_eq!(by_commit(&ids[1]).1, "dee@example.org");
+    assert_eq!(
+        by_commit(&ids[3]),
+        (
+            ids[3].clone(),
+            "ada@example.org".into(),
+            Some("ada".into()),
+            true
+        )
+    );
+    let adas = entries
+        .iter()
+        .filter(|e| e.2.as_deref() == Some("ada"))
+        .count();
+    assert_eq!(
+        adas, 1,
+        "the importer is credited with her own commit only: {entries:?}"
+    );
+}
+
+/// A multipart body with a `slug` field and a `bundle` file.
+fn import_form(slug: &str, bundle: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "atelier-import-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"slug\"\r\n\r\n{slug}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"bundle\"; filename=\"x.bundle\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bundle);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn import(app: &TestApp, cookie: &str, slug: &str, bundle: &[u8]) -> common::Answer {
+    let (content_type, body) = import_form(slug, bundle);
+    app.send(
+        axum::http::Request::post("/api/designs/import")
+            .header("cookie", cookie)
+            .header(api::CSRF_HEADER, "1")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_git_bundle_is_imported_whole_or_not_at_all() {
+    let app = TestApp::new().await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    let dir = work.path().join("history");
+    let ids = history_by_three(&dir).await;
+    ok(&git(&dir, &["bundle", "create", "-q", "../all.bundle", "--all"]).await);
+    let bundle = std::fs::read(work.path().join("all.bundle")).unwrap();
+
+    let imported = import(&app, &ada, "history", &bundle).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::CREATED,
+        "{:?}",
+        imported.json()
+    );
+    let answer = imported.json();
+    assert_eq!(answer["design"]["id"], "ada/history");
+    assert_eq!(answer["design"]["head"], ids[3].as_str());
+    let names: Vec<&str> = answer["refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["refs/heads/main", "refs/tags/v0.1"]);
+    let (_, commits) = app
+        .json("/api/designs/ada/history/commits?per_page=10")
+        .await;
+    let listed: Vec<&str> = commits["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+    let entries = ledger(&app, "ada/history").await;
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.0 != ids[3])
+            .all(|e| e.2.is_none())
+    );
+
+    // Not a bundle; a bundle with a path the API refuses: a clear error, and no design.
+    let junk = import(&app, &ada, "junk", b"not a bundle").await;
+    assert_eq!(junk.status, StatusCode::BAD_REQUEST);
+    assert!(
+        junk.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a complete git bundle"),
+        "{:?}",
+        junk.json()
+    );
+    std::fs::write(dir.join("aux.txt"), "reserved\n").unwrap();
+    ok(&git(&dir, &["add", "."]).await);
+    ok(&git(&dir, &["commit", "-q", "-m", "Reserved"]).await);
+    ok(&git(&dir, &["bundle", "create", "-q", "../bad.bundle", "--all"]).await);
+    let bad = std::fs::read(work.path().join("bad.bundle")).unwrap();
+    let refused = import(&app, &ada, "bad", &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid path \"aux.txt\""),
+        "{:?}",
+        refused.json()
+    );
+    assert_eq!(
+        app.get("/api/designs/ada/bad").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/designs/ada/junk").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The same slug again is a conflict, not a second import.
+    let again = import(&app, &ada, "history", &bundle).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{:?}", again.json());
+}

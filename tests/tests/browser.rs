@@ -826,3 +826,122 @@ async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow
     maintainer.close().await?;
     proposer.close().await
 }
+
+/// `git` in `dir`, isolated from the machine's configuration; panics on failure.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "ada").await?;
+
+    // Empty: the page says how to push, with this server's URL.
+    browser.goto(&server.url("/new")).await?;
+    browser.wait_for("fieldset.start").await?;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//label[contains(., 'An empty repository')]/input",
+        ))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("#field-name")
+        .await?
+        .send_keys("Old cart")
+        .await?;
+    browser
+        .wait_for("#field-slug")
+        .await?
+        .send_keys("old-cart")
+        .await?;
+    browser
+        .wait_for("#field-function")
+        .await?
+        .send_keys("Carries things")
+        .await?;
+    click_button(&browser, "Create design").await?;
+    let help = browser.wait_for_text(".push-help", "git push").await?;
+    assert!(
+        help.contains(&format!(
+            "git remote add atelier {}",
+            server.url("/ada/old-cart.git")
+        )),
+        "{help}"
+    );
+    browser.screenshot("new-design-empty").await?;
+
+    // A bundle: uploaded with a progress bar, then the imported design's page.
+    let work = tempfile::tempdir()?;
+    let repo = work.path().join("trailer");
+    std::fs::create_dir(&repo)?;
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(
+        repo.join("README.md"),
+        "# Imported trailer\n\nFrom elsewhere.\n",
+    )?;
+    git(&repo, &["add", "."]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=Cy",
+            "-c",
+            "user.email=cy@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "First",
+        ],
+    );
+    git(
+        &repo,
+        &["bundle", "create", "-q", "../trailer.bundle", "--all"],
+    );
+    browser.goto(&server.url("/new")).await?;
+    browser.wait_for("fieldset.start").await?;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//label[contains(., 'A git bundle file')]/input",
+        ))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("#field-slug")
+        .await?
+        .send_keys("trailer")
+        .await?;
+    browser
+        .wait_for("#bundle")
+        .await?
+        .send_keys(work.path().join("trailer.bundle").to_str().unwrap())
+        .await?;
+    click_button(&browser, "Import design").await?;
+    let heading = browser.wait_for(".readme h1").await?;
+    assert_eq!(heading.text().await?, "Imported trailer");
+    assert_eq!(browser.client.current_url().await?.path(), "/ada/trailer");
+    // The design page offers its clone URL.
+    let url = browser.wait_for("#clone-url").await?;
+    assert_eq!(
+        url.prop("value").await?.unwrap_or_default(),
+        server.url("/ada/trailer.git")
+    );
+    browser.screenshot("design-clone-url").await?;
+    browser.close().await
+}

@@ -365,6 +365,7 @@ pub fn summary_of_row(row: DesignRow) -> DesignSummary {
         manifest_error: row.manifest_error,
         forks: row.forks.max(0) as u64,
         id: row.id,
+        empty: false,
     }
 }
 
@@ -385,5 +386,24 @@ pub fn summary(record: DesignRecord) -> DesignSummary {
         updated: rfc3339(record.updated),
         manifest_error,
         forks: 0,
+        empty: false,
+    }
+}
+
+/// The summary of a design created empty.
+pub fn empty_summary(id: &DesignId) -> DesignSummary {
+    DesignSummary {
+        id: id.to_string(),
+        owner: id.owner().to_owned(),
+        slug: id.slug().to_owned(),
+        name: id.slug().to_owned(),
+        function: String::new(),
+        license: None,
+        version: None,
+        head: String::new(),
+        updated: String::new(),
+        manifest_error: None,
+        forks: 0,
+        empty: true,
     }
 }

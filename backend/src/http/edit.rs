@@ -29,6 +29,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/designs", post(create_design))
         .route(
+            "/designs/import",
+            // Bounded while streaming, by --max-push.
+            post(import_bundle).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
             "/designs/{owner}/{slug}/commits",
             get(list_commits).post(commit),
         )
@@ -105,8 +110,17 @@ async fn create_design(
         )
     })?;
     let id = DesignId::new(&account.username, &body.slug)?;
-    let author = person(&app, &account).await?;
     let store = app.store.acting(Some(account.id));
+    if body.empty {
+        let created = id.clone();
+        blocking_write(&id, move || store.create_empty(&created)).await?;
+        tracing::info!(design = %id, "empty design created");
+        return Ok((
+            StatusCode::CREATED,
+            JsonResponse(super::designs::empty_summary(&id)),
+        ));
+    }
+    let author = person(&app, &account).await?;
     let created = id.clone();
     let record = blocking_write(&id, move || {
         store.create(
@@ -125,6 +139,91 @@ async fn create_design(
     Ok((
         StatusCode::CREATED,
         JsonResponse(super::designs::summary(record)),
+    ))
+}
+
+/// `POST /api/designs/import`, multipart: a `slug` field, then the `bundle` file (`git bundle
+/// create x.bundle --all`). The new design is the caller's, with every branch and tag of the
+/// bundle, checked like a push.
+async fn import_bundle(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    ClientAddr(address): ClientAddr,
+    Multipart(mut multipart): Multipart,
+) -> AppResult<(StatusCode, JsonResponse<api::Imported>)> {
+    let account = caller.require_scope(SCOPE)?.clone();
+    let _slot = app
+        .uploads
+        .start(account.id, address)
+        .map_err(|full| AppError::TooMany("too_many_uploads", full.to_string(), UPLOAD_RETRY))?;
+    let mut slug = None;
+    let mut spooled = None;
+    while let Some(mut field) = multipart.next_field().await? {
+        match field.name() {
+            Some("slug") => slug = Some(field.text().await?),
+            Some("bundle") => {
+                let limit = app.config.max_push;
+                let spool = tempfile::NamedTempFile::new_in(&app.config.data)
+                    .map_err(AppError::internal)?;
+                let file = tokio::fs::File::from_std(spool.reopen().map_err(AppError::internal)?);
+                let mut file = tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, file);
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await? {
+                    size += chunk.len() as u64;
+                    if size > limit {
+                        return Err(AppError::PayloadTooLarge(format!(
+                            "the bundle is larger than the limit of {} MiB",
+                            limit >> 20
+                        )));
+                    }
+                    file.write_all(&chunk).await.map_err(AppError::internal)?;
+                }
+                file.flush().await.map_err(AppError::internal)?;
+                spooled = Some(spool);
+            }
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "unexpected multipart field {other:?}: send `slug`, then the `bundle` file"
+                )));
+            }
+            None => return Err(AppError::BadRequest("a multipart field has no name".into())),
+        }
+    }
+    let slug =
+        slug.ok_or_else(|| AppError::Invalid(vec![("slug".into(), "the slug is missing".into())]))?;
+    let spool = spooled.ok_or_else(|| {
+        AppError::Invalid(vec![("bundle".into(), "the bundle file is missing".into())])
+    })?;
+    let id = DesignId::new(&account.username, slug.trim())?;
+    limit_new_designs(&app, &account)?;
+    let store = app.store.acting(Some(account.id));
+    let limits = store::PushLimits {
+        max_file: app.config.max_upload,
+    };
+    let target = id.clone();
+    let imported = blocking_write(&id, move || -> Result<_, store::Error> {
+        let path = spool.path().to_owned();
+        match store.import_bundle(&target, &path, limits)? {
+            Ok(refs) => Ok(Ok((store.record(&target)?, refs))),
+            Err(problems) => Ok(Err(problems)),
+        }
+    })
+    .await?;
+    let (record, refs) = imported
+        .map_err(|problems| AppError::Invalid(vec![("bundle".into(), problems.join("; "))]))?;
+    tracing::info!(design = %id, refs = refs.len(), "bundle imported");
+    Ok((
+        StatusCode::CREATED,
+        JsonResponse(api::Imported {
+            design: super::designs::summary(record),
+            refs: refs
+                .into_iter()
+                .map(|r| api::ImportedRef {
+                    name: r.refname,
+                    target: r.new.map(|o| o.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+        }),
     ))
 }
 

@@ -278,3 +278,138 @@ fn check_new_commits(
     }
     Ok(())
 }
+
+impl Store {
+    /// Imports a git bundle (`git bundle create x.bundle --all`) as the new design `id`: every
+    /// branch and tag of the bundle, commit ids unchanged. The bundle is fetched into a scratch
+    /// repository first (`git fetch` with `transfer.fsckObjects`, so a damaged or incomplete
+    /// bundle is refused) and checked like a push into an empty design; only then is the design
+    /// created, the pack moved into its new pool and each ref announced. A refusal (`Err` in
+    /// the `Ok`) leaves nothing behind.
+    pub fn import_bundle(
+        &self,
+        id: &DesignId,
+        bundle: &Path,
+        limits: PushLimits,
+    ) -> Result<std::result::Result<Vec<RefUpdate>, Vec<String>>> {
+        if self.exists(id) {
+            return Err(super::Error::AlreadyExists(id.clone()));
+        }
+        let scratch_root = self.root.join("imports");
+        std::fs::create_dir_all(&scratch_root)?;
+        let scratch = tempfile::Builder::new()
+            .prefix("import-")
+            .suffix(".git")
+            .tempdir_in(&scratch_root)?;
+        Repository::init_bare(scratch.path())?;
+        let fetched = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(scratch.path())
+            .args([
+                "-c",
+                "transfer.fsckObjects=true",
+                "-c",
+                "fetch.fsck.zeroPaddedFilemode=warn",
+                "-c",
+                "fetch.fsck.badTimezone=warn",
+                "-c",
+                "fetch.fsck.missingSpaceBeforeDate=warn",
+                "-c",
+                "fetch.unpackLimit=1",
+                "-c",
+                "transfer.unpackLimit=1",
+                "fetch",
+                "--quiet",
+                "--no-write-fetch-head",
+            ])
+            .arg(bundle)
+            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()?;
+        if !fetched.status.success() {
+            let why = String::from_utf8_lossy(&fetched.stderr);
+            let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            return Ok(Err(vec![format!(
+                "the file is not a complete git bundle (make one with `git bundle create design.bundle --all`): {}",
+                why.trim()
+            )]));
+        }
+        let staged = Repository::open_bare(scratch.path())?;
+        let mut updates = Vec::new();
+        for reference in staged.references()? {
+            let reference = reference?;
+            if let (Some(name), Some(target)) = (reference.name(), reference.target()) {
+                updates.push(RefUpdate {
+                    refname: name.to_owned(),
+                    old: None,
+                    new: Some(target),
+                });
+            }
+        }
+        if updates.is_empty() {
+            return Ok(Err(vec!["the bundle holds no branch or tag".into()]));
+        }
+        if let Err(problems) = check(&staged, &BTreeMap::new(), &updates, limits)? {
+            return Ok(Err(problems));
+        }
+        drop(staged);
+        self.create_empty(id)?;
+        let lock = self.lock(id);
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let repo = self.open_repo(id)?;
+        let pool = self.open_pool(&lineage(&repo)?.network)?;
+        // The fetch kept one pack (unpackLimit 1); any loose objects go along as well.
+        move_objects(
+            &scratch.path().join("objects"),
+            &pool.path().join("objects"),
+        )?;
+        for update in &updates {
+            let new = update.new.expect("imports only create refs");
+            repo.reference(&update.refname, new, false, "atelier: import")?;
+            self.announce(id, &update.refname, None, Some(new));
+            self.mirror_after_move(&pool, id, &update.refname, Some(new));
+        }
+        Ok(Ok(updates))
+    }
+}
+
+/// Moves every object file of `from` (packs with their indexes, loose objects) into `to`;
+/// files `to` already has stay as they are. Packs go last-file-first (`.idx` after `.pack`), so
+/// a reader never sees an index without its pack.
+fn move_objects(from: &Path, to: &Path) -> Result<()> {
+    let packs = from.join("pack");
+    if packs.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(&packs)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        // Each .pack first, then its .idx and .rev.
+        files.sort_by_key(|p| p.extension().is_none_or(|e| e != "pack"));
+        std::fs::create_dir_all(to.join("pack"))?;
+        for file in files {
+            let target = to.join("pack").join(file.file_name().expect("a file name"));
+            if !target.exists() {
+                std::fs::rename(&file, &target)?;
+            }
+        }
+    }
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let dir = to.join(&*name);
+        std::fs::create_dir_all(&dir)?;
+        for object in std::fs::read_dir(entry.path())? {
+            let object = object?;
+            let target = dir.join(object.file_name());
+            if !target.exists() {
+                std::fs::rename(object.path(), &target)?;
+            }
+        }
+    }
+    Ok(())
+}

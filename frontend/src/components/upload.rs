@@ -132,51 +132,78 @@ pub fn UploadZone(folder: Signal<String>) -> impl IntoView {
     }
 }
 
-/// Posts one file with XMLHttpRequest, which (unlike fetch) reports upload progress.
+/// Posts one file as the multipart field `file`, showing its progress in `state`.
 fn send(url: &str, file: File, state: RwSignal<State>) {
-    let fail = move |why: String| state.set(State::Failed(why));
-    let Ok(xhr) = XmlHttpRequest::new() else {
-        return fail("this browser cannot upload".into());
-    };
     let Ok(form) = FormData::new() else {
-        return fail("this browser cannot upload".into());
+        return state.set(State::Failed("this browser cannot upload".into()));
     };
     if form
         .append_with_blob_and_filename("file", &file, &file.name())
         .is_err()
-        || xhr.open("POST", url).is_err()
-        || xhr.set_request_header(::api::CSRF_HEADER, "1").is_err()
     {
-        return fail("could not start the upload".into());
+        return state.set(State::Failed("could not start the upload".into()));
     }
-    let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
+    post_form(
+        url,
+        &form,
+        move |fraction| state.set(State::Uploading(fraction)),
+        move |answer| {
+            state.set(match answer {
+                Ok(text) => match serde_json::from_str::<Upload>(&text) {
+                    Ok(upload) => State::Done(upload),
+                    Err(_) => State::Failed("unexpected answer from the server".into()),
+                },
+                Err(message) => State::Failed(message),
+            })
+        },
+    );
+}
+
+/// Posts `form` with XMLHttpRequest, which (unlike fetch) reports upload progress: `progress`
+/// gets the fraction sent, `done` the answer's text on a 2xx, else the error message.
+pub fn post_form(
+    url: &str,
+    form: &FormData,
+    progress: impl Fn(f64) + 'static,
+    done: impl FnOnce(Result<String, String>) + 'static,
+) {
+    let Ok(xhr) = XmlHttpRequest::new() else {
+        return done(Err("this browser cannot upload".into()));
+    };
+    if xhr.open("POST", url).is_err() || xhr.set_request_header(::api::CSRF_HEADER, "1").is_err() {
+        return done(Err("could not start the upload".into()));
+    }
+    let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
         if ev.length_computable() && ev.total() > 0.0 {
-            state.set(State::Uploading(ev.loaded() / ev.total()));
+            progress(ev.loaded() / ev.total());
         }
     });
     if let Ok(upload) = xhr.upload() {
-        upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
     }
-    progress.forget();
+    on_progress.forget();
     let request = xhr.clone();
-    let done = Closure::<dyn FnMut()>::new(move || {
+    let done = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let finish = done.clone();
+    let on_end = Closure::<dyn FnMut()>::new(move || {
+        let Some(done) = finish.take() else { return };
         let text = request.response_text().ok().flatten().unwrap_or_default();
         let status = request.status().unwrap_or(0);
         if (200..300).contains(&status) {
-            match serde_json::from_str::<Upload>(&text) {
-                Ok(upload) => state.set(State::Done(upload)),
-                Err(_) => state.set(State::Failed("unexpected answer from the server".into())),
-            }
+            done(Ok(text));
+        } else if status == 0 {
+            done(Err("the connection to the server was lost".into()));
         } else {
-            let message = serde_json::from_str::<::api::ApiError>(&text)
+            done(Err(serde_json::from_str::<::api::ApiError>(&text)
                 .map(|e| e.error.message)
-                .unwrap_or_else(|_| format!("the server answered {status}"));
-            state.set(State::Failed(message));
+                .unwrap_or_else(|_| format!("the server answered {status}"))));
         }
     });
-    xhr.set_onloadend(Some(done.as_ref().unchecked_ref()));
-    done.forget();
-    if xhr.send_with_opt_form_data(Some(&form)).is_err() {
-        state.set(State::Failed("could not send the file".into()));
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    on_end.forget();
+    if xhr.send_with_opt_form_data(Some(form)).is_err()
+        && let Some(done) = done.take()
+    {
+        done(Err("could not send the file".into()));
     }
 }

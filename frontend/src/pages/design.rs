@@ -166,6 +166,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                 {detail.bom.clone().map(|bom| view! { <BomTable bom/> })}
             </div>
             <aside class="overview-side" aria-label="About this design">
+                <CloneUrl id=summary.id.clone()/>
                 <dl class="facts">
                     <dt>"License"</dt><dd><code>{summary.license.clone().unwrap_or_else(|| "not stated".into())}</code></dd>
                     <dt>"Licensor"</dt><dd>{licensor.unwrap_or_else(|| "not stated".into())}</dd>
@@ -237,5 +238,39 @@ fn BomTable(bom: Bom) -> impl IntoView {
                 </details>
             })}
         </section>
+    }
+}
+
+/// The design's git URL with a copy button (clone anonymously; push with a token).
+#[component]
+fn CloneUrl(id: String) -> impl IntoView {
+    let url = crate::pages::new_design::clone_url(&id);
+    let copied = RwSignal::new(false);
+    let copy = {
+        let url = url.clone();
+        move |_| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&url);
+                copied.set(true);
+            }
+        }
+    };
+    view! {
+        <div class="clone-url">
+            <label for="clone-url">"Clone with git"</label>
+            <div class="copy-row">
+                <input id="clone-url" type="text" readonly value=url.clone()
+                    on:focus=move |ev| {
+                        use wasm_bindgen::JsCast as _;
+                        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                            input.select();
+                        }
+                    }/>
+                <button type="button" on:click=copy aria-label="Copy the clone URL">
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <p class="hint">"Pushing asks for your username and an API token (Settings → API tokens) as the password."</p>
+        </div>
     }
 }

@@ -217,6 +217,7 @@ fn Tokens() -> impl IntoView {
         <section class="settings-section" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="hint">"For the command line and scripts: send " <code>"Authorization: Bearer <token>"</code> "."</p>
+            <p class="hint">"For git: when " <code>"git push"</code> " asks, give your username and a token with the " <code>"designs:write"</code> " scope as the password (a credential helper such as " <code>"git config --global credential.helper store"</code> " remembers it)."</p>
             {move || created.get().map(|token| {
                 let secret = token.secret.clone();
                 view! {
