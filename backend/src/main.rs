@@ -78,6 +78,24 @@ enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// Bring a git repository (every branch and tag) or a git bundle in as a new design, with
+    /// its whole history, checked like a push (the server must be stopped).
+    Import {
+        /// A repository folder or a `git bundle` file.
+        source: PathBuf,
+        /// The new design, `owner/slug` (the owner's account must exist).
+        #[arg(long = "as")]
+        id: String,
+        /// Data directory of the instance.
+        #[arg(long, env = "ATELIER_DATA", default_value = "atelier-data")]
+        data: PathBuf,
+        /// The instance's database when it is not `<data>/atelier.db` (a `postgres://` URL).
+        #[arg(long, env = "ATELIER_DATABASE")]
+        database: Option<String>,
+        /// Largest file the history may add, in bytes (the server's upload limit).
+        #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
+        max_upload: u64,
+    },
     /// Instance administration.
     Admin {
         #[command(subcommand)]
@@ -112,6 +130,79 @@ enum AdminCommand {
         #[arg(long, env = "ATELIER_DATABASE")]
         database: Option<String>,
     },
+}
+
+/// `atelier import`: a repository (every branch and tag, bundled with the stock git) or a
+/// bundle file becomes the new design `id`, with the same checks as a push. Writes the store
+/// and the durable event log directly: the server must be stopped; its consumers (search,
+/// labor, bundles, design rows) catch up when it starts.
+async fn import(
+    source: &std::path::Path,
+    id: &str,
+    data: &std::path::Path,
+    database: Option<&str>,
+    max_file: u64,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let id = backend::store::DesignId::parse(id)?;
+    let store_dir = data.join("store");
+    if !store_dir.is_dir() {
+        anyhow::bail!("no store at {}: is --data right?", store_dir.display());
+    }
+    let location = location(data, database)?;
+    let pool = backend::db::open(&location).await?;
+    let accounts = backend::accounts::Accounts::new(pool.clone());
+    let owner = accounts
+        .find(id.owner())
+        .await?
+        .with_context(|| format!("no account named {}: it must sign up first", id.owner()))?;
+    let scratch = tempfile::tempdir()?;
+    let bundle = if source.is_dir() {
+        let bundle = scratch.path().join("import.bundle");
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(source)
+            .args(["bundle", "create", "--quiet"])
+            .arg(&bundle)
+            .args(["--branches", "--tags"])
+            .output()
+            .context("cannot run git")?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "git bundle create in {} failed: {}",
+                source.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        bundle
+    } else {
+        source.to_owned()
+    };
+    let log = backend::events::Log::durable(pool, &location).await?;
+    let events = backend::events::Events::durable(log);
+    let store = backend::store::Store::open(store_dir, events.clone())?.acting(Some(owner.id));
+    let limits = backend::store::PushLimits { max_file };
+    let target = id.clone();
+    let imported =
+        tokio::task::spawn_blocking(move || store.import_bundle(&target, &bundle, limits))
+            .await??;
+    events.written().await;
+    match imported {
+        Ok(refs) => {
+            for r in &refs {
+                let target = r.new.map(|o| o.to_string()).unwrap_or_default();
+                println!("{target} {}", r.refname);
+            }
+            println!("imported {} refs into {id}", refs.len());
+            Ok(())
+        }
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            anyhow::bail!("{id} was not imported")
+        }
+    }
 }
 
 /// The database of an instance, from `--data` and `--database`.
@@ -263,6 +354,13 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Import {
+            source,
+            id,
+            data,
+            database,
+            max_upload,
+        } => import(&source, &id, &data, database.as_deref(), max_upload).await?,
         Command::Admin {
             command:
                 AdminCommand::Grant {

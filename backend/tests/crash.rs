@@ -8,6 +8,8 @@
 //! replayed) during mixed bursts of commits, uploads, forks, releases and bundle downloads, and
 //! then checks the whole data directory: locks, git objects (`git fsck`), acknowledged results,
 //! search, the ledger and every cached bundle.
+//!
+//! Also here, because it too needs a stopped server: `atelier import` of a whole repository.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -1513,4 +1515,99 @@ fn random_kills_during_mixed_bursts_leave_a_consistent_store() {
         cached.len(),
         repositories.len()
     );
+}
+
+/// `atelier import <repo> --as ada/imported` on a stopped server's data: on the next start the
+/// design has the repository's history (ids unchanged), its README is searchable and the
+/// ledger credits the real author; a second import of the same slug is refused.
+#[test]
+fn the_import_command_brings_a_repository_in_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data");
+    let designs = dir.path().join("designs");
+    std::fs::create_dir_all(&designs).unwrap();
+    let database = database_args();
+    let server = Server::start(&data, &designs, &database);
+    let token = sign_up_and_create(&server);
+    server.stop();
+
+    let repo = dir.path().join("repo");
+    let repo_dir = repo.to_str().unwrap();
+    git(&["init", "-q", "-b", "main", repo_dir]);
+    std::fs::write(repo.join("README.md"), "# Quixotic loom\n").unwrap();
+    git(&["-C", repo_dir, "add", "."]);
+    git(&[
+        "-C",
+        repo_dir,
+        "-c",
+        "user.name=Cy",
+        "-c",
+        "user.email=cy@example.org",
+        "commit",
+        "-q",
+        "-m",
+        "A loom",
+    ]);
+    git(&["-C", repo_dir, "tag", "v1"]);
+    let head = git(&["-C", repo_dir, "rev-parse", "HEAD"]);
+    let import = |id: &str| {
+        Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .arg("import")
+            .arg(&repo)
+            .args(["--as", id, "--data"])
+            .arg(&data)
+            .args(&database)
+            .output()
+            .unwrap()
+    };
+    let out = import("ada/imported");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains(&format!("{head} refs/heads/main")),
+        "{printed}"
+    );
+    let again = import("ada/imported");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let stranger = import("nobody/imported");
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("no account named nobody"));
+
+    let server = Server::start(&data, &designs, &database);
+    let auth = format!("Bearer {token}");
+    wait_until("the import is applied", || {
+        let (_, hits) = request(&server.base, "GET", "/api/search?q=quixotic", None, None).unwrap();
+        hits["total"] == 1
+    });
+    let (status, detail) =
+        request(&server.base, "GET", "/api/designs/ada/imported", None, None).unwrap();
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["head"], head.as_str());
+    let (_, releases) = request(
+        &server.base,
+        "GET",
+        "/api/designs/ada/imported/releases",
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(releases["releases"][0]["tag"], "v1");
+    wait_for_consumers(&server, &auth);
+    let (_, labor) = request(
+        &server.base,
+        "GET",
+        "/api/designs/ada/imported/labor",
+        None,
+        None,
+    )
+    .unwrap();
+    let contributors = labor["contributors"].as_array().unwrap();
+    assert_eq!(contributors.len(), 1, "{labor}");
+    assert_eq!(contributors[0]["contributor"], "Cy");
+    assert_eq!(contributors[0]["account"], Value::Null);
+    server.stop();
 }
