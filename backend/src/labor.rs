@@ -174,8 +174,11 @@ impl Labor {
             let commits = store.network_commits_with_paths(&network, &wants)?;
             let root = store.network_root(&network)?;
             let validated: HashSet<git2::Oid> = match &root {
-                Some(root) => store.reachable(root, store::DEFAULT_BRANCH)?,
-                None => HashSet::new(),
+                // A root created empty validates nothing until its main is pushed.
+                Some(root) if !store.is_empty(root)? => {
+                    store.reachable(root, store::DEFAULT_BRANCH)?
+                }
+                _ => HashSet::new(),
             };
             let root_name = root.as_ref().map(|r| r.to_string());
             let bom = root

@@ -531,10 +531,15 @@ impl Store {
         }
         let from = self.open_repo(source)?;
         let network = lineage(&from)?.network;
-        let head = from
-            .find_reference(&branch_ref(DEFAULT_BRANCH))?
-            .peel_to_commit()?
-            .id();
+        let head = match from.find_reference(&branch_ref(DEFAULT_BRANCH)) {
+            Ok(reference) => reference.peel_to_commit()?.id(),
+            Err(err) if err.code() == git2::ErrorCode::NotFound => {
+                return Err(Error::Missing(format!(
+                    "design {source} is empty: there is nothing to fork yet"
+                )));
+            }
+            Err(err) => return Err(err.into()),
+        };
         let mut refs = Vec::new();
         for reference in from.references()? {
             let reference = reference?;

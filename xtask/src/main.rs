@@ -195,6 +195,7 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         "db",
         "proposals",
         "soak",
+        "git",
     ];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
