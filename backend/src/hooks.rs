@@ -60,6 +60,9 @@ pub struct Hooks {
     dir: PathBuf,
     socket: PathBuf,
     sessions: Mutex<HashMap<String, oneshot::Sender<HookCall>>>,
+    /// The hook ran at start: git skips a hook it cannot execute (a `noexec` data volume, a
+    /// lost mode bit), which would let pushes through unchecked, so pushes need this.
+    pub runs: bool,
 }
 
 /// A push in progress: its ticket, and the hook call once git makes it. Dropping it retires
@@ -115,10 +118,12 @@ impl Hooks {
         }
         let _ = std::fs::remove_file(&socket);
         let listener = tokio::net::UnixListener::bind(&socket)?;
+        let runs = hook_runs(&path);
         let hooks = Arc::new(Self {
             dir,
             socket,
             sessions: Mutex::default(),
+            runs,
         });
         tokio::spawn({
             let hooks = hooks.clone();
@@ -229,6 +234,36 @@ fn refusal(message: impl Into<String>) -> Answer {
     Answer {
         accepted: false,
         messages: vec![message.into()],
+    }
+}
+
+/// Runs the hook outside a push: it must start and refuse (exit 1, naming itself).
+fn hook_runs(path: &Path) -> bool {
+    let ran = std::process::Command::new(path)
+        .env_remove(SOCKET_ENV)
+        .env_remove(TICKET_ENV)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output();
+    match ran {
+        Ok(out)
+            if out.status.code() == Some(1)
+                && String::from_utf8_lossy(&out.stderr).contains("inside a push") =>
+        {
+            true
+        }
+        Ok(out) => {
+            tracing::error!(
+                hook = %path.display(), status = %out.status,
+                stderr = %String::from_utf8_lossy(&out.stderr).trim(),
+                "the git hook does not run as it should: pushes are refused"
+            );
+            false
+        }
+        Err(err) => {
+            tracing::error!(hook = %path.display(), error = %err, "the git hook cannot run: pushes are refused");
+            false
+        }
     }
 }
 

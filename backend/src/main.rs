@@ -149,6 +149,12 @@ async fn import(
     if !store_dir.is_dir() {
         anyhow::bail!("no store at {}: is --data right?", store_dir.display());
     }
+    if data.join("running").exists() {
+        anyhow::bail!(
+            "a server is running on {} (or did not stop cleanly: start and stop it once); stop it first",
+            data.display()
+        );
+    }
     let location = location(data, database)?;
     let pool = backend::db::open(&location).await?;
     let accounts = backend::accounts::Accounts::new(pool.clone());

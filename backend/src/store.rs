@@ -687,8 +687,8 @@ impl Store {
         Ok(changed)
     }
 
-    /// Removes the scratch members of creations and forks, and the scratch repositories of
-    /// imports, that a killed server did not finish. Only
+    /// Removes the scratch members of creations and forks, the scratch repositories of
+    /// imports and the quarantines of pushes that a killed server did not finish. Only
     /// for start-up, before anything writes. Returns the paths removed.
     pub fn remove_unfinished_members(&self) -> Result<Vec<PathBuf>> {
         let mut removed = Vec::new();
@@ -698,6 +698,25 @@ impl Store {
                 let path = entry?.path();
                 std::fs::remove_dir_all(&path)?;
                 removed.push(path);
+            }
+        }
+        // The quarantines of pushes whose git was killed (they hold objects no ref reaches).
+        if let Ok(pools) = std::fs::read_dir(self.root.join("networks")) {
+            for pool in pools {
+                let Ok(objects) = std::fs::read_dir(pool?.path().join("objects")) else {
+                    continue;
+                };
+                for entry in objects {
+                    let path = entry?.path();
+                    if path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("tmp_objdir-incoming-"))
+                    {
+                        std::fs::remove_dir_all(&path)?;
+                        removed.push(path);
+                    }
+                }
             }
         }
         let repos = self.root.join("repos");

@@ -711,6 +711,14 @@ async fn a_git_bundle_is_imported_whole_or_not_at_all() {
         "{:?}",
         junk.json()
     );
+    // A file pointing at a repository on the server's disk is not a bundle either.
+    let pointer = format!("gitdir: {}\n", dir.join(".git").display());
+    let local = import(&app, &ada, "local", pointer.as_bytes()).await;
+    assert_eq!(local.status, StatusCode::BAD_REQUEST, "{:?}", local.json());
+    assert_eq!(
+        app.get("/api/designs/ada/local").await.status,
+        StatusCode::NOT_FOUND
+    );
     std::fs::write(dir.join("aux.txt"), "reserved\n").unwrap();
     ok(&git(&dir, &["add", "."]).await);
     ok(&git(&dir, &["commit", "-q", "-m", "Reserved"]).await);
@@ -737,4 +745,29 @@ async fn a_git_bundle_is_imported_whole_or_not_at_all() {
     // The same slug again is a conflict, not a second import.
     let again = import(&app, &ada, "history", &bundle).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{:?}", again.json());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_refused_when_the_hook_cannot_run() {
+    let app = TestApp::with(|config| {
+        config.hook_program = Some("/nonexistent/atelier".into());
+    })
+    .await;
+    let base = serve(&app).await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "cart").await;
+    let token = app.token(&ada, &["designs:write"]).await;
+    let url = with_credentials(&format!("{base}/ada/cart.git"), "ada", &token);
+    ok(&git(work.path(), &["clone", "-q", &url, "cart"]).await);
+    let dir = work.path().join("cart");
+    ok(&git(&dir, &["config", "user.name", "Ada"]).await);
+    ok(&git(&dir, &["config", "user.email", "ada@example.org"]).await);
+    let before = head_of(&app, "ada/cart").await;
+    commit_file(&dir, "notes.md", b"unchecked?\n", "Try").await;
+    refused_with(
+        &git(&dir, &["push", "-q", "origin", "main"]).await,
+        "pushing is switched off on this server",
+    );
+    assert_eq!(head_of(&app, "ada/cart").await, before);
 }

@@ -160,7 +160,20 @@ async fn import_bundle(
     let mut spooled = None;
     while let Some(mut field) = multipart.next_field().await? {
         match field.name() {
-            Some("slug") => slug = Some(field.text().await?),
+            Some("slug") => {
+                // Checked before the bundle is read: nothing is spooled for a bad or taken slug.
+                let id = DesignId::new(&account.username, field.text().await?.trim())?;
+                if app.store.exists(&id) {
+                    return Err(store::Error::AlreadyExists(id).into());
+                }
+                limit_new_designs(&app, &account)?;
+                slug = Some(id);
+            }
+            Some("bundle") if slug.is_none() => {
+                return Err(AppError::BadRequest(
+                    "send the `slug` field before the `bundle` file".into(),
+                ));
+            }
             Some("bundle") => {
                 let limit = app.config.max_push;
                 let spool = tempfile::NamedTempFile::new_in(&app.config.data)
@@ -189,13 +202,11 @@ async fn import_bundle(
             None => return Err(AppError::BadRequest("a multipart field has no name".into())),
         }
     }
-    let slug =
+    let id =
         slug.ok_or_else(|| AppError::Invalid(vec![("slug".into(), "the slug is missing".into())]))?;
     let spool = spooled.ok_or_else(|| {
         AppError::Invalid(vec![("bundle".into(), "the bundle file is missing".into())])
     })?;
-    let id = DesignId::new(&account.username, slug.trim())?;
-    limit_new_designs(&app, &account)?;
     let store = app.store.acting(Some(account.id));
     let limits = store::PushLimits {
         max_file: app.config.max_upload,

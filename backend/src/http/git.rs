@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::auth::Caller;
+use super::auth::{Caller, ClientAddr};
 use super::extract::{Bytes, Path, Query};
 use super::gate::DesignAccess;
 use super::{AppError, AppResult, blocking};
@@ -44,6 +44,20 @@ const HIDE_REFS: [&str; 6] = [
     "transfer.hideRefs=!refs/heads/",
     "-c",
     "transfer.hideRefs=!refs/tags/",
+];
+
+/// Bounds on what git's packing may hold in memory on the server: files over 16 MiB are never
+/// searched for deltas (CAD exports rarely delta well, and a delta window of 64 MiB files took
+/// 1.3 GiB during a 1 GB clone), and the delta window and cache are capped.
+const PACK_MEMORY: [&str; 8] = [
+    "-c",
+    "core.bigFileThreshold=16m",
+    "-c",
+    "pack.windowMemory=64m",
+    "-c",
+    "pack.deltaCacheSize=64m",
+    "-c",
+    "pack.threads=2",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -101,6 +115,7 @@ fn git_command(git_dir: &std::path::Path, protocol: Option<&str>) -> tokio::proc
     let mut command = tokio::process::Command::new("git");
     command
         .args(HIDE_REFS)
+        .args(PACK_MEMORY)
         .args(["upload-pack", "--stateless-rpc"])
         .env_remove("GIT_PROTOCOL")
         .stdin(Stdio::piped())
@@ -293,8 +308,9 @@ fn pkt_line(payload: &str) -> Vec<u8> {
     format!("{:04x}{payload}", payload.len() + 4).into_bytes()
 }
 
-/// How long a push may take from its hook call to git's exit before git is killed.
-const PUSH_FINISH: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long a push may take from its hook call to git's exit before git is killed (the check
+/// waits for its write turn, then git only moves refs and reports).
+const PUSH_FINISH: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// 401 with the challenge that makes git ask for a username and password.
 fn challenge(message: &str) -> Response {
@@ -360,6 +376,14 @@ async fn pusher(app: &AppState, id: &DesignId, headers: &HeaderMap) -> Result<Ac
         })
 }
 
+/// 503 while the hook cannot run (git would skip it and let pushes through unchecked).
+fn hook_broken() -> Response {
+    refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "pushing is switched off on this server: its git hook cannot run (the server log says why)",
+    )
+}
+
 /// `git receive-pack` in the member, writing into the pool's objects: no alternates, so no
 /// sibling `.have`s are advertised, and pushed objects land in the pool when accepted.
 fn receive_command(
@@ -370,6 +394,7 @@ fn receive_command(
     let mut command = tokio::process::Command::new("git");
     command
         .args(HIDE_REFS)
+        .args(PACK_MEMORY)
         .arg("-c")
         .arg(format!("core.hooksPath={}", app.hooks.dir().display()))
         .args([
@@ -386,6 +411,10 @@ fn receive_command(
         ])
         .arg(format!("receive.maxInputSize={}", app.config.max_push))
         .args([
+            // Pushed packs are kept as they came (never exploded into loose objects), so a
+            // clone can send their compressed data on as it is.
+            "-c",
+            "receive.unpackLimit=1",
             "-c",
             "receive.advertisePushOptions=false",
             "-c",
@@ -430,6 +459,9 @@ async fn advertise_receive_pack(
     if let Err(refusal) = pusher(app, &id, headers).await {
         return Ok(refusal);
     }
+    if !app.hooks.runs {
+        return Ok(hook_broken());
+    }
     let output = receive_command(app, &git_dir, &objects)
         .args(["--advertise-refs", "."])
         .stdin(Stdio::null())
@@ -455,6 +487,7 @@ async fn advertise_receive_pack(
 async fn receive_pack(
     State(app): State<AppState>,
     Path((owner, repo)): Path<(String, String)>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Response> {
@@ -463,6 +496,14 @@ async fn receive_pack(
     let account = match pusher(&app, &id, &headers).await {
         Ok(account) => account,
         Err(refusal) => return Ok(refusal),
+    };
+    if !app.hooks.runs {
+        return Ok(hook_broken());
+    }
+    // A push is an upload: the same caps per account, per address and in all.
+    let slot = match app.uploads.start(account.id, address) {
+        Ok(slot) => slot,
+        Err(full) => return Ok(refused(StatusCode::TOO_MANY_REQUESTS, &full.to_string())),
     };
     if headers
         .get(header::CONTENT_TYPE)
@@ -517,7 +558,9 @@ async fn receive_pack(
             }
         }
     });
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(16);
+    // Unbounded: git's answer to a push is small (status lines, progress), and a client that
+    // stops reading must never keep git, and so the design's write lock, waiting.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<axum::body::Bytes>>();
     let pump = tokio::spawn(async move {
         let mut chunk = vec![0u8; 64 * 1024];
         let mut client = Some(tx);
@@ -530,7 +573,6 @@ async fn receive_pack(
                     if let Some(tx) = &client
                         && tx
                             .send(Ok(axum::body::Bytes::copy_from_slice(&chunk[..n])))
-                            .await
                             .is_err()
                     {
                         client = None;
@@ -538,7 +580,7 @@ async fn receive_pack(
                 }
                 Err(err) => {
                     if let Some(tx) = &client {
-                        let _ = tx.send(Err(err)).await;
+                        let _ = tx.send(Err(err));
                     }
                     break;
                 }
@@ -546,6 +588,7 @@ async fn receive_pack(
         }
     });
     tokio::spawn(async move {
+        let _slot = slot;
         let hook = tokio::select! {
             _ = child.wait() => None,
             call = &mut session.call => call.ok(),

@@ -18,6 +18,8 @@ use super::{DEFAULT_BRANCH, DesignId, Result, Store, branch_ref, lineage, paths}
 
 /// The most problems one refusal lists.
 const MAX_PROBLEMS: usize = 20;
+/// The most branches and tags one push or import may create or move.
+const MAX_REFS: usize = 10_000;
 
 /// One ref update a client asks for (`None`: absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +80,18 @@ impl Store {
         let before = self.refs(id)?;
         let repo = self.open_repo(id)?;
         let pool = self.open_pool(&lineage(&repo)?.network)?;
-        if let Some(quarantine) = quarantine {
-            pool.odb()?
-                .add_disk_alternate(&quarantine.to_string_lossy())?;
-        }
-        let verdict = check(&pool, &before, updates, limits)?;
+        // What this push brought, apart from what the pool already had.
+        let incoming = match quarantine {
+            Some(quarantine) => {
+                pool.odb()?
+                    .add_disk_alternate(&quarantine.to_string_lossy())?;
+                let odb = git2::Odb::new()?;
+                odb.add_disk_alternate(&quarantine.to_string_lossy())?;
+                Some(odb)
+            }
+            None => None,
+        };
+        let verdict = check(&pool, &before, updates, limits, incoming.as_ref())?;
         decided(&verdict);
         if verdict.is_err() {
             return Ok(Vec::new());
@@ -96,9 +105,10 @@ impl Store {
         for name in names {
             let (old, new) = (before.get(name).copied(), after.get(name).copied());
             if old != new {
+                // git has moved the ref: nothing here may stop its announcement.
                 if let (Some(old), Some(new)) = (old, new)
                     && name.starts_with("refs/heads/")
-                    && !pool.graph_descendant_of(new, old)?
+                    && !pool.graph_descendant_of(new, old).unwrap_or(false)
                 {
                     // The event records both heads; the log says it was forced.
                     tracing::info!(design = %id, refname = %name, %old, %new, "force-push");
@@ -116,14 +126,23 @@ impl Store {
     }
 }
 
-/// Every problem of `updates` against the refs `now` (empty: accepted).
+/// Every problem of `updates` against the refs `now` (empty: accepted). With `incoming` (the
+/// objects the push brought), every new commit must be among them: a push cannot point a ref
+/// at a commit the pool has from another design without sending it.
 fn check(
     pool: &Repository,
     now: &BTreeMap<String, Oid>,
     updates: &[RefUpdate],
     limits: PushLimits,
+    incoming: Option<&git2::Odb<'_>>,
 ) -> Result<Verdict> {
+    if updates.len() > MAX_REFS {
+        return Ok(Err(vec![format!(
+            "at most {MAX_REFS} branches and tags at once; push in parts"
+        )]));
+    }
     let mut problems = Vec::new();
+    let mut tips = Vec::new();
     let default = branch_ref(DEFAULT_BRANCH);
     let empty = now.is_empty();
     for update in updates {
@@ -175,9 +194,13 @@ fn check(
             continue;
         }
         if let Some(new) = update.new {
-            check_new_commits(pool, now, new, limits, &mut problems)?;
+            match pool.find_object(new, None)?.peel(ObjectType::Commit) {
+                Ok(commit) => tips.push(commit.id()),
+                Err(_) => problems.push(format!("{new} is not a commit (nor a tag of one)")),
+            }
         }
     }
+    check_new_commits(pool, now, &tips, limits, incoming, &mut problems)?;
     if empty
         && !updates.is_empty()
         && !updates
@@ -196,24 +219,24 @@ fn check(
     })
 }
 
-/// The paths and sizes of what the commits reachable from `new` (and from none of `now`) add.
+/// The paths and sizes of what the commits reachable from `tips` (and from none of `now`) add,
+/// in one walk whatever the number of refs.
 fn check_new_commits(
     pool: &Repository,
     now: &BTreeMap<String, Oid>,
-    new: Oid,
+    tips: &[Oid],
     limits: PushLimits,
+    incoming: Option<&git2::Odb<'_>>,
     problems: &mut Vec<String>,
 ) -> Result<()> {
-    let target = match pool.find_object(new, None)?.peel(ObjectType::Commit) {
-        Ok(commit) => commit.id(),
-        Err(_) => {
-            problems.push(format!("{new} is not a commit (nor a tag of one)"));
-            return Ok(());
-        }
-    };
+    if tips.is_empty() {
+        return Ok(());
+    }
     let mut walk = pool.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL)?;
-    walk.push(target)?;
+    for tip in tips {
+        walk.push(*tip)?;
+    }
     for oid in now.values() {
         if let Ok(commit) = pool
             .find_object(*oid, None)
@@ -224,7 +247,16 @@ fn check_new_commits(
     }
     let odb = pool.odb()?;
     for commit in walk {
-        let commit = pool.find_commit(commit?)?;
+        let commit = commit?;
+        if let Some(incoming) = incoming
+            && !incoming.exists(commit)
+        {
+            problems.push(format!(
+                "commit {commit} is not in this push: it is not part of this design's history (fetch it from where it is, then push it with its objects)"
+            ));
+            return Ok(());
+        }
+        let commit = pool.find_commit(commit)?;
         let tree = commit.tree()?;
         let parent = match commit.parent(0) {
             Ok(parent) => Some(parent.tree()?),
@@ -295,6 +327,15 @@ impl Store {
         if self.exists(id) {
             return Err(super::Error::AlreadyExists(id.clone()));
         }
+        // Only a bundle: given any other file, `git fetch` would take it for a local
+        // repository (or a `gitdir:` file pointing at one) and copy that.
+        let mut head = [0u8; 16];
+        let read = std::io::Read::read(&mut std::fs::File::open(bundle)?, &mut head)?;
+        if !(head[..read].starts_with(b"# v2 git bundle\n")
+            || head[..read].starts_with(b"# v3 git bundle\n"))
+        {
+            return Ok(Err(vec![NOT_A_BUNDLE.into()]));
+        }
         let scratch_root = self.root.join("imports");
         std::fs::create_dir_all(&scratch_root)?;
         let scratch = tempfile::Builder::new()
@@ -329,11 +370,10 @@ impl Store {
             .env("GIT_TERMINAL_PROMPT", "0")
             .output()?;
         if !fetched.status.success() {
-            let why = String::from_utf8_lossy(&fetched.stderr);
-            let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            // git's words name paths of this server: logged, not shown.
+            tracing::info!(design = %id, stderr = %String::from_utf8_lossy(&fetched.stderr).trim(), "bundle refused by git");
             return Ok(Err(vec![format!(
-                "the file is not a complete git bundle (make one with `git bundle create design.bundle --all`): {}",
-                why.trim()
+                "{NOT_A_BUNDLE}; git found it damaged, incomplete (it needs commits it does not hold) or failing its object checks"
             )]));
         }
         let staged = Repository::open_bare(scratch.path())?;
@@ -351,29 +391,59 @@ impl Store {
         if updates.is_empty() {
             return Ok(Err(vec!["the bundle holds no branch or tag".into()]));
         }
-        if let Err(problems) = check(&staged, &BTreeMap::new(), &updates, limits)? {
+        if let Err(problems) = check(&staged, &BTreeMap::new(), &updates, limits, None)? {
             return Ok(Err(problems));
         }
         drop(staged);
-        self.create_empty(id)?;
+        if updates.len() > MAX_REFS {
+            return Ok(Err(vec![format!(
+                "a bundle may hold at most {MAX_REFS} branches and tags"
+            )]));
+        }
+        // All or nothing: the pool gets the objects and a scratch member the refs; the member
+        // is renamed into place last, and a failure before removes both.
         let lock = self.lock(id);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let repo = self.open_repo(id)?;
-        let pool = self.open_pool(&lineage(&repo)?.network)?;
-        // The fetch kept one pack (unpackLimit 1); any loose objects go along as well.
-        move_objects(
-            &scratch.path().join("objects"),
-            &pool.path().join("objects"),
-        )?;
+        if self.exists(id) {
+            return Err(super::Error::AlreadyExists(id.clone()));
+        }
+        let network = super::new_network_id(id);
+        let made = (|| -> Result<Repository> {
+            let pool = self.init_pool(&network)?;
+            // The fetch kept one pack (unpackLimit 1); any loose objects go along as well.
+            move_objects(
+                &scratch.path().join("objects"),
+                &pool.path().join("objects"),
+            )?;
+            let member = self.init_member(id, &network, None)?;
+            for update in &updates {
+                let new = update.new.expect("imports only create refs");
+                if let Err(err) = member.reference(&update.refname, new, false, "atelier: import") {
+                    let _ = std::fs::remove_dir_all(member.path());
+                    return Err(err.into());
+                }
+            }
+            self.publish_member(id, member)?;
+            Ok(pool)
+        })();
+        let pool = match made {
+            Ok(pool) => pool,
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(self.pool_path(&network));
+                return Err(err);
+            }
+        };
+        self.record_event(id, super::Payload::DesignCreated { network });
         for update in &updates {
-            let new = update.new.expect("imports only create refs");
-            repo.reference(&update.refname, new, false, "atelier: import")?;
-            self.announce(id, &update.refname, None, Some(new));
-            self.mirror_after_move(&pool, id, &update.refname, Some(new));
+            self.announce(id, &update.refname, None, update.new);
+            self.mirror_after_move(&pool, id, &update.refname, update.new);
         }
         Ok(Ok(updates))
     }
 }
+
+const NOT_A_BUNDLE: &str =
+    "the file is not a complete git bundle (make one with `git bundle create design.bundle --all`)";
 
 /// Moves every object file of `from` (packs with their indexes, loose objects) into `to`;
 /// files `to` already has stay as they are. Packs go last-file-first (`.idx` after `.pack`), so
