@@ -3,9 +3,10 @@
 //! repositories (the baseline every forge's git transport is measured against).
 //!
 //! For designs of about 50 MB and 1 GB (incompressible files of at most 64 MiB, within the
-//! upload limit; the pushing repository sets `core.bigFileThreshold=16m`, as the server does, so
-//! neither side spends minutes searching random data for deltas; `git daemon` keeps git's
-//! defaults): `git push` into an empty design and into an empty bare repository, then a
+//! upload limit; the pushing repository sets `core.bigFileThreshold=16m`, and the bare
+//! repositories `git daemon` serves get the same packing settings as Atelier's git processes,
+//! `backend::http::git::PACK_MEMORY` and `receive.unpackLimit=1`, so the ratio is the cost of
+//! Atelier around the same git): `git push` into an empty design and into an empty bare repository, then a
 //! full `git clone --bare` from each, wall-clock seconds and the ratio. During the Atelier clone
 //! a thread samples, every 20 ms, the RSS of the server process and of the git processes it
 //! runs (`upload-pack`, `pack-objects`): the peaks are printed. Then a 1,000-commit history by

@@ -627,20 +627,8 @@ async fn a_whole_history_pushed_into_an_empty_design_keeps_its_ids_and_authors()
     );
 }
 
-/// A multipart body with a `slug` field and a `bundle` file.
-fn import_form(slug: &str, bundle: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "atelier-import-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"slug\"\r\n\r\n{slug}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"bundle\"; filename=\"x.bundle\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bundle);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn import(app: &TestApp, cookie: &str, slug: &str, bundle: &[u8]) -> common::Answer {
-    let (content_type, body) = import_form(slug, bundle);
+    let (content_type, body) = common::form(&[("slug", slug)], "bundle", "x.bundle", bundle);
     app.send(
         axum::http::Request::post("/api/designs/import")
             .header("cookie", cookie)

@@ -306,11 +306,30 @@ impl TestApp {
 
 /// A `multipart/form-data` body holding one file: its content type and bytes.
 pub fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    form(&[], "file", name, bytes)
+}
+
+/// A `multipart/form-data` body: the text `fields` first, then one file in `file_field`.
+pub fn form(
+    fields: &[(&str, &str)],
+    file_field: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "atelier-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
+    let mut body = Vec::new();
+    for (field, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
