@@ -498,13 +498,20 @@ impl Daemon {
         })
     }
 
-    /// A new empty bare repository; its `git://` URL.
+    /// A new empty bare repository, with Atelier's packing settings; its `git://` URL.
     fn bare(&self, name: &str) -> Result<String> {
         let path = self.root.join(format!("{name}.git"));
-        git_in(
-            &self.root,
-            &["init", "-q", "--bare", path.to_str().unwrap()],
-        )?;
+        let dir = path.to_str().context("a UTF-8 path")?;
+        git_in(&self.root, &["init", "-q", "--bare", dir])?;
+        let settings = backend::http::git::PACK_MEMORY
+            .iter()
+            .filter(|a| **a != "-c")
+            .copied()
+            .chain(["receive.unpackLimit=1"]);
+        for setting in settings {
+            let (key, value) = setting.split_once('=').context("key=value")?;
+            git_in(&self.root, &["--git-dir", dir, "config", key, value])?;
+        }
         Ok(format!("git://127.0.0.1:{}/{name}.git", self.port))
     }
 }
