@@ -33,7 +33,7 @@ use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
 pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolution};
 pub use paths::PathError;
-pub use push::{PushLimits, RefUpdate, Verdict};
+pub use push::{PushLimits, RefUpdate, Verdict, lenient_fsck};
 pub use read::{Branch, CommitInfo, Entry, EntryKind, FileListing, Release, TreeFile};
 pub use write::{Change, CommitRequest};
 

@@ -252,6 +252,7 @@ async fn pushes_are_checked_like_api_commits_and_announced_once() {
     let pushing = with_credentials(&url, "ada", &token);
 
     ok(&git(work.path(), &["clone", "-q", &pushing, "cart"]).await);
+    ok(&git(work.path(), &["clone", "-q", &url, "elsewhere"]).await);
     let dir = work.path().join("cart");
     ok(&git(&dir, &["config", "user.name", "Ada Lovelace"]).await);
     ok(&git(&dir, &["config", "user.email", "ada@example.org"]).await);
@@ -267,6 +268,10 @@ async fn pushes_are_checked_like_api_commits_and_announced_once() {
     .await;
     ok(&git(&dir, &["push", "-q", "origin", "main"]).await);
     assert_eq!(head_of(&app, "ada/cart").await, pushed);
+    // Another clone pulls it.
+    let elsewhere = work.path().join("elsewhere");
+    ok(&git(&elsewhere, &["pull", "-q", "--ff-only"]).await);
+    assert_eq!(ok(&git(&elsewhere, &["rev-parse", "HEAD"]).await), pushed);
     let found = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         loop {
             let (_, hits) = app.json("/api/search?q=zanzibarite").await;

@@ -175,23 +175,11 @@ async fn import_bundle(
                 ));
             }
             Some("bundle") => {
-                let limit = app.config.max_push;
+                // Named: git reads it by path.
                 let spool = tempfile::NamedTempFile::new_in(&app.config.data)
                     .map_err(AppError::internal)?;
-                let file = tokio::fs::File::from_std(spool.reopen().map_err(AppError::internal)?);
-                let mut file = tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, file);
-                let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await? {
-                    size += chunk.len() as u64;
-                    if size > limit {
-                        return Err(AppError::PayloadTooLarge(format!(
-                            "the bundle is larger than the limit of {} MiB",
-                            limit >> 20
-                        )));
-                    }
-                    file.write_all(&chunk).await.map_err(AppError::internal)?;
-                }
-                file.flush().await.map_err(AppError::internal)?;
+                let file = spool.reopen().map_err(AppError::internal)?;
+                spool_field(&mut field, file, app.config.max_push, "the bundle").await?;
                 spooled = Some(spool);
             }
             Some(other) => {
@@ -345,21 +333,7 @@ async fn upload(
         .await?
         .ok_or_else(|| AppError::BadRequest("the multipart body holds no file".into()))?;
     let spool = tempfile::tempfile_in(&app.config.data).map_err(AppError::internal)?;
-    let mut file =
-        tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, tokio::fs::File::from_std(spool));
-    let mut size = 0u64;
-    while let Some(chunk) = field.chunk().await? {
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the file is larger than the limit of {} MiB",
-                limit / (1024 * 1024)
-            )));
-        }
-        file.write_all(&chunk).await.map_err(AppError::internal)?;
-    }
-    file.flush().await.map_err(AppError::internal)?;
-    let mut spool = file.into_inner().into_std().await;
+    let (size, mut spool) = spool_field(&mut field, spool, limit, "the file").await?;
     let store = app.store.acting(Some(account.id));
     let target = id.clone();
     let (blob, stored) = blocking_in(Kind::Ingest, move || -> Result<_, store::Error> {
@@ -387,6 +361,31 @@ async fn upload(
             blob: blob.to_string(),
         }),
     ))
+}
+
+/// Writes a multipart field to `file` on the async side, refusing (413) past `limit` bytes;
+/// its size and the file, flushed.
+async fn spool_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    file: std::fs::File,
+    limit: u64,
+    what: &str,
+) -> AppResult<(u64, std::fs::File)> {
+    let mut file =
+        tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, tokio::fs::File::from_std(file));
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::PayloadTooLarge(format!(
+                "{what} is larger than the limit of {} MiB",
+                limit >> 20
+            )));
+        }
+        file.write_all(&chunk).await.map_err(AppError::internal)?;
+    }
+    file.flush().await.map_err(AppError::internal)?;
+    Ok((size, file.into_inner().into_std().await))
 }
 
 /// How much of an upload is buffered before it goes to the spool file (and read back at once).

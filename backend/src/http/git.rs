@@ -408,18 +408,9 @@ fn receive_command(
         .args(PACK_MEMORY)
         .arg("-c")
         .arg(format!("core.hooksPath={}", app.hooks.dir().display()))
-        .args([
-            "-c",
-            "transfer.fsckObjects=true",
-            // Common in long real histories, harmless: warned about, not refused.
-            "-c",
-            "receive.fsck.zeroPaddedFilemode=warn",
-            "-c",
-            "receive.fsck.badTimezone=warn",
-            "-c",
-            "receive.fsck.missingSpaceBeforeDate=warn",
-            "-c",
-        ])
+        .args(["-c", "transfer.fsckObjects=true"])
+        .args(crate::store::lenient_fsck("receive"))
+        .arg("-c")
         .arg(format!("receive.maxInputSize={}", app.config.max_push))
         .args([
             // Pushed packs are kept as they came (never exploded into loose objects), so a
@@ -595,8 +586,8 @@ async fn receive_pack(
             call = &mut session.call => call.ok(),
         };
         let Some(call) = hook else {
-            // No hook call: git refused the push before any ref could move (or the client went
-            // away while sending; the child is then killed by dropping it).
+            // No hook call: git refused the push before any ref could move, or the client
+            // went away while sending (its body ended, so git's input closed and git exited).
             let _ = pump.await;
             return;
         };

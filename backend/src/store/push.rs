@@ -16,6 +16,21 @@ use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
 use super::write::check_ref_name;
 use super::{DEFAULT_BRANCH, DesignId, Result, Store, branch_ref, lineage, paths};
 
+/// fsck findings common in long real histories and harmless: warned about, not refused.
+const FSCK_WARNINGS: [&str; 3] = [
+    "zeroPaddedFilemode",
+    "badTimezone",
+    "missingSpaceBeforeDate",
+];
+
+/// `-c <side>.fsck.<id>=warn` for each of [`FSCK_WARNINGS`] (`side`: `receive` or `fetch`).
+pub fn lenient_fsck(side: &str) -> Vec<String> {
+    FSCK_WARNINGS
+        .iter()
+        .flat_map(|id| ["-c".to_owned(), format!("{side}.fsck.{id}=warn")])
+        .collect()
+}
+
 /// The most problems one refusal lists.
 const MAX_PROBLEMS: usize = 20;
 /// The most branches and tags one push or import may create or move.
@@ -346,15 +361,10 @@ impl Store {
         let fetched = std::process::Command::new("git")
             .arg("--git-dir")
             .arg(scratch.path())
+            .args(lenient_fsck("fetch"))
             .args([
                 "-c",
                 "transfer.fsckObjects=true",
-                "-c",
-                "fetch.fsck.zeroPaddedFilemode=warn",
-                "-c",
-                "fetch.fsck.badTimezone=warn",
-                "-c",
-                "fetch.fsck.missingSpaceBeforeDate=warn",
                 "-c",
                 "fetch.unpackLimit=1",
                 "-c",
