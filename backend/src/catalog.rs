@@ -374,7 +374,7 @@ fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
         parent: record.lineage.parent.as_ref().map(|(p, _)| p.to_string()),
         forked_at: record.lineage.parent.as_ref().map(|(_, at)| at.to_string()),
         created_at,
-        default_branch: store::DEFAULT_BRANCH.to_owned(),
+        default_branch: record.default_branch,
         head: record.head.to_string(),
         // Manifests are user text of any size: rows (and every list) carry clipped fields.
         name: clip(

@@ -174,9 +174,9 @@ impl Labor {
             let commits = store.network_commits_with_paths(&network, &wants)?;
             let root = store.network_root(&network)?;
             let validated: HashSet<git2::Oid> = match &root {
-                // A root created empty validates nothing until its main is pushed.
+                // A root created empty validates nothing until its history is pushed.
                 Some(root) if !store.is_empty(root)? => {
-                    store.reachable(root, store::DEFAULT_BRANCH)?
+                    store.reachable(root, &store.default_branch(root)?)?
                 }
                 _ => HashSet::new(),
             };
@@ -236,7 +236,7 @@ impl Labor {
         let rows = sqlx::query(
             "SELECT r.id, r.design, r.number, r.revision, r.head, r.verdict, r.hours, r.created_at, \
              a.username, (SELECT e.email FROM account_emails e WHERE e.account_id = a.id \
-             ORDER BY e.position LIMIT 1) AS email, p.state, p.target_branch \
+             ORDER BY e.position LIMIT 1) AS email, p.state, p.target_branch, d.default_branch \
              FROM proposal_reviews r JOIN proposals p ON p.design = r.design AND p.number = r.number \
              JOIN accounts a ON a.id = r.author JOIN designs d ON d.id = r.design \
              WHERE r.hours IS NOT NULL AND d.network = $1 ORDER BY r.id",
@@ -261,7 +261,8 @@ impl Labor {
                     email: email.unwrap_or_else(|| format!("{account}@users.atelier.invalid")),
                     account,
                     validated: row.get::<String, _>("state") == "merged"
-                        && row.get::<String, _>("target_branch") == store::DEFAULT_BRANCH,
+                        && row.get::<String, _>("target_branch")
+                            == row.get::<String, _>("default_branch"),
                 }
             })
             .collect())

@@ -52,7 +52,8 @@ const CONFIG_FORMAT_FILE: &str = "config-format";
 /// The suffix of a member repository being made (renamed into place when complete).
 const UNFINISHED_MEMBER: &str = ".unfinished";
 
-/// The branch every new design starts with.
+/// The default branch of a design made here (a design's own is its `HEAD`: a pushed or
+/// imported history keeps its own, see [`Store::default_branch`]).
 pub const DEFAULT_BRANCH: &str = "main";
 /// The manifest file at the root of every design.
 pub const MANIFEST_PATH: &str = "okh.toml";
@@ -156,6 +157,8 @@ pub struct NewCommit {
 #[derive(Debug, Clone)]
 pub struct DesignRecord {
     pub id: DesignId,
+    /// The branch `head` is the tip of (the design's `HEAD`).
+    pub default_branch: String,
     pub head: Oid,
     /// Commit time of the head, seconds since the Unix epoch.
     pub updated: i64,
@@ -306,11 +309,12 @@ impl Store {
     /// Reads the head commit, manifest and lineage of one design.
     pub fn record(&self, id: &DesignId) -> Result<DesignRecord> {
         let repo = self.open_repo(id)?;
-        let head = match repo.find_reference(&branch_ref(DEFAULT_BRANCH)) {
+        let default_branch = default_branch_of(&repo);
+        let head = match repo.find_reference(&branch_ref(&default_branch)) {
             Ok(reference) => reference.peel_to_commit()?,
             Err(err) if err.code() == git2::ErrorCode::NotFound => {
                 return Err(Error::Missing(format!(
-                    "design {id} is empty: push its history to it with git (its branch {DEFAULT_BRANCH} comes first)"
+                    "design {id} is empty: push its history to it with git"
                 )));
             }
             Err(err) => return Err(err.into()),
@@ -335,6 +339,7 @@ impl Store {
         };
         Ok(DesignRecord {
             id: id.clone(),
+            default_branch,
             head: head.id(),
             updated: head.time().seconds(),
             manifest,
@@ -344,6 +349,12 @@ impl Store {
 
     pub fn lineage(&self, id: &DesignId) -> Result<Lineage> {
         lineage(&self.open_repo(id)?)
+    }
+
+    /// The design's default branch: the branch its `HEAD` names. [`DEFAULT_BRANCH`] for a
+    /// design made here; a pushed or imported history's own (e.g. `master`) otherwise.
+    pub fn default_branch(&self, id: &DesignId) -> Result<String> {
+        Ok(default_branch_of(&self.open_repo(id)?))
     }
 
     /// When the design was created or forked here (seconds since the Unix epoch); `None` for
@@ -461,7 +472,7 @@ impl Store {
         }
         let network = new_network_id(id);
         let made = self.init_pool(&network).and_then(|_| {
-            let repo = self.init_member(id, &network, None)?;
+            let repo = self.init_member(id, &network, None, DEFAULT_BRANCH)?;
             self.publish_member(id, repo)
         });
         if made.is_err() {
@@ -475,7 +486,9 @@ impl Store {
     /// Whether the design has no default branch yet (created empty, nothing pushed).
     pub fn is_empty(&self, id: &DesignId) -> Result<bool> {
         let repo = self.open_repo(id)?;
-        Ok(repo.find_reference(&branch_ref(DEFAULT_BRANCH)).is_err())
+        Ok(repo
+            .find_reference(&branch_ref(&default_branch_of(&repo)))
+            .is_err())
     }
 
     /// The pool with `commits` and the member whose default branch points at the last one.
@@ -507,7 +520,7 @@ impl Store {
         }
         // Checked by the caller: `commits` is not empty.
         let head = parent.expect("at least one commit was written");
-        let repo = self.init_member(id, network, None)?;
+        let repo = self.init_member(id, network, None, DEFAULT_BRANCH)?;
         if let Err(err) = repo.reference(
             &branch_ref(DEFAULT_BRANCH),
             head,
@@ -531,7 +544,8 @@ impl Store {
         }
         let from = self.open_repo(source)?;
         let network = lineage(&from)?.network;
-        let head = match from.find_reference(&branch_ref(DEFAULT_BRANCH)) {
+        let default_branch = default_branch_of(&from);
+        let head = match from.find_reference(&branch_ref(&default_branch)) {
             Ok(reference) => reference.peel_to_commit()?.id(),
             Err(err) if err.code() == git2::ErrorCode::NotFound => {
                 return Err(Error::Missing(format!(
@@ -551,7 +565,7 @@ impl Store {
             }
         }
         let pool = self.open_pool(&network)?;
-        let repo = self.init_member(target, &network, Some((source, head)))?;
+        let repo = self.init_member(target, &network, Some((source, head)), &default_branch)?;
         let written = refs.iter().try_for_each(|(name, oid)| {
             repo.reference(name, *oid, false, &format!("atelier: fork of {source}"))
                 .map(drop)
@@ -599,6 +613,7 @@ impl Store {
         id: &DesignId,
         network: &str,
         parent: Option<(&DesignId, Oid)>,
+        default_branch: &str,
     ) -> Result<Repository> {
         let place = self.repo_path(id);
         let owner_dir = place
@@ -610,7 +625,7 @@ impl Store {
             id.slug,
             crate::accounts::random_hex(6)
         ));
-        let made = self.make_member(&path, network, parent);
+        let made = self.make_member(&path, network, parent, default_branch);
         if made.is_err() {
             let _ = std::fs::remove_dir_all(&path);
         }
@@ -622,13 +637,14 @@ impl Store {
         path: &Path,
         network: &str,
         parent: Option<(&DesignId, Oid)>,
+        default_branch: &str,
     ) -> Result<Repository> {
         let repo = Repository::init_opts(
             path,
             RepositoryInitOptions::new()
                 .bare(true)
                 .no_reinit(true)
-                .initial_head(DEFAULT_BRANCH),
+                .initial_head(default_branch),
         )?;
         // Relative to the member's `objects` (repos/<owner>/<slug>.git/objects), so the data
         // directory can move (first start imports into a scratch directory, then renames it).
@@ -978,7 +994,7 @@ impl Store {
     pub fn authors(&self, id: &DesignId) -> Result<Vec<Author>> {
         let repo = self.open_repo(id)?;
         let mut walk = repo.revwalk()?;
-        walk.push_ref(&branch_ref(DEFAULT_BRANCH))?;
+        walk.push_ref(&branch_ref(&default_branch_of(&repo)))?;
         walk.set_sorting(git2::Sort::TIME)?;
         let mut by_email: BTreeMap<String, Author> = BTreeMap::new();
         for oid in walk {
@@ -1005,6 +1021,18 @@ impl Store {
 
 pub fn branch_ref(branch: &str) -> String {
     format!("refs/heads/{branch}")
+}
+
+/// The branch `repo`'s `HEAD` names, born or not ([`DEFAULT_BRANCH`] if `HEAD` names none).
+fn default_branch_of(repo: &Repository) -> String {
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|head| {
+            head.symbolic_target()
+                .and_then(|t| t.strip_prefix("refs/heads/"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
 }
 
 fn lineage(repo: &Repository) -> Result<Lineage> {

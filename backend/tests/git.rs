@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -492,10 +493,11 @@ async fn a_push_racing_an_api_commit_loses_or_wins_whole() {
 
 /// A history in `dir` by three people over four commits, tagged `v0.1`: the commit ids,
 /// oldest first.
-async fn history_by_three(dir: &Path) -> Vec<String> {
+/// Four commits by three people on `branch`, the last tagged `v0.1`.
+async fn history_by_three(dir: &Path, branch: &str) -> Vec<String> {
     ok(&git(
         dir.parent().unwrap(),
-        &["init", "-q", "-b", "main", dir.to_str().unwrap()],
+        &["init", "-q", "-b", branch, dir.to_str().unwrap()],
     )
     .await);
     ok(&git(dir, &["config", "user.name", "Ada"]).await);
@@ -578,19 +580,23 @@ async fn a_whole_history_pushed_into_an_empty_design_keeps_its_ids_and_authors()
     );
 
     let dir = work.path().join("old");
-    let ids = history_by_three(&dir).await;
+    let ids = history_by_three(&dir, "main").await;
     let url = with_credentials(&format!("{base}/ada/old.git"), "ada", &token);
     ok(&git(&dir, &["remote", "add", "origin", &url]).await);
-    // The first push must bring the default branch.
+    // The first push must bring a branch: it becomes the default one (main, when pushed).
     ok(&git(&dir, &["branch", "side", "HEAD~1"]).await);
     refused_with(
-        &git(&dir, &["push", "-q", "origin", "side"]).await,
-        "must create its default branch main",
+        &git(&dir, &["push", "-q", "--tags", "origin"]).await,
+        "the first push into an empty design must bring a branch",
     );
     ok(&git(&dir, &["push", "-q", "--all", "origin"]).await);
     ok(&git(&dir, &["push", "-q", "--tags", "origin"]).await);
 
     assert_eq!(head_of(&app, "ada/old").await, ids[3]);
+    assert_eq!(
+        app.json("/api/designs/ada/old").await.1["default_branch"],
+        "main"
+    );
     ok(&git(
         work.path(),
         &["clone", "-q", &format!("{base}/ada/old"), "again"],
@@ -632,6 +638,145 @@ async fn a_whole_history_pushed_into_an_empty_design_keeps_its_ids_and_authors()
     );
 }
 
+/// The status of each ledger entry of `design`'s network, by commit.
+async fn statuses(app: &TestApp, design: &str) -> BTreeMap<String, &'static str> {
+    app.state.settled().await;
+    let id = backend::store::DesignId::parse(design).unwrap();
+    let network = app.state.store.lineage(&id).unwrap().network;
+    app.state
+        .labor
+        .stored(&network)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.commit, e.status))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_on_master_keeps_master_as_its_default_branch() {
+    let app = TestApp::new().await;
+    let base = serve(&app).await;
+    let work = tempfile::tempdir().unwrap();
+    let ada = app.sign_up("ada").await;
+    let token = app.token(&ada, &["designs:write"]).await;
+    let dir = work.path().join("old");
+    let ids = history_by_three(&dir, "master").await;
+    ok(&git(&dir, &["branch", "aaa-first", "HEAD~2"]).await);
+
+    // Pushed into an empty design: the first push's master becomes the default branch.
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(ada.clone()),
+            Some(
+                json!({"slug": "old", "name": "Old", "function": "Came from elsewhere",
+                "license": "MIT", "empty": true}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let url = with_credentials(&format!("{base}/ada/old.git"), "ada", &token);
+    ok(&git(&dir, &["push", "-q", &url, "--all"]).await);
+    ok(&git(&dir, &["push", "-q", &url, "--tags"]).await);
+    let (_, detail) = app.json("/api/designs/ada/old").await;
+    assert_eq!(detail["default_branch"], "master", "{detail}");
+    assert_eq!(detail["head"], ids[3].as_str());
+    assert_eq!(detail["counts"]["commits"], 4);
+    let (_, branches) = app.json("/api/designs/ada/old/branches").await;
+    assert_eq!(branches["branches"][0]["name"], "master", "{branches}");
+    assert_eq!(branches["branches"][0]["default"], true);
+    assert_eq!(branches["branches"][1]["default"], false);
+    // Commits on master are validated work: the root's default branch.
+    let statuses = statuses(&app, "ada/old").await;
+    assert_eq!(statuses.get(&ids[3]), Some(&"validated"), "{statuses:?}");
+    // The default branch is master for readers, git and its guards alike.
+    let (_, commits) = app.json("/api/designs/ada/old/commits").await;
+    assert_eq!(commits["total"], 4, "{commits}");
+    ok(&git(
+        work.path(),
+        &["clone", "-q", &format!("{base}/ada/old"), "again"],
+    )
+    .await);
+    let checked_out = ok(&git(&work.path().join("again"), &["branch", "--show-current"]).await);
+    assert_eq!(checked_out, "master");
+    refused_with(
+        &git(&dir, &["push", "-q", &url, ":master"]).await,
+        "the default branch master cannot be deleted",
+    );
+    // An API commit lands on master; a fork keeps master as its default branch.
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/old/commits",
+            &As::Cookie(ada.clone()),
+            Some(
+                json!({"branch": "master", "expected_head": ids[3], "message": "Notes",
+                "changes": [{"op": "put", "path": "notes.md", "content": "hi\n"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+    let bo = app.sign_up("bo").await;
+    let forked = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/old/forks",
+            &As::Cookie(bo.clone()),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(forked.status, StatusCode::CREATED, "{:?}", forked.json());
+    let (_, fork) = app.json("/api/designs/bo/old").await;
+    assert_eq!(fork["default_branch"], "master", "{fork}");
+    assert_eq!(fork["upstream"]["branch"], "master", "{fork}");
+
+    // A bundle names its HEAD: that branch is the default, even beside a main.
+    ok(&git(&dir, &["branch", "main", "HEAD~1"]).await);
+    ok(&git(&dir, &["bundle", "create", "-q", "../all.bundle", "--all"]).await);
+    let bundle = std::fs::read(work.path().join("all.bundle")).unwrap();
+    let imported = import(&app, &ada, "bundled", &bundle).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::CREATED,
+        "{:?}",
+        imported.json()
+    );
+    let (_, detail) = app.json("/api/designs/ada/bundled").await;
+    assert_eq!(detail["default_branch"], "master", "{detail}");
+    assert_eq!(detail["head"], ids[3].as_str());
+    // Without a HEAD in it, a bundle's main comes first.
+    ok(&git(
+        &dir,
+        &[
+            "bundle",
+            "create",
+            "-q",
+            "../heads.bundle",
+            "--branches",
+            "--tags",
+        ],
+    )
+    .await);
+    let bundle = std::fs::read(work.path().join("heads.bundle")).unwrap();
+    let imported = import(&app, &ada, "heads", &bundle).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::CREATED,
+        "{:?}",
+        imported.json()
+    );
+    let (_, detail) = app.json("/api/designs/ada/heads").await;
+    assert_eq!(detail["default_branch"], "main", "{detail}");
+    assert_eq!(detail["head"], ids[2].as_str());
+}
+
 async fn import(app: &TestApp, cookie: &str, slug: &str, bundle: &[u8]) -> common::Answer {
     let (content_type, body) = common::form(&[("slug", slug)], "bundle", "x.bundle", bundle);
     app.send(
@@ -651,7 +796,7 @@ async fn a_git_bundle_is_imported_whole_or_not_at_all() {
     let work = tempfile::tempdir().unwrap();
     let ada = app.sign_up("ada").await;
     let dir = work.path().join("history");
-    let ids = history_by_three(&dir).await;
+    let ids = history_by_three(&dir, "main").await;
     ok(&git(&dir, &["bundle", "create", "-q", "../all.bundle", "--all"]).await);
     let bundle = std::fs::read(work.path().join("all.bundle")).unwrap();
 

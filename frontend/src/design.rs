@@ -74,6 +74,17 @@ impl DesignContext {
         self.version.update(|v| *v += 1);
     }
 
+    /// The design's default branch, from its detail: pages under a design render once the
+    /// detail has loaded (`main`, the default of designs made here, before that).
+    pub fn default_branch(&self) -> String {
+        self.detail.with(default_branch_of)
+    }
+
+    /// [`DesignContext::default_branch`], for event handlers.
+    pub fn default_branch_untracked(&self) -> String {
+        self.detail.with_untracked(default_branch_of)
+    }
+
     /// Whether the signed-in person may write: owner, maintainer or instance admin.
     pub fn can_write(&self) -> bool {
         let auth = Auth::get();
@@ -87,5 +98,12 @@ impl DesignContext {
             .get()
             .and_then(|m| m.ok())
             .is_some_and(|m| m.maintainers.contains(&account.username))
+    }
+}
+
+fn default_branch_of(detail: &Option<Result<DesignDetail, ApiError>>) -> String {
+    match detail {
+        Some(Ok(detail)) => detail.default_branch.clone(),
+        _ => "main".to_owned(),
     }
 }

@@ -68,7 +68,10 @@ pub fn fetch(target: &Target, into: &Path, format: Format) -> anyhow::Result<Pat
     );
     let rev = match &target.rev {
         Some(rev) => rev.clone(),
-        None => newest_release(&agent, &design_url)?.unwrap_or_else(|| "main".to_owned()),
+        None => match newest_release(&agent, &design_url)? {
+            Some(tag) => tag,
+            None => default_branch(&agent, &design_url)?,
+        },
     };
     let url = format!(
         "{design_url}/bundle/{}.{}",
@@ -136,6 +139,29 @@ fn newest_release(agent: &ureq::Agent, design_url: &str) -> anyhow::Result<Optio
     let list: api::ReleaseList =
         serde_json::from_str(&text).context("the server's release list is unreadable")?;
     Ok(list.releases.into_iter().next().map(|r| r.tag))
+}
+
+/// The design's default branch (a design without releases is fetched at its tip).
+fn default_branch(agent: &ureq::Agent, design_url: &str) -> anyhow::Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Design {
+        default_branch: String,
+    }
+    let mut response = agent
+        .get(design_url)
+        .call()
+        .context("cannot reach the server")?;
+    if !response.status().is_success() {
+        bail!("{}", server_error(&mut response, design_url));
+    }
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()?;
+    let design: Design =
+        serde_json::from_str(&text).context("the server's design page is unreadable")?;
+    Ok(design.default_branch)
 }
 
 /// The server's error message (`{"error": {"message"}}`), or the status.

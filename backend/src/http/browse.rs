@@ -391,14 +391,17 @@ pub async fn list_commits(
 ) -> AppResult<JsonResponse<api::CommitList>> {
     let id = design_id(&owner, &slug)?;
     let (page, per_page) = super::paging(params.page, params.per_page)?;
-    let rev = params
-        .rev
-        .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
     let path = params.path.filter(|p| !p.is_empty());
     let store = app.store.clone();
     let skip = (page as usize - 1) * per_page as usize;
-    let (infos, total) =
-        blocking(move || store.log(&id, &rev, path.as_deref(), skip, per_page as usize)).await?;
+    let (infos, total) = blocking(move || {
+        let rev = match params.rev {
+            Some(rev) => rev,
+            None => store.default_branch(&id)?,
+        };
+        store.log(&id, &rev, path.as_deref(), skip, per_page as usize)
+    })
+    .await?;
     let commits = People::default().commits(&app, &infos).await?;
     Ok(JsonResponse(api::CommitList {
         commits,
@@ -460,11 +463,13 @@ async fn branches(
 ) -> AppResult<JsonResponse<api::BranchList>> {
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
-    let branches: Vec<api::Branch> = blocking(move || store.branches(&id))
-        .await?
+    let (default, branches) =
+        blocking(move || Ok::<_, store::Error>((store.default_branch(&id)?, store.branches(&id)?)))
+            .await?;
+    let branches: Vec<api::Branch> = branches
         .into_iter()
         .map(|b| api::Branch {
-            default: b.name == store::DEFAULT_BRANCH,
+            default: b.name == default,
             name: b.name,
             head: b.head.to_string(),
             updated: rfc3339(b.updated),

@@ -130,13 +130,13 @@ async fn show(
         };
         let upstream = match &record.lineage.parent {
             Some((parent, _)) if store.exists(parent) => {
-                let branch = crate::store::DEFAULT_BRANCH;
-                match store.ref_target(parent, &crate::store::branch_ref(branch))? {
+                let branch = store.default_branch(parent)?;
+                match store.ref_target(parent, &crate::store::branch_ref(&branch))? {
                     Some(theirs) => {
                         let (ahead, behind) = store.ahead_behind(&id, record.head, theirs)?;
                         Some(api::Upstream {
                             design: parent.to_string(),
-                            branch: branch.to_owned(),
+                            branch,
                             ahead: ahead as u64,
                             behind: behind as u64,
                         })
@@ -234,13 +234,14 @@ async fn show(
             commit: at.to_string(),
         })
         .collect();
+    let default_branch = record.default_branch.clone();
     Ok(JsonResponse(api::DesignDetail {
         summary: DesignSummary {
             forks,
             ..summary(record)
         },
         ancestry,
-        default_branch: crate::store::DEFAULT_BRANCH.to_owned(),
+        default_branch,
         head_commit,
         manifest,
         manifest_problems: problems,

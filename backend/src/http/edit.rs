@@ -448,13 +448,14 @@ async fn release(
     let id = design.id.clone();
     let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let tagger = person(&app, &account).await?;
-    let target = body
-        .target
-        .clone()
-        .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned());
+    let target = body.target.clone();
     let store = app.store.acting(Some(account.id));
     let (tag, notes) = (body.tag.clone(), body.notes.clone());
     let release = blocking_write(&design.id, move || {
+        let target = match target {
+            Some(target) => target,
+            None => store.default_branch(&id)?,
+        };
         store.create_release(&id, &tag, &target, &tagger, &notes)?;
         store
             .releases(&id)?

@@ -292,10 +292,14 @@ async fn design(
     Query(params): Query<Params>,
 ) -> AppResult<Response> {
     let id = DesignId::new(&owner, &slug)?;
-    let rev = params
-        .rev
-        .clone()
-        .unwrap_or_else(|| crate::store::DEFAULT_BRANCH.to_owned());
+    let rev = match params.rev.clone() {
+        Some(rev) => rev,
+        None => {
+            let store = app.store.clone();
+            let id = id.clone();
+            super::blocking(move || store.default_branch(&id)).await?
+        }
+    };
     let entries = app.labor.design_shares(&id, &rev).await?;
     if let Some(format) = params
         .format

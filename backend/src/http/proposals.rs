@@ -203,6 +203,14 @@ async fn create(
         .other(source.clone())
         .require(&app, Role::Maintainer, SCOPE)
         .await?;
+    let target_branch = match body.base {
+        Some(base) => base,
+        None => {
+            let store = app.store.clone();
+            let id = design.id.clone();
+            blocking(move || store.default_branch(&id)).await?
+        }
+    };
     let proposal = app
         .proposals
         .create(
@@ -213,9 +221,7 @@ async fn create(
                 body: body.body.unwrap_or_default(),
                 source,
                 source_branch,
-                target_branch: body
-                    .base
-                    .unwrap_or_else(|| store::DEFAULT_BRANCH.to_owned()),
+                target_branch,
                 draft: body.draft.unwrap_or(false),
             },
         )
@@ -503,7 +509,7 @@ async fn labor_preview(
             .map(|c| c.id.to_string())
             .collect();
         let validates = store.network_root(&network)?.as_ref() == Some(&id)
-            && target_branch == store::DEFAULT_BRANCH;
+            && target_branch == store.default_branch(&id)?;
         Ok((network, commits, validates))
     })
     .await?;

@@ -110,7 +110,7 @@ impl Labor {
             }
             let root = store.network_root(&network)?;
             let validates = root.as_ref() == Some(&design)
-                && refname == store::branch_ref(store::DEFAULT_BRANCH);
+                && refname == store::branch_ref(&store.default_branch(&design)?);
             // A squash merge re-attributes the commits it replaces.
             if validates
                 && commits

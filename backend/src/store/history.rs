@@ -189,7 +189,7 @@ impl Store {
     pub fn commit_count(&self, id: &DesignId) -> Result<u64> {
         let repo = self.open_repo(id)?;
         let mut walk = repo.revwalk()?;
-        walk.push_ref(&branch_ref(super::DEFAULT_BRANCH))?;
+        walk.push_ref(&branch_ref(&super::default_branch_of(&repo)))?;
         Ok(walk.count() as u64)
     }
 }

@@ -6,7 +6,9 @@
 //! moves are announced, so the two never interleave (the loser is refused, nothing is lost);
 //! only branches and tags move; the default branch is never deleted or rewritten and a tag,
 //! once there, never moves; every path a pushed commit adds passes [`paths::validate`] and every
-//! file it adds is within the size limit; each ref that moved is announced exactly once.
+//! file it adds is within the size limit; each ref that moved is announced exactly once, after
+//! the design's `HEAD` names a branch that exists (the first push or a bundle chooses it, see
+//! [`pick_default`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,7 +16,9 @@ use std::path::Path;
 use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
 
 use super::write::check_ref_name;
-use super::{DEFAULT_BRANCH, DesignId, Result, Store, branch_ref, lineage, paths};
+use super::{
+    DEFAULT_BRANCH, DesignId, Result, Store, branch_ref, default_branch_of, lineage, paths,
+};
 
 /// fsck findings common in long real histories and harmless: warned about, not refused.
 const FSCK_WARNINGS: [&str; 3] = [
@@ -106,7 +110,8 @@ impl Store {
             }
             None => None,
         };
-        let verdict = check(&pool, &before, updates, limits, incoming.as_ref())?;
+        let default = default_branch_of(&repo);
+        let verdict = check(&pool, &before, updates, limits, incoming.as_ref(), &default)?;
         decided(&verdict);
         if verdict.is_err() {
             return Ok(Vec::new());
@@ -114,6 +119,22 @@ impl Store {
         moved();
         drop(pool);
         let after = self.refs(id)?;
+        if !after.contains_key(&branch_ref(&default)) {
+            // The first push into an empty design: its history's own default branch.
+            let pushed: Vec<&str> = updates
+                .iter()
+                .filter_map(|u| u.refname.strip_prefix("refs/heads/"))
+                .filter(|b| after.contains_key(&branch_ref(b)))
+                .collect();
+            if let Some(branch) = pick_default(&pushed) {
+                repo.reference_symbolic(
+                    "HEAD",
+                    &branch_ref(branch),
+                    true,
+                    "atelier: default branch of the first push",
+                )?;
+            }
+        }
         let pool = self.open_pool(&lineage(&repo)?.network)?;
         let mut moves = Vec::new();
         let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
@@ -150,6 +171,7 @@ fn check(
     updates: &[RefUpdate],
     limits: PushLimits,
     incoming: Option<&git2::Odb<'_>>,
+    default_branch: &str,
 ) -> Result<Verdict> {
     if updates.len() > MAX_REFS {
         return Ok(Err(vec![format!(
@@ -158,8 +180,8 @@ fn check(
     }
     let mut problems = Vec::new();
     let mut tips = Vec::new();
-    let default = branch_ref(DEFAULT_BRANCH);
-    let empty = now.is_empty();
+    let default = branch_ref(default_branch);
+    let empty = !now.contains_key(&default);
     for update in updates {
         let name = &update.refname;
         let current = now.get(name).copied();
@@ -178,7 +200,7 @@ fn check(
                 match (update.old, update.new) {
                     (Some(_), None) => {
                         problems.push(format!(
-                            "the default branch {DEFAULT_BRANCH} cannot be deleted"
+                            "the default branch {default_branch} cannot be deleted"
                         ));
                         continue;
                     }
@@ -186,7 +208,7 @@ fn check(
                         if !(pool.graph_descendant_of(new, old).unwrap_or(false)) =>
                     {
                         problems.push(format!(
-                            "the default branch {DEFAULT_BRANCH} cannot be rewritten: push commits on top of {old} (pull first), not a force-push"
+                            "the default branch {default_branch} cannot be rewritten: push commits on top of {old} (pull first), not a force-push"
                         ));
                         continue;
                     }
@@ -220,11 +242,11 @@ fn check(
         && !updates.is_empty()
         && !updates
             .iter()
-            .any(|u| u.refname == default && u.new.is_some())
+            .any(|u| u.refname.starts_with("refs/heads/") && u.new.is_some())
     {
-        problems.push(format!(
-            "the first push into an empty design must create its default branch {DEFAULT_BRANCH}: e.g. `git push origin HEAD:{DEFAULT_BRANCH}`, or `git branch -m {DEFAULT_BRANCH}` first"
-        ));
+        problems.push(
+            "the first push into an empty design must bring a branch (it becomes the default branch): e.g. `git push --all`, then `git push --tags`".into(),
+        );
     }
     problems.truncate(MAX_PROBLEMS);
     Ok(if problems.is_empty() {
@@ -401,10 +423,32 @@ impl Store {
         if updates.is_empty() {
             return Ok(Err(vec!["the bundle holds no branch or tag".into()]));
         }
-        if let Err(problems) = check(&staged, &BTreeMap::new(), &updates, limits, None)? {
+        if let Err(problems) = check(
+            &staged,
+            &BTreeMap::new(),
+            &updates,
+            limits,
+            None,
+            DEFAULT_BRANCH,
+        )? {
             return Ok(Err(problems));
         }
         drop(staged);
+        // The bundle's HEAD, when it names a branch (`--all` records it); else the same
+        // choice as a first push.
+        let head = bundle_head(bundle)?;
+        let branches = |at_head: bool| -> Vec<&str> {
+            updates
+                .iter()
+                .filter(|u| !at_head || (head.is_some() && u.new == head))
+                .filter_map(|u| u.refname.strip_prefix("refs/heads/"))
+                .collect()
+        };
+        let (at_head, all) = (branches(true), branches(false));
+        let Some(default) = pick_default(&at_head).or_else(|| pick_default(&all)) else {
+            return Ok(Err(vec!["the bundle holds no branch".into()]));
+        };
+        let default = default.to_owned();
         if updates.len() > MAX_REFS {
             return Ok(Err(vec![format!(
                 "a bundle may hold at most {MAX_REFS} branches and tags"
@@ -425,7 +469,7 @@ impl Store {
                 &scratch.path().join("objects"),
                 &pool.path().join("objects"),
             )?;
-            let member = self.init_member(id, &network, None)?;
+            let member = self.init_member(id, &network, None, &default)?;
             for update in &updates {
                 let new = update.new.expect("imports only create refs");
                 if let Err(err) = member.reference(&update.refname, new, false, "atelier: import") {
@@ -450,6 +494,37 @@ impl Store {
         }
         Ok(Ok(updates))
     }
+}
+
+/// The default branch for a history whose own is not known, among its `branches` (in the order
+/// they came): [`DEFAULT_BRANCH`] if there, else `master`, else the first. `None`: no branch.
+fn pick_default<'a>(branches: &[&'a str]) -> Option<&'a str> {
+    [DEFAULT_BRANCH, "master"]
+        .iter()
+        .find_map(|name| branches.iter().find(|b| *b == name))
+        .or_else(|| branches.first())
+        .copied()
+}
+
+/// The commit a bundle's header says its `HEAD` is at (`<oid> HEAD`), if it lists one.
+fn bundle_head(bundle: &Path) -> Result<Option<Oid>> {
+    use std::io::BufRead;
+    // The header: a signature line, then capabilities (`@…`, v3), prerequisites (`-…`) and
+    // refs, one per line, up to an empty line; bounded like the number of refs.
+    let file = std::fs::File::open(bundle)?;
+    let header = std::io::BufReader::new(std::io::Read::take(file, 4 << 20));
+    for line in header.split(b'\n').skip(1).take(2 * MAX_REFS) {
+        let line = line?;
+        if line.is_empty() {
+            break;
+        }
+        if let Some(hex) = line.strip_suffix(b" HEAD")
+            && let Ok(oid) = Oid::from_str(&String::from_utf8_lossy(hex))
+        {
+            return Ok(Some(oid));
+        }
+    }
+    Ok(None)
 }
 
 const NOT_A_BUNDLE: &str =

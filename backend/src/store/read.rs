@@ -301,8 +301,10 @@ impl Store {
         Ok(size)
     }
 
+    /// The design's branches, its default branch first, then by name.
     pub fn branches(&self, id: &DesignId) -> Result<Vec<Branch>> {
         let repo = self.open_repo(id)?;
+        let default = super::default_branch_of(&repo);
         let mut branches = Vec::new();
         for branch in repo.branches(Some(git2::BranchType::Local))? {
             let (branch, _) = branch?;
@@ -317,8 +319,8 @@ impl Store {
             });
         }
         branches.sort_by(|a, b| {
-            (a.name != super::DEFAULT_BRANCH)
-                .cmp(&(b.name != super::DEFAULT_BRANCH))
+            (a.name != default)
+                .cmp(&(b.name != default))
                 .then_with(|| a.name.cmp(&b.name))
         });
         Ok(branches)

@@ -535,6 +535,7 @@ fn a_member_is_made_aside_and_one_a_crash_left_unfinished_is_removed_at_start() 
             &id("ada/half"),
             &network,
             Some((&id("ada/lamp"), Oid::zero())),
+            "main",
         )
         .unwrap();
     let scratch = scratch.path().to_owned();

@@ -62,7 +62,7 @@ pub fn CommitForm(
         };
         let typed = message.get_untracked();
         let body = NewCommit {
-            branch: "main".into(),
+            branch: design.default_branch_untracked(),
             expected_head: expected_head.get_untracked(),
             message: if typed.trim().is_empty() {
                 default_message.get_untracked()
@@ -87,10 +87,13 @@ pub fn CommitForm(
                 }
                 Err(err) if err.error.code == "conflict" => {
                     // Show who committed meanwhile.
-                    let newest = api::get::<CommitList>(design.api("/commits?rev=main&per_page=1"))
-                        .await
-                        .ok()
-                        .and_then(|list| list.commits.into_iter().next());
+                    let newest = api::get::<CommitList>(design.api(&format!(
+                        "/commits?rev={}&per_page=1",
+                        api::encode(&design.default_branch_untracked())
+                    )))
+                    .await
+                    .ok()
+                    .and_then(|list| list.commits.into_iter().next());
                     error.set(None);
                     conflict.set(newest);
                     if conflict.get_untracked().is_none() {

@@ -93,9 +93,9 @@ pub fn Blob() -> impl IntoView {
                 <Breadcrumbs rev path/>
                 <div class="file-actions">
                     <a class="button secondary" href=move || format!("{}?download=1", raw_url()) download="">"Download"</a>
-                    <Show when=move || design.can_write() && rev.get() == "main">
+                    <Show when=move || design.can_write() && rev.get() == design.default_branch()>
                         <Show when=move || matches!(kind(), Kind::Text | Kind::Markdown | Kind::Table(_))>
-                            <A href=move || design.page(&format!("/edit/main/{}", path.get())) attr:class="button">"Edit"</A>
+                            <A href=move || design.page(&format!("/edit/{}/{}", design.default_branch(), path.get())) attr:class="button">"Edit"</A>
                         </Show>
                         <button type="button" class="secondary" on:click=move |_| editing.set(Some("rename"))>"Rename"</button>
                         <button type="button" class="secondary danger" on:click=move |_| editing.set(Some("delete"))>"Delete"</button>
@@ -219,10 +219,14 @@ fn FileAction(
                 .rsplit_once('/')
                 .map(|(d, _)| d.to_owned())
                 .unwrap_or_default();
-            design.page(&format!("/tree/main/{dir}"))
+            design.page(&format!(
+                "/tree/{}/{dir}",
+                design.default_branch_untracked()
+            ))
         } else {
             design.page(&format!(
-                "/blob/main/{}",
+                "/blob/{}/{}",
+                design.default_branch_untracked(),
                 target.get_untracked().trim_matches('/')
             ))
         };

@@ -39,12 +39,14 @@ pub fn DesignLayout() -> impl IntoView {
 fn DesignHeader(detail: DesignDetail) -> impl IntoView {
     let design = DesignContext::get();
     let summary = detail.summary.clone();
-    let tab = |label: &'static str, rest: &'static str| {
-        view! { <li><A href=move || design.page(rest) exact=rest.is_empty()>{label}</A></li> }
+    let branch = detail.default_branch.clone();
+    let tab = |label: &'static str, rest: String| {
+        let exact = rest.is_empty();
+        view! { <li><A href=move || design.page(&rest) exact=exact>{label}</A></li> }
     };
     let upstream = detail.upstream.clone().map(|up| {
-        let compare = format!("/{}/compare/{}...{}:{}:main", up.design, up.branch, summary.owner, summary.slug);
-        let propose = format!("/{}/proposals/new?head={}", up.design, api::encode(&format!("{}/{}:main", summary.owner, summary.slug)));
+        let compare = format!("/{}/compare/{}...{}:{}:{branch}", up.design, up.branch, summary.owner, summary.slug);
+        let propose = format!("/{}/proposals/new?head={}", up.design, api::encode(&format!("{}/{}:{branch}", summary.owner, summary.slug)));
         view! {
             <div class="upstream" role="status">
                 <p>
@@ -79,14 +81,14 @@ fn DesignHeader(detail: DesignDetail) -> impl IntoView {
             {upstream}
             <nav class="tabs" aria-label="Design">
                 <ul>
-                    {tab("Overview", "")}
-                    {tab("Files", "/tree/main")}
-                    {tab("History", "/commits/main")}
+                    {tab("Overview", String::new())}
+                    {tab("Files", format!("/tree/{branch}"))}
+                    {tab("History", format!("/commits/{branch}"))}
                     <li><A href=move || design.page("/proposals")>"Proposals"
                         <span class="count-badge" aria-label=format!("{} open", detail.counts.proposals)>{format!(" {}", detail.counts.proposals)}</span></A></li>
-                    {tab("Releases", "/releases")}
-                    {tab("Network", "/network")}
-                    {tab("Contributors", "/contributors")}
+                    {tab("Releases", "/releases".into())}
+                    {tab("Network", "/network".into())}
+                    {tab("Contributors", "/contributors".into())}
                 </ul>
             </nav>
         </header>
@@ -172,7 +174,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                     <dt>"Licensor"</dt><dd>{licensor.unwrap_or_else(|| "not stated".into())}</dd>
                     <dt>"Version"</dt><dd>{summary.version.clone().unwrap_or_else(|| "not stated".into())}</dd>
                     <dt>"Readiness"</dt><dd>{readiness.unwrap_or_else(|| "not stated".into())}</dd>
-                    <dt>"Commits"</dt><dd><A href=design.page("/commits/main")>{detail.counts.commits}</A></dd>
+                    <dt>"Commits"</dt><dd><A href=design.page(&format!("/commits/{}", detail.default_branch))>{detail.counts.commits}</A></dd>
                     <dt>"Contributors"</dt><dd>{detail.counts.contributors}</dd>
                     <dt>"Forks"</dt><dd><A href=design.page("/network")>{detail.counts.forks}</A></dd>
                     <dt>"Latest commit"</dt>
@@ -188,7 +190,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                                 {part.material.map(|mat| view! { <span class="muted">" · " {mat}</span> })}
                                 <ul class="part-files">
                                     {part.source.into_iter().chain(part.export).map(|file| {
-                                        let href = design.page(&format!("/blob/main/{file}"));
+                                        let href = design.page(&format!("/blob/{}/{file}", detail.default_branch));
                                         view! { <li><A href=href><code>{file}</code></A></li> }
                                     }).collect_view()}
                                 </ul>
@@ -204,7 +206,11 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
 #[component]
 fn BomTable(bom: Bom) -> impl IntoView {
     let design = DesignContext::get();
-    let href = design.page(&format!("/blob/main/{}", bom.path));
+    let href = design.page(&format!(
+        "/blob/{}/{}",
+        design.default_branch_untracked(),
+        bom.path
+    ));
     view! {
         <section class="bom" aria-labelledby="bom-heading">
             <h2 id="bom-heading">"Bill of materials " <A href=href><code>{bom.path.clone()}</code></A></h2>

@@ -85,7 +85,11 @@ pub fn Editor(#[prop(optional)] create: bool) -> impl IntoView {
     });
     let on_done = Callback::new(move |_: CommitSummary| {
         navigate(
-            &design.page(&format!("/blob/main/{}", target_path())),
+            &design.page(&format!(
+                "/blob/{}/{}",
+                design.default_branch_untracked(),
+                target_path()
+            )),
             Default::default(),
         );
     });

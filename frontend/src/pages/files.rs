@@ -14,7 +14,13 @@ use crate::design::DesignContext;
 /// `rev` and `path` of the current page (`path` empty for the root).
 pub fn rev_and_path() -> (Signal<String>, Signal<String>) {
     let params = use_params_map();
-    let rev = Signal::derive(move || params.read().get("rev").unwrap_or_else(|| "main".into()));
+    let design = DesignContext::get();
+    let rev = Signal::derive(move || {
+        params
+            .read()
+            .get("rev")
+            .unwrap_or_else(|| design.default_branch())
+    });
     let path = Signal::derive(move || {
         params
             .read()
@@ -98,8 +104,8 @@ pub fn Files() -> impl IntoView {
                 >
                     {move || if path.get().is_empty() { "Download .zip" } else { "Download folder .zip" }}
                 </a>
-                <Show when=move || design.can_write() && rev.get() == "main">
-                    <A href=move || design.page(&format!("/new/main/{}", path.get())) attr:class="button">"New file"</A>
+                <Show when=move || design.can_write() && rev.get() == design.default_branch()>
+                    <A href=move || design.page(&format!("/new/{}/{}", design.default_branch(), path.get())) attr:class="button">"New file"</A>
                 </Show>
             </div>
             <Suspense fallback=|| view! { <Loading what="files"/> }>
@@ -133,7 +139,7 @@ pub fn Files() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Show when=move || design.can_write() && rev.get() == "main">
+            <Show when=move || design.can_write() && rev.get() == design.default_branch()>
                 <UploadZone folder=path/>
             </Show>
         </div>

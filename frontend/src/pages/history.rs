@@ -14,7 +14,12 @@ pub fn History() -> impl IntoView {
     let design = DesignContext::get();
     let params = use_params_map();
     let query = use_query_map();
-    let rev = Signal::derive(move || params.read().get("rev").unwrap_or_else(|| "main".into()));
+    let rev = Signal::derive(move || {
+        params
+            .read()
+            .get("rev")
+            .unwrap_or_else(|| design.default_branch())
+    });
     let page = Signal::derive(move || {
         query
             .read()

@@ -139,7 +139,7 @@ pub fn NewDesign() -> impl IntoView {
                             <p class="success">{format!("{id} is ready for your history.")}</p>
                             <p>"In your repository, push every branch and tag (git asks for your username and an API token with the designs:write scope as the password; see Settings → API tokens):"</p>
                             <pre><code>{format!("git remote add atelier {url}\ngit push atelier --all\ngit push atelier --tags")}</code></pre>
-                            <p>"Your default branch must be called main (" <code>"git branch -m main"</code> " renames it)."</p>
+                            <p>"The first push sets the design's default branch: main if you push one, else master, else the first branch pushed."</p>
                             <A href=format!("/{id}")>"Go to the design"</A>
                         </div>
                     }

@@ -975,7 +975,7 @@ fn LaborPanel() -> impl IntoView {
                             <p>{if p.validates {
                                 format!("Merging validates {} units of work:", p.units)
                             } else {
-                                "This proposal targets a design or branch whose merges validate nothing (only the network root's main branch does).".to_owned()
+                                "This proposal targets a design or branch whose merges validate nothing (only merges into the network root's default branch do).".to_owned()
                             }}</p>
                             {if p.entries.is_empty() {
                                 view! { <p class="empty">"No pending entries."</p> }.into_any()

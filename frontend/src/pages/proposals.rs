@@ -91,7 +91,7 @@ pub fn NewProposalPage() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
     let head = RwSignal::new(query.read_untracked().get("head").unwrap_or_default());
-    let base = RwSignal::new("main".to_owned());
+    let base = RwSignal::new(design.default_branch_untracked());
     let draft = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);

@@ -96,7 +96,7 @@ pub fn Releases() -> impl IntoView {
             </Suspense>
             <Show when=move || design.can_write()>
                 <form class="release-form" on:submit=create novalidate>
-                    <h2>"New release of main"</h2>
+                    <h2>{move || format!("New release of {}", design.default_branch())}</h2>
                     <Field name="tag" label="Version tag" value=tag error hint="e.g. v1.2.0"/>
                     <div class="field">
                         <label for="release-notes">"Notes"</label>
