@@ -184,7 +184,7 @@ impl Labor {
             let bom = root
                 .and_then(|root| store.record(&root).ok())
                 .and_then(|r| r.manifest.ok())
-                .and_then(|m| m.bom);
+                .and_then(|m| m.bom.first());
             let commits = commits
                 .into_iter()
                 .map(|(id, list)| (id.to_string(), list))

@@ -1,14 +1,18 @@
-//! OKH-LOSH `okh.toml`: the design's metadata, parsed leniently.
+//! OKH-LOSH `okh.toml`: the design's metadata, read field by field.
 //!
-//! Unknown keys are kept in [`Manifest::extra`]; fields that the standard allows as a string or a
-//! list (`image`, `export`, `tsdc`) accept both. A manifest that is not valid TOML, or whose known
-//! fields have the wrong type, gives a [`ManifestError`] with the line, never a panic.
+//! Only TOML that does not parse at all is a [`ManifestError`] for the whole manifest. Otherwise
+//! every known field is read on its own: a value of the wrong shape becomes one problem in
+//! [`Manifest::problems`] naming its key and line, and the rest of the manifest stands. Fields
+//! the standard allows as one value or a list take both ([`OneOrMany`]); numbers and dates
+//! where text is expected are read as text, exactly as written (`version = 1.0` is "1.0").
+//! Unknown keys are kept in [`Manifest::extra`].
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use toml::de::{DeTable, DeValue};
 
 /// The fields Atelier reads from `okh.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Manifest {
     pub okhv: Option<String>,
     pub name: Option<String>,
@@ -17,54 +21,66 @@ pub struct Manifest {
     pub license: Option<String>,
     pub licensor: Option<toml::Value>,
     pub function: Option<String>,
-    pub readme: Option<String>,
-    pub bom: Option<String>,
-    pub manufacturing_instructions: Option<String>,
-    #[serde(default)]
+    pub readme: OneOrMany,
+    pub bom: OneOrMany,
+    pub manufacturing_instructions: OneOrMany,
     pub image: OneOrMany,
-    pub documentation_language: Option<String>,
+    pub documentation_language: OneOrMany,
     pub technology_readiness_level: Option<String>,
-    #[serde(default)]
     pub part: Vec<Part>,
     /// Every key Atelier does not interpret, kept as written.
-    #[serde(flatten)]
     pub extra: toml::Table,
+    /// The fields that could not be read, each with its line; [`validate`] reports them first.
+    pub problems: Vec<ManifestError>,
 }
 
 /// A `[[part]]` of the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Part {
     pub name: Option<String>,
-    #[serde(default)]
     pub source: OneOrMany,
-    #[serde(default)]
     pub export: OneOrMany,
-    pub material: Option<String>,
-    #[serde(default)]
+    pub material: OneOrMany,
     pub tsdc: OneOrMany,
-    #[serde(flatten)]
     pub extra: toml::Table,
 }
 
 /// A value the standard allows either as one string or as a list of strings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(from = "OneOrManyRepr")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OneOrMany(pub Vec<String>);
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrManyRepr {
-    One(String),
-    Many(Vec<String>),
+impl OneOrMany {
+    /// The first value (the one a field used as a single path means).
+    pub fn first(&self) -> Option<String> {
+        self.0.first().cloned()
+    }
 }
 
-impl From<OneOrManyRepr> for OneOrMany {
-    fn from(repr: OneOrManyRepr) -> Self {
-        match repr {
-            OneOrManyRepr::One(one) => Self(vec![one]),
-            OneOrManyRepr::Many(many) => Self(many),
+impl Manifest {
+    /// The licensors' names, whether `licensor` is a name, a table with a `name`, or a list of
+    /// either (never TOML source).
+    pub fn licensor_names(&self) -> Vec<String> {
+        fn names(value: &toml::Value, into: &mut Vec<String>) {
+            match value {
+                toml::Value::String(name) => into.push(name.clone()),
+                toml::Value::Table(table) => match table.get("name") {
+                    Some(toml::Value::String(name)) => into.push(name.clone()),
+                    _ => {
+                        if let Some(toml::Value::String(email)) = table.get("email") {
+                            into.push(email.clone());
+                        }
+                    }
+                },
+                toml::Value::Array(list) => list.iter().for_each(|v| names(v, into)),
+                other => into.push(other.to_string()),
+            }
         }
+        let mut out = Vec::new();
+        if let Some(licensor) = &self.licensor {
+            names(licensor, &mut out);
+        }
+        out.retain(|n| !n.trim().is_empty());
+        out
     }
 }
 
@@ -76,14 +92,225 @@ pub struct ManifestError {
     pub message: String,
 }
 
-/// Parses the text of an `okh.toml`.
+/// Parses the text of an `okh.toml`: `Err` only when it is not TOML.
 pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
-    toml::from_str(text).map_err(|err| ManifestError {
-        line: err
-            .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
+    let syntax = |err: toml::de::Error| ManifestError {
+        line: err.span().map(|span| line_at(text, span.start)),
         message: err.message().trim().to_owned(),
-    })
+    };
+    let mut extra: toml::Table = toml::from_str(text).map_err(syntax)?;
+    let spanned = DeTable::parse(text).map_err(syntax)?;
+    let mut reader = Reader {
+        text,
+        problems: Vec::new(),
+    };
+    let root = spanned.get_ref();
+    let mut take = |key: &str| {
+        extra.remove(key);
+        find(root, key)
+    };
+    let mut manifest = Manifest {
+        okhv: reader.text("okhv", take("okhv")),
+        name: reader.text("name", take("name")),
+        repo: reader.text("repo", take("repo")),
+        version: reader.text("version", take("version")),
+        license: reader.text("license", take("license")),
+        licensor: None,
+        function: reader.text("function", take("function")),
+        readme: reader.list("readme", take("readme"), PATHS),
+        bom: reader.list("bom", take("bom"), PATHS),
+        manufacturing_instructions: reader.list(
+            "manufacturing-instructions",
+            take("manufacturing-instructions"),
+            PATHS,
+        ),
+        image: reader.list("image", take("image"), IMAGES),
+        documentation_language: reader.list(
+            "documentation-language",
+            take("documentation-language"),
+            LANGUAGES,
+        ),
+        technology_readiness_level: reader.text(
+            "technology-readiness-level",
+            take("technology-readiness-level"),
+        ),
+        part: Vec::new(),
+        extra: toml::Table::new(),
+        problems: Vec::new(),
+    };
+    let raw_parts = extra.remove("part");
+    manifest.licensor = extra.remove("licensor");
+    manifest.part = reader.parts(find(root, "part"), raw_parts);
+    manifest.extra = extra;
+    manifest.problems = reader.problems;
+    manifest.problems.sort_by_key(|p| p.line);
+    Ok(manifest)
+}
+
+/// How a list field names one of its values, and all of them, in a problem.
+type Noun = (&'static str, &'static str);
+const PATHS: Noun = ("a path", "paths");
+const IMAGES: Noun = ("an image path or URL", "them");
+const LANGUAGES: Noun = ("a language code", "language codes");
+const TEXTS: Noun = ("text", "texts");
+
+/// Reads values of the spanned document, collecting a problem for each that has the wrong
+/// shape.
+struct Reader<'t> {
+    text: &'t str,
+    problems: Vec<ManifestError>,
+}
+
+type Value<'a, 'i> = Option<&'a toml::Spanned<DeValue<'i>>>;
+
+fn find<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Value<'a, 'i> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, at: &toml::Spanned<DeValue<'_>>, message: String) {
+        self.problems.push(ManifestError {
+            line: Some(line_at(self.text, at.span().start)),
+            message,
+        });
+    }
+
+    /// The value as text: strings as they are, numbers and dates as written in the file.
+    fn scalar(&self, value: &toml::Spanned<DeValue<'_>>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            DeValue::Integer(_) | DeValue::Float(_) | DeValue::Datetime(_) => {
+                self.text.get(value.span()).map(|raw| raw.trim().to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    fn text(&mut self, key: &str, value: Value<'_, '_>) -> Option<String> {
+        let value = value?;
+        let text = self.scalar(value);
+        if text.is_none() {
+            let found = kind(value.get_ref());
+            self.problem(value, format!("{key}: expected text, found {found}"));
+        }
+        text
+    }
+
+    /// One value or a list of them; a wrong value is one problem and the others are kept.
+    fn list(&mut self, key: &str, value: Value<'_, '_>, (one, many): Noun) -> OneOrMany {
+        let Some(value) = value else {
+            return OneOrMany::default();
+        };
+        let expected = format!("{key}: expected {one} or a list of {many}");
+        let mut out = Vec::new();
+        let mut item = |reader: &mut Self, item: &toml::Spanned<DeValue<'_>>| match reader
+            .scalar(item)
+            .or_else(|| location(item.get_ref()))
+        {
+            Some(text) => out.push(text),
+            None => {
+                let found = kind(item.get_ref());
+                reader.problem(item, format!("{expected}, found {found}"));
+            }
+        };
+        match value.get_ref() {
+            DeValue::Array(items) => {
+                for one in items.iter() {
+                    item(self, one);
+                }
+            }
+            _ => item(self, value),
+        }
+        OneOrMany(out)
+    }
+
+    /// `[[part]]` tables (one `[part]` table is one part).
+    fn parts(&mut self, value: Value<'_, '_>, raw: Option<toml::Value>) -> Vec<Part> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let raw: Vec<toml::Table> = match raw {
+            Some(toml::Value::Array(list)) => list
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::Table(t) => t,
+                    _ => toml::Table::new(),
+                })
+                .collect(),
+            Some(toml::Value::Table(table)) => vec![table],
+            _ => Vec::new(),
+        };
+        let tables: Vec<&toml::Spanned<DeValue<'_>>> = match value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            DeValue::Table(_) => vec![value],
+            other => {
+                let found = kind(other);
+                self.problem(
+                    value,
+                    format!("part: expected [[part]] tables, found {found}"),
+                );
+                return Vec::new();
+            }
+        };
+        let mut parts = Vec::new();
+        for (n, spanned) in tables.into_iter().enumerate() {
+            let DeValue::Table(table) = spanned.get_ref() else {
+                let found = kind(spanned.get_ref());
+                self.problem(
+                    spanned,
+                    format!("part {}: expected a table, found {found}", n + 1),
+                );
+                continue;
+            };
+            let mut extra = raw.get(n).cloned().unwrap_or_default();
+            let mut take = |key: &str| {
+                extra.remove(key);
+                find(table, key)
+            };
+            let label = |key: &str| format!("part {}: {key}", n + 1);
+            parts.push(Part {
+                name: self.text(&label("name"), take("name")),
+                source: self.list(&label("source"), take("source"), PATHS),
+                export: self.list(&label("export"), take("export"), PATHS),
+                material: self.list(&label("material"), take("material"), TEXTS),
+                tsdc: self.list(&label("tsdc"), take("tsdc"), TEXTS),
+                extra,
+            });
+        }
+        parts
+    }
+}
+
+/// The path or URL of an image given as a table (`{ location = "…" }`, or `path` / `url`).
+fn location(value: &DeValue<'_>) -> Option<String> {
+    let DeValue::Table(table) = value else {
+        return None;
+    };
+    ["location", "path", "url"]
+        .iter()
+        .find_map(|key| match find(table, key).map(|v| v.get_ref()) {
+            Some(DeValue::String(s)) => Some(Cow::to_string(s)),
+            _ => None,
+        })
+}
+
+/// What a value is, in words for a problem.
+fn kind(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "text",
+        DeValue::Integer(_) | DeValue::Float(_) => "a number",
+        DeValue::Boolean(_) => "true or false",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "a list",
+        DeValue::Table(_) => "a table",
+    }
 }
 
 /// Fields OKH-LOSH requires.
@@ -114,7 +341,7 @@ pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
             })
             .map(|i| i + 1)
     };
-    let mut problems = Vec::new();
+    let mut problems = manifest.problems.clone();
     let present = |key: &str| -> bool {
         match key {
             "okhv" => manifest
@@ -129,10 +356,7 @@ pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
                 .license
                 .as_deref()
                 .is_some_and(|v| !v.trim().is_empty()),
-            "licensor" => manifest.licensor.as_ref().is_some_and(|v| match v {
-                toml::Value::String(s) => !s.trim().is_empty(),
-                _ => true,
-            }),
+            "licensor" => !manifest.licensor_names().is_empty(),
             "function" => manifest
                 .function
                 .as_deref()
@@ -271,8 +495,19 @@ tsdc = "WEL"
     }
 
     #[test]
-    fn wrong_type_reports_its_line() {
-        let err = parse("name = \"ok\"\n\nversion = 3\n").unwrap_err();
-        assert_eq!(err.line, Some(3), "{err}");
+    fn a_field_of_the_wrong_shape_spoils_that_field_only() {
+        let text = "name = \"ok\"\nlicense = \"MIT\"\n\nreadme = true\nfunction = [\"a\", 1]\n";
+        let manifest = parse(text).unwrap();
+        assert_eq!(manifest.name.as_deref(), Some("ok"));
+        assert_eq!(manifest.license.as_deref(), Some("MIT"));
+        assert_eq!(manifest.readme.0, Vec::<String>::new());
+        let problems: Vec<String> = manifest.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            [
+                "okh.toml line 4: readme: expected a path or a list of paths, found true or false",
+                "okh.toml line 5: function: expected text, found a list",
+            ]
+        );
     }
 }

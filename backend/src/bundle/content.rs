@@ -57,7 +57,7 @@ pub(super) fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> 
     let manifest = okh_text
         .as_deref()
         .and_then(|t| crate::manifest::parse(t).ok());
-    let bom = match manifest.as_ref().and_then(|m| m.bom.clone()) {
+    let bom = match manifest.as_ref().and_then(|m| m.bom.first()) {
         Some(path) => text(&path)?.map(|bytes| (path, bytes)),
         None => None,
     };

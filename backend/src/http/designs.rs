@@ -121,10 +121,10 @@ async fn show(
         let manifest_text = text(crate::store::MANIFEST_PATH)?;
         let manifest = record.manifest.as_ref().ok();
         let readme_path = manifest
-            .and_then(|m| m.readme.clone())
+            .and_then(|m| m.readme.first())
             .unwrap_or_else(|| "README.md".to_owned());
         let readme = text(&readme_path)?.map(|bytes| (readme_path, bytes));
-        let bom = match manifest.and_then(|m| m.bom.clone()) {
+        let bom = match manifest.and_then(|m| m.bom.first()) {
             Some(path) => text(&path)?.map(|bytes| (path, bytes)),
             None => None,
         };
@@ -274,16 +274,13 @@ fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
         repo: manifest.repo.clone(),
         version: manifest.version.clone(),
         license: manifest.license.clone(),
-        licensor: manifest.licensor.as_ref().map(|l| match l {
-            toml::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }),
+        licensor: Some(manifest.licensor_names().join(", ")).filter(|l| !l.is_empty()),
         function: manifest.function.clone(),
-        readme: manifest.readme.clone(),
-        bom: manifest.bom.clone(),
-        manufacturing_instructions: manifest.manufacturing_instructions.clone(),
+        readme: manifest.readme.first(),
+        bom: manifest.bom.first(),
+        manufacturing_instructions: manifest.manufacturing_instructions.first(),
         image: manifest.image.0.clone(),
-        documentation_language: manifest.documentation_language.clone(),
+        documentation_language: manifest.documentation_language.first(),
         technology_readiness_level: manifest.technology_readiness_level.clone(),
         parts: manifest
             .part
@@ -292,7 +289,7 @@ fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
                 name: part.name.clone(),
                 source: part.source.0.clone(),
                 export: part.export.0.clone(),
-                material: part.material.clone(),
+                material: part.material.first(),
                 tsdc: part.tsdc.0.clone(),
             })
             .collect(),

@@ -122,7 +122,7 @@ impl Labor {
             let bom = root
                 .and_then(|r| store.record(&r).ok())
                 .and_then(|r| r.manifest.ok())
-                .and_then(|m| m.bom);
+                .and_then(|m| m.bom.first());
             Ok(Some(Plan::Walk {
                 network,
                 commits,

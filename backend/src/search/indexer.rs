@@ -323,11 +323,12 @@ fn design_documents(
             .ok()
             .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
     };
-    let readme = read(manifest.readme.as_deref().unwrap_or("README.md")).unwrap_or_default();
+    let readme_path = manifest.readme.first();
+    let readme = read(readme_path.as_deref().unwrap_or("README.md")).unwrap_or_default();
     let bom = manifest
         .bom
-        .as_deref()
-        .and_then(|path| read(path).map(|text| (path.to_owned(), text)))
+        .first()
+        .and_then(|path| read(&path).map(|text| (path, text)))
         .and_then(|(path, text)| crate::bom::parse(&path, text.as_bytes()).ok());
     let parent = record.lineage.parent.as_ref().map(|(p, _)| p.to_string());
     let version = manifest.version.clone().unwrap_or_default();
@@ -366,14 +367,8 @@ fn design_documents(
         design.add_text(f.license, license.to_lowercase());
         design.add_facet(f.license_facet, Facet::from_path([license]));
     }
-    if let Some(licensor) = &manifest.licensor {
-        design.add_text(
-            f.licensor,
-            licensor
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| licensor.to_string()),
-        );
+    for licensor in manifest.licensor_names() {
+        design.add_text(f.licensor, licensor);
     }
     for organization in extra_strings("organization") {
         design.add_text(f.organization, organization);
@@ -386,7 +381,7 @@ fn design_documents(
     let mut materials = BTreeSet::new();
     for part in &manifest.part {
         categories.extend(part.tsdc.0.iter().cloned());
-        materials.extend(part.material.iter().cloned());
+        materials.extend(part.material.0.iter().cloned());
     }
     if let Some(bom) = &bom {
         materials.extend(bom.rows.iter().filter_map(|r| r.material.clone()));
@@ -466,7 +461,7 @@ fn design_documents(
             continue;
         };
         let mut doc = component(name, None);
-        if let Some(m) = &part.material {
+        for m in &part.material.0 {
             doc.add_text(f.material, normalize(m));
             doc.add_facet(f.material_facet, Facet::from_path([material_family(m)]));
         }

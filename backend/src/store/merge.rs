@@ -147,7 +147,7 @@ fn blob_at(repo: &Repository, tree: &git2::Tree<'_>, path: &str) -> Result<Optio
 /// The BOM path a manifest names, if it parses and names one.
 fn bom_path(manifest: Option<&[u8]>) -> Option<String> {
     let text = std::str::from_utf8(manifest?).ok()?;
-    manifest::parse(text).ok()?.bom
+    manifest::parse(text).ok()?.bom.first()
 }
 
 impl Store {

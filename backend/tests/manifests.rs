@@ -1,0 +1,197 @@
+//! `okh.toml` as real projects write it: the fixtures under `fixtures/okh/` (shaped like the
+//! OKH-LOSH specification's samples and the variants seen in the wild) read field by field, a
+//! bad field spoiling that field only; and through the API, a design whose manifest has bad
+//! fields keeps its name, license and BOM, and its bundle still declares the license.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use backend::manifest::{self, Manifest};
+use serde_json::json;
+
+use common::{As, TestApp};
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/okh/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+}
+
+fn read(name: &str) -> (Manifest, Vec<String>) {
+    let text = fixture(name);
+    let manifest = manifest::parse(&text).unwrap_or_else(|err| panic!("{name}: {err}"));
+    let problems = manifest::validate(&manifest, &text)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (manifest, problems)
+}
+
+#[test]
+fn the_specifications_sample_shape_reads_whole() {
+    let (manifest, problems) = read("loom.toml");
+    assert_eq!(problems, Vec::<String>::new());
+    assert_eq!(manifest.name.as_deref(), Some("Frame Loom"));
+    assert_eq!(manifest.version.as_deref(), Some("0.10.0"));
+    assert_eq!(manifest.licensor_names(), ["Ines Weber"]);
+    assert_eq!(manifest.bom.0, ["sBoM.csv"]);
+    assert_eq!(
+        manifest.manufacturing_instructions.0,
+        ["/Documentation/Assembly_Guide/Assembly.md"]
+    );
+    assert_eq!(manifest.part.len(), 2);
+    assert_eq!(
+        manifest.part[0].export.0,
+        [
+            "/3DParts/ClampRing/ClampRing.pdf",
+            "/3DParts/ClampRing/ClampRing.stl"
+        ]
+    );
+    assert_eq!(manifest.part[1].tsdc.0, ["CNC", "COT"]);
+    assert_eq!(manifest.part[1].material.0, ["wood"]);
+    // Keys Atelier does not interpret are kept as written, the part's too.
+    assert_eq!(manifest.extra["fabric-width"].as_integer(), Some(400));
+    assert_eq!(
+        manifest.extra["cpc-patent-class"].as_str(),
+        Some("D03D 35/00")
+    );
+    assert!(manifest.extra["software"].is_array());
+    assert_eq!(
+        manifest.part[0].extra["image"].as_str(),
+        Some("/Documentation/Assembly_Guide/clamp.jpg")
+    );
+}
+
+#[test]
+fn every_shape_the_standard_allows_is_read() {
+    let (manifest, problems) = read("shapes.toml");
+    assert_eq!(problems, Vec::<String>::new());
+    // Numbers where text is expected: exactly as written.
+    assert_eq!(manifest.version.as_deref(), Some("1.0"));
+    assert_eq!(manifest.technology_readiness_level.as_deref(), Some("5"));
+    assert_eq!(manifest.readme.0, ["README.md", "README.de.md"]);
+    assert_eq!(manifest.bom.0, ["bom/frame.csv", "bom/electrics.csv"]);
+    assert_eq!(
+        manifest.manufacturing_instructions.0,
+        ["docs/welding.md", "docs/assembly.md"]
+    );
+    assert_eq!(manifest.documentation_language.0, ["en", "de-DE"]);
+    assert_eq!(manifest.image.0, ["photos/trailer.jpg"]);
+    assert_eq!(manifest.licensor_names(), ["Ada Lovelace", "Trailer Co-op"]);
+    assert_eq!(manifest.part[0].material.0, ["S235 steel", "EPDM"]);
+    assert_eq!(manifest.part[0].export.0, ["cad/drawbar.step"]);
+}
+
+#[test]
+fn a_bad_field_is_one_problem_on_its_line_and_the_rest_stands() {
+    let (manifest, problems) = read("broken-fields.toml");
+    assert_eq!(
+        problems,
+        [
+            "okh.toml line 8: readme: expected a path or a list of paths, found a list",
+            "okh.toml line 9: bom: expected a path or a list of paths, found a table",
+            "okh.toml line 10: manufacturing-instructions: expected a path or a list of paths, found true or false",
+            "okh.toml line 12: technology-readiness-level: expected text, found a list",
+            "okh.toml line 13: image: expected an image path or URL or a list of them, found true or false",
+            "okh.toml line 17: part 1: material: expected text or a list of texts, found a table",
+        ]
+    );
+    assert_eq!(manifest.name.as_deref(), Some("Lamp"));
+    assert_eq!(manifest.license.as_deref(), Some("MIT"));
+    assert_eq!(manifest.version.as_deref(), Some("2.1.0"));
+    // The good value of a list with a bad one is kept.
+    assert_eq!(manifest.manufacturing_instructions.0, ["docs/assembly.md"]);
+    assert_eq!(manifest.documentation_language.0, ["en"]);
+    assert_eq!(manifest.part[0].name.as_deref(), Some("Shade"));
+    assert_eq!(manifest.part[0].source.0, ["cad/shade.scad"]);
+}
+
+#[test]
+fn an_empty_licensor_list_is_a_missing_licensor() {
+    let text = "okhv = \"2.0\"\nname = \"Lamp\"\nversion = \"1\"\nlicense = \"MIT\"\nfunction = \"Lights\"\nlicensor = []\n";
+    let problems: Vec<String> = manifest::validate(&manifest::parse(text).unwrap(), text)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        problems,
+        ["okh.toml line 6: the required field `licensor` is missing or empty"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let head = app.json("/api/designs/ada/lamp").await.1["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let manifest = "okhv = \"OKH-LOSHv1.0\"\nname = \"Desk Lamp\"\nversion = 2\nlicense = \"CERN-OHL-P-2.0\"\nlicensor = [\"Ada\", \"Bo\"]\nfunction = \"Lights a desk.\"\nbom = [\"bom.csv\"]\nmanufacturing-instructions = [\"a.md\", \"b.md\"]\ntechnology-readiness-level = 5\nimage = true\n";
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/lamp/commits",
+            &As::Cookie(ada.clone()),
+            Some(
+                json!({"branch": "main", "expected_head": head, "message": "Real manifest",
+                "changes": [
+                    {"op": "put", "path": "okh.toml", "content": manifest},
+                    {"op": "put", "path": "bom.csv", "content": "name,qty\nM8 bolt,4\n"},
+                ]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+    app.state.settled().await;
+    let (status, detail) = app.json("/api/designs/ada/lamp").await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["name"], "Desk Lamp", "{detail}");
+    assert_eq!(detail["license"], "CERN-OHL-P-2.0");
+    assert_eq!(detail["version"], "2");
+    assert_eq!(detail["manifest"]["licensor"], "Ada, Bo");
+    assert_eq!(detail["manifest"]["technology_readiness_level"], "5");
+    assert_eq!(detail["bom"]["rows"][0]["name"], "M8 bolt", "{detail}");
+    let problems: Vec<&str> = detail["manifest_problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "okh.toml line 10: image: expected an image path or URL or a list of them, found true or false"
+        ]
+    );
+    // The bundle declares the license the manifest names (read with the stock tar).
+    let redirect = app.get("/api/designs/ada/lamp/bundle/main.tar.gz").await;
+    assert_eq!(redirect.status, StatusCode::TEMPORARY_REDIRECT);
+    let location = redirect.headers[axum::http::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let archive = app.get(&location).await;
+    assert_eq!(archive.status, StatusCode::OK);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("lamp.tar.gz"), &archive.body).unwrap();
+    let listed = std::process::Command::new("tar")
+        .args([
+            "-xzOf",
+            "lamp.tar.gz",
+            "--wildcards",
+            "*/atelier-bundle.json",
+        ])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let bundle: api::BundleManifest = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(bundle.licenses, ["CERN-OHL-P-2.0"]);
+    assert_eq!(bundle.name, "Desk Lamp");
+}
