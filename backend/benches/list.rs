@@ -123,6 +123,8 @@ async fn main() {
             max_upload: 1 << 20,
             max_push: 4 << 30,
             hook_program: None,
+            allow_import_from: Vec::new(),
+            import_ca_file: None,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         })

@@ -240,6 +240,8 @@ async fn files_page(target: &str) {
         max_upload: 1 << 20,
         max_push: 4 << 30,
         hook_program: None,
+        allow_import_from: Vec::new(),
+        import_ca_file: None,
         trusted_proxies: Vec::new(),
         client_ip_header: "x-forwarded-for".into(),
     })

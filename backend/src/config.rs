@@ -37,6 +37,19 @@ pub struct Config {
     /// The `atelier` program git runs as the pre-receive hook of pushes. Unset: this program.
     #[arg(long, env = "ATELIER_HOOK_PROGRAM")]
     pub hook_program: Option<PathBuf>,
+    /// Hosts (`host` or `host:port`; repeat the flag, or separate with commas) that designs may
+    /// be imported from by `https://` URL (`POST /api/designs/import` with a `url`). Unset: no
+    /// imports from URLs, and the server never fetches from the outside world.
+    #[arg(
+        long = "allow-import-from",
+        env = "ATELIER_ALLOW_IMPORT_FROM",
+        value_delimiter = ','
+    )]
+    pub allow_import_from: Vec<String>,
+    /// A PEM file of the certificate authorities git trusts for URL imports, instead of the
+    /// system's (a locality's own forge with its own CA). Unset: the system's.
+    #[arg(long, env = "ATELIER_IMPORT_CA_FILE")]
+    pub import_ca_file: Option<PathBuf>,
     /// Addresses of reverse proxies in front of this server (repeat the flag, or separate with
     /// commas). A request from one of them is attributed to the client its
     /// `--client-ip-header` names, for rate limits and connection and upload caps; from any
@@ -63,6 +76,20 @@ fn parse_database(url: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// What URL imports may fetch: the allowed hosts (lower-case), within `--max-push`.
+    pub fn url_policy(&self) -> crate::store::UrlPolicy {
+        crate::store::UrlPolicy {
+            allowed_hosts: self
+                .allow_import_from
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            ca_file: self.import_ca_file.clone(),
+            max_size: self.max_push,
+        }
+    }
+
     /// Where the database of record lives.
     pub fn database(&self) -> crate::db::Location {
         // Checked when parsed (`parse_database`); a hand-built Config may hold anything.

@@ -81,8 +81,9 @@ enum Command {
     /// Bring a git repository (every branch and tag) or a git bundle in as a new design, with
     /// its whole history, checked like a push (the server must be stopped).
     Import {
-        /// A repository folder or a `git bundle` file.
-        source: PathBuf,
+        /// A repository folder, a `git bundle` file, or the `https://` URL of a public
+        /// repository (fetched with the same safeguards as a URL import through the API).
+        source: String,
         /// The new design, `owner/slug` (the owner's account must exist).
         #[arg(long = "as")]
         id: String,
@@ -95,6 +96,12 @@ enum Command {
         /// Largest file the history may add, in bytes (the server's upload limit).
         #[arg(long, env = "ATELIER_MAX_UPLOAD", default_value_t = 100 * 1024 * 1024)]
         max_upload: u64,
+        /// Largest history fetched from a URL, in bytes (the server's push limit).
+        #[arg(long, env = "ATELIER_MAX_PUSH", default_value_t = 4 << 30)]
+        max_push: u64,
+        /// The certificate authorities git trusts for a URL, instead of the system's.
+        #[arg(long, env = "ATELIER_IMPORT_CA_FILE")]
+        import_ca_file: Option<PathBuf>,
     },
     /// Instance administration.
     Admin {
@@ -136,8 +143,15 @@ enum AdminCommand {
 /// bundle file becomes the new design `id`, with the same checks as a push. Writes the store
 /// and the durable event log directly: the server must be stopped; its consumers (search,
 /// labor, bundles, design rows) catch up when it starts.
+/// What `atelier import` brings in.
+enum ImportFrom {
+    Path(PathBuf),
+    /// A URL, with the CA file and size limit of its fetch.
+    Url(String, Option<PathBuf>, u64),
+}
+
 async fn import(
-    source: &std::path::Path,
+    from: ImportFrom,
     id: &str,
     data: &std::path::Path,
     database: Option<&str>,
@@ -163,35 +177,66 @@ async fn import(
         .await?
         .with_context(|| format!("no account named {}: it must sign up first", id.owner()))?;
     let scratch = tempfile::tempdir()?;
-    let bundle = if source.is_dir() {
-        let bundle = scratch.path().join("import.bundle");
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(source)
-            .args(["bundle", "create", "--quiet"])
-            .arg(&bundle)
-            .args(["--branches", "--tags"])
-            .output()
-            .context("cannot run git")?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "git bundle create in {} failed: {}",
-                source.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+    let source = match from {
+        ImportFrom::Path(source) if source.is_dir() => {
+            let bundle = scratch.path().join("import.bundle");
+            // With the repository's HEAD (when it has one), which names its default branch.
+            let has_head = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&source)
+                .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+                .output()
+                .context("cannot run git")?
+                .status
+                .success();
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&source)
+                .args(["bundle", "create", "--quiet"])
+                .arg(&bundle)
+                .args(["--branches", "--tags"])
+                .args(has_head.then_some("HEAD"))
+                .output()
+                .context("cannot run git")?;
+            if !out.status.success() {
+                anyhow::bail!(
+                    "git bundle create in {} failed: {}",
+                    source.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+            ImportFrom::Path(bundle)
         }
-        bundle
-    } else {
-        source.to_owned()
+        other => other,
     };
     let log = backend::events::Log::durable(pool, &location).await?;
     let events = backend::events::Events::durable(log);
     let store = backend::store::Store::open(store_dir, events.clone())?.acting(Some(owner.id));
     let limits = backend::store::PushLimits { max_file };
     let target = id.clone();
-    let imported =
-        tokio::task::spawn_blocking(move || store.import_bundle(&target, &bundle, limits))
-            .await??;
+    let imported = tokio::task::spawn_blocking(move || match source {
+        ImportFrom::Path(bundle) => store.import_bundle(&target, &bundle, limits),
+        ImportFrom::Url(url, ca_file, max_size) => {
+            // The admin names the URL: its host is the one allowed.
+            let host = url::Url::parse(&url)
+                .ok()
+                .and_then(|u| {
+                    let host = u.host_str()?.to_ascii_lowercase();
+                    Some(match u.port() {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .unwrap_or_default();
+            let policy = backend::store::UrlPolicy {
+                allowed_hosts: vec![host],
+                ca_file,
+                max_size,
+            };
+            store.import_url(&target, &url, &policy, limits)
+        }
+    })
+    .await??;
     events.written().await;
     match imported {
         Ok(refs) => {
@@ -366,7 +411,16 @@ async fn main() -> anyhow::Result<()> {
             data,
             database,
             max_upload,
-        } => import(&source, &id, &data, database.as_deref(), max_upload).await?,
+            max_push,
+            import_ca_file,
+        } => {
+            let from = if source.starts_with("https://") || source.starts_with("http://") {
+                ImportFrom::Url(source, import_ca_file, max_push)
+            } else {
+                ImportFrom::Path(PathBuf::from(source))
+            };
+            import(from, &id, &data, database.as_deref(), max_upload).await?
+        }
         Command::Admin {
             command:
                 AdminCommand::Grant {

@@ -16,6 +16,7 @@
 //! `git2::Repository` is opened per operation and never shared across threads.
 
 mod history;
+mod import;
 mod merge;
 mod network;
 pub mod paths;
@@ -31,6 +32,7 @@ use std::sync::{Arc, Mutex, Once};
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
 pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
+pub use import::{Imported, UrlPolicy};
 pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolution};
 pub use paths::PathError;
 pub use push::{PushLimits, RefUpdate, Verdict, lenient_fsck};

@@ -1543,21 +1543,27 @@ fn the_import_command_brings_a_repository_in_whole() {
 
     let repo = dir.path().join("repo");
     let repo_dir = repo.to_str().unwrap();
-    git(&["init", "-q", "-b", "main", repo_dir]);
-    std::fs::write(repo.join("README.md"), "# Quixotic loom\n").unwrap();
-    git(&["-C", repo_dir, "add", "."]);
-    git(&[
-        "-C",
-        repo_dir,
-        "-c",
-        "user.name=Cy",
-        "-c",
-        "user.email=cy@example.org",
-        "commit",
-        "-q",
-        "-m",
-        "A loom",
-    ]);
+    // Its default branch is trunk (its HEAD), one commit ahead of a main.
+    git(&["init", "-q", "-b", "trunk", repo_dir]);
+    let commit = |text: &str| {
+        std::fs::write(repo.join("README.md"), text).unwrap();
+        git(&["-C", repo_dir, "add", "."]);
+        git(&[
+            "-C",
+            repo_dir,
+            "-c",
+            "user.name=Cy",
+            "-c",
+            "user.email=cy@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "A loom",
+        ]);
+    };
+    commit("# Loom\n");
+    git(&["-C", repo_dir, "branch", "main"]);
+    commit("# Quixotic loom\n");
     git(&["-C", repo_dir, "tag", "v1"]);
     let head = git(&["-C", repo_dir, "rev-parse", "HEAD"]);
     let import = |id: &str| {
@@ -1578,7 +1584,7 @@ fn the_import_command_brings_a_repository_in_whole() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        printed.contains(&format!("{head} refs/heads/main")),
+        printed.contains(&format!("{head} refs/heads/trunk")),
         "{printed}"
     );
     let again = import("ada/imported");
@@ -1597,6 +1603,7 @@ fn the_import_command_brings_a_repository_in_whole() {
         request(&server.base, "GET", "/api/designs/ada/imported", None, None).unwrap();
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["head"], head.as_str());
+    assert_eq!(detail["default_branch"], "trunk", "{detail}");
     let (_, releases) = request(
         &server.base,
         "GET",

@@ -778,7 +778,28 @@ async fn a_history_on_master_keeps_master_as_its_default_branch() {
 }
 
 async fn import(app: &TestApp, cookie: &str, slug: &str, bundle: &[u8]) -> common::Answer {
-    let (content_type, body) = common::form(&[("slug", slug)], "bundle", "x.bundle", bundle);
+    post_import(
+        app,
+        cookie,
+        common::form(&[("slug", slug)], "bundle", "x.bundle", bundle),
+    )
+    .await
+}
+
+async fn import_url(app: &TestApp, cookie: &str, slug: &str, url: &str) -> common::Answer {
+    post_import(
+        app,
+        cookie,
+        common::fields_form(&[("slug", slug), ("url", url)]),
+    )
+    .await
+}
+
+async fn post_import(
+    app: &TestApp,
+    cookie: &str,
+    (content_type, body): (String, Vec<u8>),
+) -> common::Answer {
     app.send(
         axum::http::Request::post("/api/designs/import")
             .header("cookie", cookie)
@@ -908,4 +929,211 @@ async fn pushes_are_refused_when_the_hook_cannot_run() {
         "pushing is switched off on this server",
     );
     assert_eq!(head_of(&app, "ada/cart").await, before);
+}
+
+/// An https front for the plain listener at `backend`, with a fresh self-signed certificate for
+/// `localhost` written to `dir/ca.pem`: its port and that file (the CA git is given).
+async fn https_front(backend: std::net::SocketAddr, dir: &Path) -> (u16, std::path::PathBuf) {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+    use openssl::x509::{X509, X509NameBuilder};
+
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "localhost").unwrap();
+    let name = name.build();
+    let mut cert = X509::builder().unwrap();
+    cert.set_version(2).unwrap();
+    let mut serial = BigNum::new().unwrap();
+    serial.rand(64, MsbOption::MAYBE_ZERO, false).unwrap();
+    cert.set_serial_number(&serial.to_asn1_integer().unwrap())
+        .unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    cert.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+        .unwrap();
+    let san = SubjectAlternativeName::new()
+        .dns("localhost")
+        .build(&cert.x509v3_context(None, None))
+        .unwrap();
+    cert.append_extension(san).unwrap();
+    cert.sign(&key, MessageDigest::sha256()).unwrap();
+    let pem = cert.build().to_pem().unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &pem).unwrap();
+    let identity =
+        native_tls::Identity::from_pkcs8(&pem, &key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let acceptor =
+        tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, ca)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_is_imported_from_an_allowed_https_url_only() {
+    let work = tempfile::tempdir().unwrap();
+    // The source: another instance, reached over https.
+    let source = TestApp::new().await;
+    let source_base = serve(&source).await;
+    let cy = source.sign_up("cy").await;
+    let token = source.token(&cy, &["designs:write"]).await;
+    let created = source
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(cy.clone()),
+            Some(
+                json!({"slug": "old", "name": "Old", "function": "Elsewhere",
+                "license": "MIT", "empty": true}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let dir = work.path().join("old");
+    // Its default branch is trunk (the first push's), beside a master: only the remote's HEAD
+    // can tell the importer which is the default.
+    let ids = history_by_three(&dir, "trunk").await;
+    ok(&git(&dir, &["branch", "master", "HEAD~2"]).await);
+    let push_url = with_credentials(&format!("{source_base}/cy/old.git"), "cy", &token);
+    ok(&git(&dir, &["push", "-q", &push_url, "trunk"]).await);
+    ok(&git(&dir, &["push", "-q", &push_url, "--all"]).await);
+    ok(&git(&dir, &["push", "-q", &push_url, "--tags"]).await);
+    let backend = source_base.trim_start_matches("http://").parse().unwrap();
+    let (port, ca) = https_front(backend, work.path()).await;
+    let url = format!("https://localhost:{port}/cy/old.git");
+
+    // Off by default.
+    let closed = TestApp::new().await;
+    let bo = closed.sign_up("bo").await;
+    let refused = import_url(&closed, &bo, "old", &url).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .json()
+            .to_string()
+            .contains("does not import from URLs"),
+        "{:?}",
+        refused.json()
+    );
+
+    let app = TestApp::with(|config| {
+        config.allow_import_from = vec![format!("localhost:{port}")];
+        config.import_ca_file = Some(ca.clone());
+    })
+    .await;
+    let ada = app.sign_up("ada").await;
+    for (bad, message) in [
+        (
+            format!("http://localhost:{port}/cy/old.git"),
+            "only https:// URLs",
+        ),
+        (format!("file://{}", dir.display()), "only https:// URLs"),
+        (
+            "https://example.org/cy/old.git".to_owned(),
+            "imports from example.org are not allowed",
+        ),
+        (
+            format!("https://cy:{token}@localhost:{port}/cy/old.git"),
+            "put no credentials in the URL",
+        ),
+        (
+            format!("https://localhost:{port}/cy/missing.git"),
+            "could not fetch",
+        ),
+    ] {
+        let refused = import_url(&app, &ada, "old", &bad).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        let text = refused.json().to_string();
+        assert!(text.contains(message), "{bad}: {text}");
+        assert!(
+            !text.contains(&token),
+            "the answer repeats no credentials: {text}"
+        );
+        assert_eq!(
+            app.get("/api/designs/ada/old").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    let imported = import_url(&app, &ada, "old", &url).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::CREATED,
+        "{:?}",
+        imported.json()
+    );
+    let names: Vec<String> = imported.json()["refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["refs/heads/master", "refs/heads/trunk", "refs/tags/v0.1"]
+    );
+    // The remote's HEAD is the default branch; every commit id is kept.
+    let (_, detail) = app.json("/api/designs/ada/old").await;
+    assert_eq!(detail["default_branch"], "trunk", "{detail}");
+    assert_eq!(detail["head"], ids[3].as_str());
+    let (_, commits) = app.json("/api/designs/ada/old/commits?per_page=10").await;
+    let listed: Vec<&str> = commits["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+
+    // A history larger than the limit is refused, and leaves nothing behind.
+    let small = TestApp::with(|config| {
+        config.allow_import_from = vec![format!("LOCALHOST:{port}")];
+        config.import_ca_file = Some(ca.clone());
+        config.max_push = 64;
+    })
+    .await;
+    let dee = small.sign_up("dee").await;
+    let refused = import_url(&small, &dee, "old", &url).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json().to_string().contains("holds more than"),
+        "{:?}",
+        refused.json()
+    );
+    assert_eq!(
+        small.get("/api/designs/dee/old").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let scratch = small.state.store.root().join("imports");
+    assert_eq!(
+        std::fs::read_dir(&scratch).unwrap().count(),
+        0,
+        "{scratch:?}"
+    );
 }

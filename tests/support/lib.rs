@@ -56,6 +56,8 @@ impl TestServer {
             max_upload: 100 * 1024 * 1024,
             max_push: 4 << 30,
             hook_program: None,
+            allow_import_from: Vec::new(),
+            import_ca_file: None,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };

@@ -145,6 +145,13 @@ async fn create_design(
 /// `POST /api/designs/import`, multipart: a `slug` field, then the `bundle` file (`git bundle
 /// create x.bundle --all`). The new design is the caller's, with every branch and tag of the
 /// bundle, checked like a push.
+/// Where an imported history comes from.
+enum Source {
+    /// An uploaded bundle, spooled to a named file (git reads it by path).
+    Bundle(tempfile::NamedTempFile),
+    Url(String, store::UrlPolicy),
+}
+
 async fn import_bundle(
     State(app): State<AppState>,
     caller: SignedIn,
@@ -158,6 +165,7 @@ async fn import_bundle(
         .map_err(|full| AppError::TooMany("too_many_uploads", full.to_string(), UPLOAD_RETRY))?;
     let mut slug = None;
     let mut spooled = None;
+    let mut url = None;
     while let Some(mut field) = multipart.next_field().await? {
         match field.name() {
             Some("slug") => {
@@ -169,10 +177,20 @@ async fn import_bundle(
                 limit_new_designs(&app, &account)?;
                 slug = Some(id);
             }
-            Some("bundle") if slug.is_none() => {
+            Some("bundle" | "url") if slug.is_none() => {
                 return Err(AppError::BadRequest(
-                    "send the `slug` field before the `bundle` file".into(),
+                    "send the `slug` field before the `bundle` file or the `url`".into(),
                 ));
+            }
+            Some("url") => {
+                let text = field.text().await?;
+                if text.len() > 2048 {
+                    return Err(AppError::Invalid(vec![(
+                        "url".into(),
+                        "the URL is longer than 2048 bytes".into(),
+                    )]));
+                }
+                url = Some(text.trim().to_owned());
             }
             Some("bundle") => {
                 // Named: git reads it by path.
@@ -184,7 +202,7 @@ async fn import_bundle(
             }
             Some(other) => {
                 return Err(AppError::BadRequest(format!(
-                    "unexpected multipart field {other:?}: send `slug`, then the `bundle` file"
+                    "unexpected multipart field {other:?}: send `slug`, then the `bundle` file or a `url`"
                 )));
             }
             None => return Err(AppError::BadRequest("a multipart field has no name".into())),
@@ -192,25 +210,44 @@ async fn import_bundle(
     }
     let id =
         slug.ok_or_else(|| AppError::Invalid(vec![("slug".into(), "the slug is missing".into())]))?;
-    let spool = spooled.ok_or_else(|| {
-        AppError::Invalid(vec![("bundle".into(), "the bundle file is missing".into())])
-    })?;
+    let source = match (spooled, url) {
+        (Some(spool), None) => Source::Bundle(spool),
+        (None, Some(url)) => Source::Url(url, app.config.url_policy()),
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadRequest(
+                "send either a `bundle` file or a `url`, not both".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(AppError::Invalid(vec![(
+                "bundle".into(),
+                "the bundle file (or a `url`) is missing".into(),
+            )]));
+        }
+    };
+    let field = match source {
+        Source::Bundle(_) => "bundle",
+        Source::Url(..) => "url",
+    };
     let store = app.store.acting(Some(account.id));
     let limits = store::PushLimits {
         max_file: app.config.max_upload,
     };
     let target = id.clone();
     let imported = blocking_write(&id, move || -> Result<_, store::Error> {
-        let path = spool.path().to_owned();
-        match store.import_bundle(&target, &path, limits)? {
+        let imported = match &source {
+            Source::Bundle(spool) => store.import_bundle(&target, spool.path(), limits)?,
+            Source::Url(url, policy) => store.import_url(&target, url, policy, limits)?,
+        };
+        match imported {
             Ok(refs) => Ok(Ok((store.record(&target)?, refs))),
             Err(problems) => Ok(Err(problems)),
         }
     })
     .await?;
     let (record, refs) = imported
-        .map_err(|problems| AppError::Invalid(vec![("bundle".into(), problems.join("; "))]))?;
-    tracing::info!(design = %id, refs = refs.len(), "bundle imported");
+        .map_err(|problems| AppError::Invalid(vec![(field.into(), problems.join("; "))]))?;
+    tracing::info!(design = %id, refs = refs.len(), from = field, "history imported");
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Imported {

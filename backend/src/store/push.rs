@@ -38,7 +38,7 @@ pub fn lenient_fsck(side: &str) -> Vec<String> {
 /// The most problems one refusal lists.
 const MAX_PROBLEMS: usize = 20;
 /// The most branches and tags one push or import may create or move.
-const MAX_REFS: usize = 10_000;
+pub(super) const MAX_REFS: usize = 10_000;
 
 /// One ref update a client asks for (`None`: absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,7 @@ impl Store {
 /// Every problem of `updates` against the refs `now` (empty: accepted). With `incoming` (the
 /// objects the push brought), every new commit must be among them: a push cannot point a ref
 /// at a commit the pool has from another design without sending it.
-fn check(
+pub(super) fn check(
     pool: &Repository,
     now: &BTreeMap<String, Oid>,
     updates: &[RefUpdate],
@@ -348,223 +348,12 @@ fn check_new_commits(
     Ok(())
 }
 
-impl Store {
-    /// Imports a git bundle (`git bundle create x.bundle --all`) as the new design `id`: every
-    /// branch and tag of the bundle, commit ids unchanged. The bundle is fetched into a scratch
-    /// repository first (`git fetch` with `transfer.fsckObjects`, so a damaged or incomplete
-    /// bundle is refused) and checked like a push into an empty design; only then is the design
-    /// created, the pack moved into its new pool and each ref announced. A refusal (`Err` in
-    /// the `Ok`) leaves nothing behind.
-    pub fn import_bundle(
-        &self,
-        id: &DesignId,
-        bundle: &Path,
-        limits: PushLimits,
-    ) -> Result<std::result::Result<Vec<RefUpdate>, Vec<String>>> {
-        if self.exists(id) {
-            return Err(super::Error::AlreadyExists(id.clone()));
-        }
-        // Only a bundle: given any other file, `git fetch` would take it for a local
-        // repository (or a `gitdir:` file pointing at one) and copy that.
-        let mut head = [0u8; 16];
-        let read = std::io::Read::read(&mut std::fs::File::open(bundle)?, &mut head)?;
-        if !(head[..read].starts_with(b"# v2 git bundle\n")
-            || head[..read].starts_with(b"# v3 git bundle\n"))
-        {
-            return Ok(Err(vec![NOT_A_BUNDLE.into()]));
-        }
-        let scratch_root = self.root.join("imports");
-        std::fs::create_dir_all(&scratch_root)?;
-        let scratch = tempfile::Builder::new()
-            .prefix("import-")
-            .suffix(".git")
-            .tempdir_in(&scratch_root)?;
-        Repository::init_bare(scratch.path())?;
-        let fetched = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(scratch.path())
-            .args(lenient_fsck("fetch"))
-            .args([
-                "-c",
-                "transfer.fsckObjects=true",
-                "-c",
-                "fetch.unpackLimit=1",
-                "-c",
-                "transfer.unpackLimit=1",
-                "fetch",
-                "--quiet",
-                "--no-write-fetch-head",
-            ])
-            .arg(bundle)
-            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"])
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .output()?;
-        if !fetched.status.success() {
-            // git's words name paths of this server: logged, not shown.
-            tracing::info!(design = %id, stderr = %String::from_utf8_lossy(&fetched.stderr).trim(), "bundle refused by git");
-            return Ok(Err(vec![format!(
-                "{NOT_A_BUNDLE}; git found it damaged, incomplete (it needs commits it does not hold) or failing its object checks"
-            )]));
-        }
-        let staged = Repository::open_bare(scratch.path())?;
-        let mut updates = Vec::new();
-        for reference in staged.references()? {
-            let reference = reference?;
-            if let (Some(name), Some(target)) = (reference.name(), reference.target()) {
-                updates.push(RefUpdate {
-                    refname: name.to_owned(),
-                    old: None,
-                    new: Some(target),
-                });
-            }
-        }
-        if updates.is_empty() {
-            return Ok(Err(vec!["the bundle holds no branch or tag".into()]));
-        }
-        if let Err(problems) = check(
-            &staged,
-            &BTreeMap::new(),
-            &updates,
-            limits,
-            None,
-            DEFAULT_BRANCH,
-        )? {
-            return Ok(Err(problems));
-        }
-        drop(staged);
-        // The bundle's HEAD, when it names a branch (`--all` records it); else the same
-        // choice as a first push.
-        let head = bundle_head(bundle)?;
-        let branches = |at_head: bool| -> Vec<&str> {
-            updates
-                .iter()
-                .filter(|u| !at_head || (head.is_some() && u.new == head))
-                .filter_map(|u| u.refname.strip_prefix("refs/heads/"))
-                .collect()
-        };
-        let (at_head, all) = (branches(true), branches(false));
-        let Some(default) = pick_default(&at_head).or_else(|| pick_default(&all)) else {
-            return Ok(Err(vec!["the bundle holds no branch".into()]));
-        };
-        let default = default.to_owned();
-        if updates.len() > MAX_REFS {
-            return Ok(Err(vec![format!(
-                "a bundle may hold at most {MAX_REFS} branches and tags"
-            )]));
-        }
-        // All or nothing: the pool gets the objects and a scratch member the refs; the member
-        // is renamed into place last, and a failure before removes both.
-        let lock = self.lock(id);
-        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        if self.exists(id) {
-            return Err(super::Error::AlreadyExists(id.clone()));
-        }
-        let network = super::new_network_id(id);
-        let made = (|| -> Result<Repository> {
-            let pool = self.init_pool(&network)?;
-            // The fetch kept one pack (unpackLimit 1); any loose objects go along as well.
-            move_objects(
-                &scratch.path().join("objects"),
-                &pool.path().join("objects"),
-            )?;
-            let member = self.init_member(id, &network, None, &default)?;
-            for update in &updates {
-                let new = update.new.expect("imports only create refs");
-                if let Err(err) = member.reference(&update.refname, new, false, "atelier: import") {
-                    let _ = std::fs::remove_dir_all(member.path());
-                    return Err(err.into());
-                }
-            }
-            self.publish_member(id, member)?;
-            Ok(pool)
-        })();
-        let pool = match made {
-            Ok(pool) => pool,
-            Err(err) => {
-                let _ = std::fs::remove_dir_all(self.pool_path(&network));
-                return Err(err);
-            }
-        };
-        self.record_event(id, super::Payload::DesignCreated { network });
-        for update in &updates {
-            self.announce(id, &update.refname, None, update.new);
-            self.mirror_after_move(&pool, id, &update.refname, update.new);
-        }
-        Ok(Ok(updates))
-    }
-}
-
 /// The default branch for a history whose own is not known, among its `branches` (in the order
 /// they came): [`DEFAULT_BRANCH`] if there, else `master`, else the first. `None`: no branch.
-fn pick_default<'a>(branches: &[&'a str]) -> Option<&'a str> {
+pub(super) fn pick_default<'a>(branches: &[&'a str]) -> Option<&'a str> {
     [DEFAULT_BRANCH, "master"]
         .iter()
         .find_map(|name| branches.iter().find(|b| *b == name))
         .or_else(|| branches.first())
         .copied()
-}
-
-/// The commit a bundle's header says its `HEAD` is at (`<oid> HEAD`), if it lists one.
-fn bundle_head(bundle: &Path) -> Result<Option<Oid>> {
-    use std::io::BufRead;
-    // The header: a signature line, then capabilities (`@…`, v3), prerequisites (`-…`) and
-    // refs, one per line, up to an empty line; bounded like the number of refs.
-    let file = std::fs::File::open(bundle)?;
-    let header = std::io::BufReader::new(std::io::Read::take(file, 4 << 20));
-    for line in header.split(b'\n').skip(1).take(2 * MAX_REFS) {
-        let line = line?;
-        if line.is_empty() {
-            break;
-        }
-        if let Some(hex) = line.strip_suffix(b" HEAD")
-            && let Ok(oid) = Oid::from_str(&String::from_utf8_lossy(hex))
-        {
-            return Ok(Some(oid));
-        }
-    }
-    Ok(None)
-}
-
-const NOT_A_BUNDLE: &str =
-    "the file is not a complete git bundle (make one with `git bundle create design.bundle --all`)";
-
-/// Moves every object file of `from` (packs with their indexes, loose objects) into `to`;
-/// files `to` already has stay as they are. Packs go last-file-first (`.idx` after `.pack`), so
-/// a reader never sees an index without its pack.
-fn move_objects(from: &Path, to: &Path) -> Result<()> {
-    let packs = from.join("pack");
-    if packs.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(&packs)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        // Each .pack first, then its .idx and .rev.
-        files.sort_by_key(|p| p.extension().is_none_or(|e| e != "pack"));
-        std::fs::create_dir_all(to.join("pack"))?;
-        for file in files {
-            let target = to.join("pack").join(file.file_name().expect("a file name"));
-            if !target.exists() {
-                std::fs::rename(&file, &target)?;
-            }
-        }
-    }
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
-            continue;
-        }
-        let dir = to.join(&*name);
-        std::fs::create_dir_all(&dir)?;
-        for object in std::fs::read_dir(entry.path())? {
-            let object = object?;
-            let target = dir.join(object.file_name());
-            if !target.exists() {
-                std::fs::rename(object.path(), &target)?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -134,6 +134,8 @@ impl TestApp {
             max_upload: 1024 * 1024,
             max_push: 4 << 30,
             hook_program: Some(env!("CARGO_BIN_EXE_atelier").into()),
+            allow_import_from: Vec::new(),
+            import_ca_file: None,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };
@@ -316,6 +318,15 @@ pub fn form(
     name: &str,
     bytes: &[u8],
 ) -> (String, Vec<u8>) {
+    form_of(fields, Some((file_field, name, bytes)))
+}
+
+/// A `multipart/form-data` body of text fields only.
+pub fn fields_form(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    form_of(fields, None)
+}
+
+fn form_of(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
     let boundary = "atelier-test-boundary";
     let mut body = Vec::new();
     for (field, value) in fields {
@@ -324,14 +335,17 @@ pub fn form(
                 .as_bytes(),
         );
     }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    if let Some((file_field, name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
