@@ -14,6 +14,9 @@ pub struct DesignContext {
     pub detail: LocalResource<Result<DesignDetail, ApiError>>,
     version: RwSignal<u32>,
     maintainers: LocalResource<Result<Maintainers, ApiError>>,
+    /// Read from `detail` here, outside the pages' `Suspense`s: a page that read the resource
+    /// itself would join its loading, and a reload would keep the page waiting.
+    default_branch: Memo<String>,
 }
 
 impl DesignContext {
@@ -35,12 +38,14 @@ impl DesignContext {
                 api::encode(&slug.get())
             ))
         });
+        let default_branch = Memo::new(move |_| detail.with(default_branch_of));
         let context = Self {
             owner,
             slug,
             detail,
             version,
             maintainers,
+            default_branch,
         };
         provide_context(context);
         context
@@ -77,12 +82,12 @@ impl DesignContext {
     /// The design's default branch, from its detail: pages under a design render once the
     /// detail has loaded (`main`, the default of designs made here, before that).
     pub fn default_branch(&self) -> String {
-        self.detail.with(default_branch_of)
+        self.default_branch.get()
     }
 
     /// [`DesignContext::default_branch`], for event handlers.
     pub fn default_branch_untracked(&self) -> String {
-        self.detail.with_untracked(default_branch_of)
+        self.default_branch.get_untracked()
     }
 
     /// Whether the signed-in person may write: owner, maintainer or instance admin.
