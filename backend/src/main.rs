@@ -139,10 +139,6 @@ enum AdminCommand {
     },
 }
 
-/// `atelier import`: a repository (every branch and tag, bundled with the stock git) or a
-/// bundle file becomes the new design `id`, with the same checks as a push. Writes the store
-/// and the durable event log directly: the server must be stopped; its consumers (search,
-/// labor, bundles, design rows) catch up when it starts.
 /// What `atelier import` brings in.
 enum ImportFrom {
     Path(PathBuf),
@@ -150,6 +146,11 @@ enum ImportFrom {
     Url(String, Option<PathBuf>, u64),
 }
 
+/// `atelier import`: a repository (every branch and tag, bundled with the stock git; its
+/// `HEAD` names the default branch), a bundle file or an `https://` URL becomes the new design
+/// `id`, with the same checks as a push. Writes the store and the durable event log directly:
+/// the server must be stopped; its consumers (search, labor, bundles, design rows) catch up
+/// when it starts.
 async fn import(
     from: ImportFrom,
     id: &str,
@@ -177,27 +178,31 @@ async fn import(
         .await?
         .with_context(|| format!("no account named {}: it must sign up first", id.owner()))?;
     let scratch = tempfile::tempdir()?;
-    let source = match from {
+    // A repository folder: its branches and tags as a bundle, and its HEAD's branch.
+    let (source, head) = match from {
         ImportFrom::Path(source) if source.is_dir() => {
             let bundle = scratch.path().join("import.bundle");
-            // With the repository's HEAD (when it has one), which names its default branch.
-            let has_head = std::process::Command::new("git")
-                .arg("-C")
-                .arg(&source)
-                .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-                .output()
-                .context("cannot run git")?
+            let git = |args: &[&str]| {
+                std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(&source)
+                    .args(args)
+                    .output()
+                    .context("cannot run git")
+            };
+            let head = git(&["symbolic-ref", "--quiet", "HEAD"])?;
+            let head = head
                 .status
-                .success();
-            let out = std::process::Command::new("git")
-                .arg("-C")
-                .arg(&source)
-                .args(["bundle", "create", "--quiet"])
-                .arg(&bundle)
-                .args(["--branches", "--tags"])
-                .args(has_head.then_some("HEAD"))
-                .output()
-                .context("cannot run git")?;
+                .success()
+                .then(|| String::from_utf8_lossy(&head.stdout).trim().to_owned());
+            let out = git(&[
+                "bundle",
+                "create",
+                "--quiet",
+                bundle.to_str().context("the scratch path is not UTF-8")?,
+                "--branches",
+                "--tags",
+            ])?;
             if !out.status.success() {
                 anyhow::bail!(
                     "git bundle create in {} failed: {}",
@@ -205,35 +210,36 @@ async fn import(
                     String::from_utf8_lossy(&out.stderr).trim()
                 );
             }
-            ImportFrom::Path(bundle)
+            (ImportFrom::Path(bundle), head)
         }
-        other => other,
+        other => (other, None),
     };
     let log = backend::events::Log::durable(pool, &location).await?;
     let events = backend::events::Events::durable(log);
     let store = backend::store::Store::open(store_dir, events.clone())?.acting(Some(owner.id));
     let limits = backend::store::PushLimits { max_file };
     let target = id.clone();
-    let imported = tokio::task::spawn_blocking(move || match source {
-        ImportFrom::Path(bundle) => store.import_bundle(&target, &bundle, limits),
-        ImportFrom::Url(url, ca_file, max_size) => {
+    let imported = tokio::task::spawn_blocking(move || {
+        if store.exists(&target) {
+            return Err(backend::store::Error::AlreadyExists(target));
+        }
+        let staged = match source {
+            ImportFrom::Path(bundle) => store.stage_bundle(&bundle)?,
             // The admin names the URL: its host is the one allowed.
-            let host = url::Url::parse(&url)
-                .ok()
-                .and_then(|u| {
-                    let host = u.host_str()?.to_ascii_lowercase();
-                    Some(match u.port() {
-                        Some(port) => format!("{host}:{port}"),
-                        None => host,
-                    })
-                })
-                .unwrap_or_default();
-            let policy = backend::store::UrlPolicy {
-                allowed_hosts: vec![host],
-                ca_file,
-                max_size,
-            };
-            store.import_url(&target, &url, &policy, limits)
+            ImportFrom::Url(url, ca_file, max_size) => store.stage_url(
+                &url,
+                &backend::store::UrlPolicy::only(&url, ca_file, max_size),
+            )?,
+        };
+        match staged {
+            Ok(staged) => {
+                let staged = match head {
+                    Some(head) => staged.with_head_branch(head),
+                    None => staged,
+                };
+                store.import_staged(&target, staged, limits)
+            }
+            Err(problems) => Ok(Err(problems)),
         }
     })
     .await??;

@@ -72,7 +72,8 @@ impl Manifest {
                     }
                 },
                 toml::Value::Array(list) => list.iter().for_each(|v| names(v, into)),
-                other => into.push(other.to_string()),
+                // Reported by `parse` as a problem; not a name.
+                _ => {}
             }
         }
         let mut out = Vec::new();
@@ -140,6 +141,9 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     };
     let raw_parts = extra.remove("part");
     manifest.licensor = extra.remove("licensor");
+    if let Some(licensor) = find(root, "licensor") {
+        reader.licensor(licensor);
+    }
     manifest.part = reader.parts(find(root, "part"), raw_parts);
     manifest.extra = extra;
     manifest.problems = reader.problems;
@@ -148,11 +152,12 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
 }
 
 /// How a list field names one of its values, and all of them, in a problem.
-type Noun = (&'static str, &'static str);
-const PATHS: Noun = ("a path", "paths");
-const IMAGES: Noun = ("an image path or URL", "them");
-const LANGUAGES: Noun = ("a language code", "language codes");
-const TEXTS: Noun = ("text", "texts");
+/// The third: whether a value may also be a table naming its `location` (images).
+type Noun = (&'static str, &'static str, bool);
+const PATHS: Noun = ("a path", "paths", false);
+const IMAGES: Noun = ("an image path or URL", "them", true);
+const LANGUAGES: Noun = ("a language code", "language codes", false);
+const TEXTS: Noun = ("text", "texts", false);
 
 /// Reads values of the spanned document, collecting a problem for each that has the wrong
 /// shape.
@@ -204,7 +209,7 @@ impl Reader<'_> {
     }
 
     /// One value or a list of them; a wrong value is one problem and the others are kept.
-    fn list(&mut self, key: &str, value: Value<'_, '_>, (one, many): Noun) -> OneOrMany {
+    fn list(&mut self, key: &str, value: Value<'_, '_>, (one, many, tables): Noun) -> OneOrMany {
         let Some(value) = value else {
             return OneOrMany::default();
         };
@@ -212,7 +217,7 @@ impl Reader<'_> {
         let mut out = Vec::new();
         let mut item = |reader: &mut Self, item: &toml::Spanned<DeValue<'_>>| match reader
             .scalar(item)
-            .or_else(|| location(item.get_ref()))
+            .or_else(|| tables.then(|| location(item.get_ref())).flatten())
         {
             Some(text) => out.push(text),
             None => {
@@ -229,6 +234,33 @@ impl Reader<'_> {
             _ => item(self, value),
         }
         OneOrMany(out)
+    }
+
+    /// `licensor`: a name, a table with a `name` (or `email`), or a list of either.
+    fn licensor(&mut self, value: &toml::Spanned<DeValue<'_>>) {
+        let named = |value: &DeValue<'_>| match value {
+            DeValue::String(_) => true,
+            DeValue::Table(table) => ["name", "email"].iter().any(|key| {
+                matches!(
+                    find(table, key).map(|v| v.get_ref()),
+                    Some(DeValue::String(_))
+                )
+            }),
+            _ => false,
+        };
+        let items: Vec<&toml::Spanned<DeValue<'_>>> = match value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ => vec![value],
+        };
+        for item in items {
+            if !named(item.get_ref()) {
+                let found = kind(item.get_ref());
+                self.problem(
+                    item,
+                    format!("licensor: expected a name, a table with a `name`, or a list of them, found {found}"),
+                );
+            }
+        }
     }
 
     /// `[[part]]` tables (one `[part]` table is one part).
@@ -316,8 +348,6 @@ fn kind(value: &DeValue<'_>) -> &'static str {
 /// Fields OKH-LOSH requires.
 pub const REQUIRED: &[&str] = &["okhv", "name", "license", "licensor", "function", "version"];
 
-/// Checks a parsed manifest: required fields present and non-empty, `license` a valid SPDX
-/// expression. Each problem carries the line of its key when the key is there.
 /// Longest `name`, `version`, `license` and readiness shown or listed, in characters.
 pub const MAX_SHORT_FIELD: usize = 200;
 /// Longest `function` shown or listed, in characters.
@@ -331,6 +361,9 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// Every problem of a parsed manifest: the fields [`parse`] could not read, then the required
+/// fields missing or empty, a `license` that is not a valid SPDX expression, and fields too
+/// long to show. Each problem carries the line of its key when the key is there.
 pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
     let line_of = |key: &str| {
         text.lines()

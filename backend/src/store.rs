@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, Once};
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 
 pub use history::{ChangedFile, CommitDetail, Comparison, DiffLine, Hunk};
-pub use import::{Imported, UrlPolicy};
+pub use import::{Imported, Staged, Staging, URL_DEADLINE, UrlPolicy};
 pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolution};
 pub use paths::PathError;
 pub use push::{PushLimits, RefUpdate, Verdict, lenient_fsck};

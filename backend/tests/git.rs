@@ -932,7 +932,7 @@ async fn pushes_are_refused_when_the_hook_cannot_run() {
 }
 
 /// An https front for the plain listener at `backend`, with a fresh self-signed certificate for
-/// `localhost` written to `dir/ca.pem`: its port and that file (the CA git is given).
+/// 127.0.0.1 written to `dir/ca.pem`: its port and that file (the CA git is given).
 async fn https_front(backend: std::net::SocketAddr, dir: &Path) -> (u16, std::path::PathBuf) {
     use openssl::asn1::Asn1Time;
     use openssl::bn::{BigNum, MsbOption};
@@ -944,7 +944,7 @@ async fn https_front(backend: std::net::SocketAddr, dir: &Path) -> (u16, std::pa
 
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "localhost").unwrap();
+    name.append_entry_by_text("CN", "127.0.0.1").unwrap();
     let name = name.build();
     let mut cert = X509::builder().unwrap();
     cert.set_version(2).unwrap();
@@ -962,7 +962,7 @@ async fn https_front(backend: std::net::SocketAddr, dir: &Path) -> (u16, std::pa
     cert.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
         .unwrap();
     let san = SubjectAlternativeName::new()
-        .dns("localhost")
+        .ip("127.0.0.1")
         .build(&cert.x509v3_context(None, None))
         .unwrap();
     cert.append_extension(san).unwrap();
@@ -1024,7 +1024,7 @@ async fn a_history_is_imported_from_an_allowed_https_url_only() {
     ok(&git(&dir, &["push", "-q", &push_url, "--tags"]).await);
     let backend = source_base.trim_start_matches("http://").parse().unwrap();
     let (port, ca) = https_front(backend, work.path()).await;
-    let url = format!("https://localhost:{port}/cy/old.git");
+    let url = format!("https://127.0.0.1:{port}/cy/old.git");
 
     // Off by default.
     let closed = TestApp::new().await;
@@ -1041,14 +1041,14 @@ async fn a_history_is_imported_from_an_allowed_https_url_only() {
     );
 
     let app = TestApp::with(|config| {
-        config.allow_import_from = vec![format!("localhost:{port}")];
+        config.allow_import_from = vec![format!("127.0.0.1:{port}")];
         config.import_ca_file = Some(ca.clone());
     })
     .await;
     let ada = app.sign_up("ada").await;
     for (bad, message) in [
         (
-            format!("http://localhost:{port}/cy/old.git"),
+            format!("http://127.0.0.1:{port}/cy/old.git"),
             "only https:// URLs",
         ),
         (format!("file://{}", dir.display()), "only https:// URLs"),
@@ -1057,11 +1057,11 @@ async fn a_history_is_imported_from_an_allowed_https_url_only() {
             "imports from example.org are not allowed",
         ),
         (
-            format!("https://cy:{token}@localhost:{port}/cy/old.git"),
+            format!("https://cy:{token}@127.0.0.1:{port}/cy/old.git"),
             "put no credentials in the URL",
         ),
         (
-            format!("https://localhost:{port}/cy/missing.git"),
+            format!("https://127.0.0.1:{port}/cy/missing.git"),
             "could not fetch",
         ),
     ] {
@@ -1113,7 +1113,7 @@ async fn a_history_is_imported_from_an_allowed_https_url_only() {
 
     // A history larger than the limit is refused, and leaves nothing behind.
     let small = TestApp::with(|config| {
-        config.allow_import_from = vec![format!("LOCALHOST:{port}")];
+        config.allow_import_from = vec![format!("127.0.0.1:{port}")];
         config.import_ca_file = Some(ca.clone());
         config.max_push = 64;
     })

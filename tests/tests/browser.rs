@@ -885,11 +885,12 @@ async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyh
     );
     browser.screenshot("new-design-empty").await?;
 
-    // A bundle: uploaded with a progress bar, then the imported design's page.
+    // A bundle of a history on master: uploaded with a progress bar, then the imported
+    // design's page, whose pages follow master.
     let work = tempfile::tempdir()?;
     let repo = work.path().join("trailer");
     std::fs::create_dir(&repo)?;
-    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["init", "-q", "-b", "master"]);
     std::fs::write(
         repo.join("README.md"),
         "# Imported trailer\n\nFrom elsewhere.\n",
@@ -943,5 +944,18 @@ async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyh
         server.url("/ada/trailer.git")
     );
     browser.screenshot("design-clone-url").await?;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//nav[@class='tabs']//a[normalize-space()='Files']",
+        ))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_text(".files", "README.md").await?;
+    assert_eq!(
+        browser.client.current_url().await?.path(),
+        "/ada/trailer/tree/master"
+    );
     browser.close().await
 }

@@ -142,9 +142,6 @@ async fn create_design(
     ))
 }
 
-/// `POST /api/designs/import`, multipart: a `slug` field, then the `bundle` file (`git bundle
-/// create x.bundle --all`). The new design is the caller's, with every branch and tag of the
-/// bundle, checked like a push.
 /// Where an imported history comes from.
 enum Source {
     /// An uploaded bundle, spooled to a named file (git reads it by path).
@@ -152,6 +149,14 @@ enum Source {
     Url(String, store::UrlPolicy),
 }
 
+/// The longest `slug` or `url` field of an import, in bytes.
+const MAX_IMPORT_FIELD: usize = 2048;
+
+/// `POST /api/designs/import`, multipart: a `slug` field, then the `bundle` file (`git bundle
+/// create x.bundle --all`) or a `url` (`https://`, of a host `--allow-import-from` names). The
+/// new design is the caller's, with every branch and tag of the history, checked like a push.
+/// The history is fetched and verified outside the design's write turn (a slow host holds no
+/// writer up); only making it the design takes the turn.
 async fn import_bundle(
     State(app): State<AppState>,
     caller: SignedIn,
@@ -170,7 +175,8 @@ async fn import_bundle(
         match field.name() {
             Some("slug") => {
                 // Checked before the bundle is read: nothing is spooled for a bad or taken slug.
-                let id = DesignId::new(&account.username, field.text().await?.trim())?;
+                let text = small_field(&mut field, "slug").await?;
+                let id = DesignId::new(&account.username, text.trim())?;
                 if app.store.exists(&id) {
                     return Err(store::Error::AlreadyExists(id).into());
                 }
@@ -182,16 +188,7 @@ async fn import_bundle(
                     "send the `slug` field before the `bundle` file or the `url`".into(),
                 ));
             }
-            Some("url") => {
-                let text = field.text().await?;
-                if text.len() > 2048 {
-                    return Err(AppError::Invalid(vec![(
-                        "url".into(),
-                        "the URL is longer than 2048 bytes".into(),
-                    )]));
-                }
-                url = Some(text.trim().to_owned());
-            }
+            Some("url") => url = Some(small_field(&mut field, "url").await?.trim().to_owned()),
             Some("bundle") => {
                 // Named: git reads it by path.
                 let spool = tempfile::NamedTempFile::new_in(&app.config.data)
@@ -233,20 +230,24 @@ async fn import_bundle(
     let limits = store::PushLimits {
         max_file: app.config.max_upload,
     };
+    let refused =
+        |problems: Vec<String>| AppError::Invalid(vec![(field.into(), problems.join("; "))]);
+    let staging = store.clone();
+    let staged = blocking_in(Kind::Ingest, move || match &source {
+        Source::Bundle(spool) => staging.stage_bundle(spool.path()),
+        Source::Url(url, policy) => staging.stage_url(url, policy),
+    })
+    .await?
+    .map_err(refused)?;
     let target = id.clone();
     let imported = blocking_write(&id, move || -> Result<_, store::Error> {
-        let imported = match &source {
-            Source::Bundle(spool) => store.import_bundle(&target, spool.path(), limits)?,
-            Source::Url(url, policy) => store.import_url(&target, url, policy, limits)?,
-        };
-        match imported {
+        match store.import_staged(&target, staged, limits)? {
             Ok(refs) => Ok(Ok((store.record(&target)?, refs))),
             Err(problems) => Ok(Err(problems)),
         }
     })
     .await?;
-    let (record, refs) = imported
-        .map_err(|problems| AppError::Invalid(vec![(field.into(), problems.join("; "))]))?;
+    let (record, refs) = imported.map_err(refused)?;
     tracing::info!(design = %id, refs = refs.len(), from = field, "history imported");
     Ok((
         StatusCode::CREATED,
@@ -516,4 +517,23 @@ async fn release(
             notes: release.notes,
         }),
     ))
+}
+
+/// A short text field of a multipart form, read in chunks up to [`MAX_IMPORT_FIELD`] bytes.
+async fn small_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> AppResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_IMPORT_FIELD {
+            return Err(AppError::Invalid(vec![(
+                name.into(),
+                format!("`{name}` is longer than {MAX_IMPORT_FIELD} bytes"),
+            )]));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::Invalid(vec![(name.into(), format!("`{name}` is not UTF-8 text"))]))
 }

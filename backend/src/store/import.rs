@@ -33,6 +33,17 @@ pub struct UrlPolicy {
 }
 
 impl UrlPolicy {
+    /// A policy allowing only `url`'s host (for an admin naming the URL herself).
+    pub fn only(url: &str, ca_file: Option<std::path::PathBuf>, max_size: u64) -> Self {
+        Self {
+            allowed_hosts: url::Url::parse(url.trim())
+                .map(|u| vec![host_key(&u)])
+                .unwrap_or_default(),
+            ca_file,
+            max_size,
+        }
+    }
+
     /// Checks `url` against the policy: `https`, an allowed host, no credentials in it.
     pub fn check(&self, url: &str) -> std::result::Result<url::Url, String> {
         if self.allowed_hosts.is_empty() {
@@ -52,10 +63,7 @@ impl UrlPolicy {
             );
         }
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        let with_port = match parsed.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.clone(),
-        };
+        let with_port = host_key(&parsed);
         let allowed = self
             .allowed_hosts
             .iter()
@@ -70,10 +78,18 @@ impl UrlPolicy {
     }
 }
 
+/// `host` or `host:port` of `url`, lower-case: what an allowed host is compared with.
+fn host_key(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    }
+}
+
 impl Store {
-    /// Imports a git bundle (`git bundle create x.bundle --all`) as the new design `id`: every
-    /// branch and tag of the bundle, its `HEAD` the default branch (else [`pick_default`]'s).
-    /// A damaged or incomplete bundle is refused (`Err` in the `Ok`).
+    /// Imports a git bundle (`git bundle create x.bundle --all`) as the new design `id`:
+    /// [`Store::stage_bundle`], then [`Store::import_staged`].
     pub fn import_bundle(
         &self,
         id: &DesignId,
@@ -83,35 +99,14 @@ impl Store {
         if self.exists(id) {
             return Err(super::Error::AlreadyExists(id.clone()));
         }
-        // Only a bundle: given any other file, `git fetch` would take it for a local
-        // repository (or a `gitdir:` file pointing at one) and copy that.
-        let mut head = [0u8; 16];
-        let read = std::io::Read::read(&mut std::fs::File::open(bundle)?, &mut head)?;
-        if !(head[..read].starts_with(b"# v2 git bundle\n")
-            || head[..read].starts_with(b"# v3 git bundle\n"))
-        {
-            return Ok(Err(vec![NOT_A_BUNDLE.into()]));
+        match self.stage_bundle(bundle)? {
+            Ok(staged) => self.import_staged(id, staged, limits),
+            Err(problems) => Ok(Err(problems)),
         }
-        let scratch = self.import_scratch()?;
-        let fetched = fetch_command(scratch.path())
-            .arg(bundle)
-            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"])
-            .output()?;
-        if !fetched.status.success() {
-            // git's words name paths of this server: logged, not shown.
-            tracing::info!(design = %id, stderr = %String::from_utf8_lossy(&fetched.stderr).trim(), "bundle refused by git");
-            return Ok(Err(vec![format!(
-                "{NOT_A_BUNDLE}; git found it damaged, incomplete (it needs commits it does not hold) or failing its object checks"
-            )]));
-        }
-        let head = bundle_head(bundle)?;
-        self.finish_import(id, scratch, limits, |update| {
-            head.is_some() && update.new == head
-        })
     }
 
-    /// Imports the public repository at `url` (checked against `policy`) as the new design
-    /// `id`: every branch and tag, the remote's `HEAD` the default branch.
+    /// Imports the public repository at `url` as the new design `id`: [`Store::stage_url`],
+    /// then [`Store::import_staged`].
     pub fn import_url(
         &self,
         id: &DesignId,
@@ -122,30 +117,76 @@ impl Store {
         if self.exists(id) {
             return Err(super::Error::AlreadyExists(id.clone()));
         }
+        match self.stage_url(url, policy)? {
+            Ok(staged) => self.import_staged(id, staged, limits),
+            Err(problems) => Ok(Err(problems)),
+        }
+    }
+
+    /// Fetches every branch and tag of a git bundle into a scratch repository; its `HEAD`
+    /// (when the bundle lists one) names the default branch. A damaged or incomplete bundle,
+    /// or a file that is not one, is refused (`Err` in the `Ok`).
+    pub fn stage_bundle(&self, bundle: &Path) -> Result<Staging> {
+        // Only a bundle: given any other file, `git fetch` would take it for a local
+        // repository (or a `gitdir:` file pointing at one) and copy that.
+        let mut start = [0u8; 16];
+        let read = std::io::Read::read(&mut std::fs::File::open(bundle)?, &mut start)?;
+        if !(start[..read].starts_with(b"# v2 git bundle\n")
+            || start[..read].starts_with(b"# v3 git bundle\n"))
+        {
+            return Ok(Err(vec![NOT_A_BUNDLE.into()]));
+        }
+        let scratch = self.import_scratch()?;
+        let fetched = fetch_command(scratch.path())
+            .arg(bundle)
+            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"])
+            .output()?;
+        if !fetched.status.success() {
+            // git's words name paths of this server: logged, not shown.
+            tracing::info!(stderr = %String::from_utf8_lossy(&fetched.stderr).trim(), "bundle refused by git");
+            return Ok(Err(vec![format!(
+                "{NOT_A_BUNDLE}; git found it damaged, incomplete (it needs commits it does not hold) or failing its object checks"
+            )]));
+        }
+        let head = match bundle_head(bundle)? {
+            Some(oid) => Head::Commit(oid),
+            None => Head::Unknown,
+        };
+        Ok(Ok(Staged { scratch, head }))
+    }
+
+    /// Fetches every branch and tag of the public repository at `url` (checked against
+    /// `policy`) into a scratch repository; the remote's `HEAD` names the default branch.
+    /// Takes as long as the host needs, up to [`URL_DEADLINE`]: callers run it outside any
+    /// design's write turn.
+    pub fn stage_url(&self, url: &str, policy: &UrlPolicy) -> Result<Staging> {
         let url = match policy.check(url) {
             Ok(url) => url,
             Err(problem) => return Ok(Err(vec![problem])),
         };
         let unreachable = |what: &str, stderr: &[u8]| {
-            tracing::info!(design = %id, %url, stderr = %String::from_utf8_lossy(stderr).trim(), "{what}");
+            tracing::info!(%url, stderr = %String::from_utf8_lossy(stderr).trim(), "{what}");
             Ok(Err(vec![format!(
                 "could not fetch {url}: git found no public repository there (or the host did not answer in time)"
             )]))
         };
         let scratch = self.import_scratch()?;
+        let objects = scratch.path().join("objects");
+        let deadline = std::time::Instant::now() + URL_DEADLINE;
         // The remote's default branch, and a first check that it answers at all.
-        let listed = remote_command(scratch.path(), policy)
-            .args(["ls-remote", "--symref", "--", url.as_str(), "HEAD"])
-            .output()?;
-        if !listed.status.success() {
+        let mut list = remote_command(scratch.path(), policy);
+        list.args(["ls-remote", "--symref", "--", url.as_str(), "HEAD"]);
+        let listed = run_within(list, &objects, policy.max_size, deadline)?;
+        if !listed.ok {
             return unreachable("ls-remote failed", &listed.stderr);
         }
-        let remote_head = String::from_utf8_lossy(&listed.stdout)
+        let head = String::from_utf8_lossy(&listed.stdout)
             .lines()
             .find_map(|line| {
                 let (target, name) = line.strip_prefix("ref: ")?.split_once('\t')?;
-                (name == "HEAD").then(|| target.to_owned())
-            });
+                (name == "HEAD").then(|| Head::Branch(target.to_owned()))
+            })
+            .unwrap_or(Head::Unknown);
         let mut fetch = remote_command(scratch.path(), policy);
         fetch
             .args(lenient_fsck("fetch"))
@@ -158,22 +199,25 @@ impl Store {
                 "--",
             ])
             .arg(url.as_str())
-            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let (ok, stderr, too_big) = run_within(fetch, scratch.path(), policy.max_size)?;
-        if too_big {
-            return Ok(Err(vec![format!(
-                "{url} holds more than this instance's limit of {} MiB",
-                policy.max_size >> 20
-            )]));
+            .args(["refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"]);
+        let fetched = run_within(fetch, &objects, policy.max_size, deadline)?;
+        match fetched.stopped {
+            Some(Stop::TooBig) => {
+                return Ok(Err(vec![format!(
+                    "{url} holds more than this instance's limit of {} MiB",
+                    policy.max_size >> 20
+                )]));
+            }
+            Some(Stop::TooSlow) => {
+                return Ok(Err(vec![format!(
+                    "{url} took longer than {} minutes to fetch; try a bundle instead",
+                    URL_DEADLINE.as_secs() / 60
+                )]));
+            }
+            None if !fetched.ok => return unreachable("fetch failed", &fetched.stderr),
+            None => {}
         }
-        if !ok {
-            return unreachable("fetch failed", &stderr);
-        }
-        self.finish_import(id, scratch, limits, |update| {
-            remote_head.as_deref() == Some(update.refname.as_str())
-        })
+        Ok(Ok(Staged { scratch, head }))
     }
 
     fn import_scratch(&self) -> Result<tempfile::TempDir> {
@@ -187,15 +231,20 @@ impl Store {
         Ok(scratch)
     }
 
-    /// Checks the refs fetched into `scratch` like a push into an empty design and makes them
-    /// the design `id`, the first branch `is_head` picks (if any) its default branch.
-    fn finish_import(
+    /// Checks a staged history like a push into an empty design and makes it the new design
+    /// `id`: the branch its [`Head`] names is the default one (else [`pick_default`]'s).
+    pub fn import_staged(
         &self,
         id: &DesignId,
-        scratch: tempfile::TempDir,
+        staged: Staged,
         limits: PushLimits,
-        is_head: impl Fn(&RefUpdate) -> bool,
     ) -> Result<Imported> {
+        let Staged { scratch, head } = staged;
+        let is_head = |update: &RefUpdate| match &head {
+            Head::Commit(oid) => update.new == Some(*oid),
+            Head::Branch(refname) => update.refname == *refname,
+            Head::Unknown => false,
+        };
         let staged = Repository::open_bare(scratch.path())?;
         let mut updates = Vec::new();
         for reference in staged.references()? {
@@ -281,6 +330,40 @@ impl Store {
     }
 }
 
+/// The longest a URL import may take to fetch.
+pub const URL_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// A history fetched and verified by git into a scratch repository, not yet a design; the
+/// scratch repository goes away with it.
+#[derive(Debug)]
+pub struct Staged {
+    scratch: tempfile::TempDir,
+    head: Head,
+}
+
+impl Staged {
+    /// Names the default branch (`refs/heads/…`), e.g. a repository folder's `HEAD`.
+    pub fn with_head_branch(self, refname: String) -> Self {
+        Self {
+            head: Head::Branch(refname),
+            ..self
+        }
+    }
+}
+
+/// What the source says its default branch is.
+#[derive(Debug)]
+enum Head {
+    /// A bundle's `HEAD` line: a commit, which some branch is at.
+    Commit(Oid),
+    /// A remote's `HEAD` symref: `refs/heads/…`.
+    Branch(String),
+    Unknown,
+}
+
+/// A staged history, or why the source was refused (one line each).
+pub type Staging = std::result::Result<Staged, Vec<String>>;
+
 /// `-c` settings of every import fetch: checked objects, kept in one pack.
 const FETCH_CONFIG: [&str; 6] = [
     "-c",
@@ -291,7 +374,7 @@ const FETCH_CONFIG: [&str; 6] = [
     "transfer.unpackLimit=1",
 ];
 
-/// `git --git-dir <scratch> fetch` from a local bundle, isolated from the machine's config.
+/// `git --git-dir <scratch> fetch` from a local bundle.
 fn fetch_command(scratch: &Path) -> Command {
     let mut command = git(scratch);
     command
@@ -301,84 +384,131 @@ fn fetch_command(scratch: &Path) -> Command {
     command
 }
 
+/// git on `scratch` with nothing of this process's environment but `PATH`: no `GIT_*`
+/// variable, configuration file, credential helper, proxy or prompt can change what it does.
 fn git(scratch: &Path) -> Command {
     let mut command = Command::new("git");
     command
-        .arg("--git-dir")
-        .arg(scratch)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", scratch)
+        .env("LC_ALL", "C")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_TERMINAL_PROMPT", "0");
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .arg("--git-dir")
+        .arg(scratch);
     command
 }
 
-/// git for a remote of the outside world: https only, no redirects, no hooks, no credential
-/// helpers or prompts, and given up on when the host stalls.
+/// git for a remote of the outside world: https only, certificates verified, no redirects,
+/// no hooks, no credential helpers or prompts, and given up on when the host stalls.
 fn remote_command(scratch: &Path, policy: &UrlPolicy) -> Command {
     let mut command = git(scratch);
-    command
-        .env("GIT_ASKPASS", "/bin/false")
-        .env("GIT_PROTOCOL_FROM_USER", "0")
-        .env_remove("GIT_SSL_NO_VERIFY")
-        .args([
-            "-c",
-            "protocol.allow=never",
-            "-c",
-            "protocol.https.allow=always",
-            "-c",
-            "http.followRedirects=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "credential.helper=",
-            "-c",
-            "submodule.recurse=false",
-            "-c",
-            "http.lowSpeedLimit=1024",
-            "-c",
-            "http.lowSpeedTime=30",
-        ]);
+    command.env("GIT_ASKPASS", "/bin/false").args([
+        "-c",
+        "protocol.allow=never",
+        "-c",
+        "protocol.https.allow=always",
+        "-c",
+        "http.sslVerify=true",
+        "-c",
+        "http.followRedirects=false",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "credential.helper=",
+        "-c",
+        "submodule.recurse=false",
+        "-c",
+        "http.lowSpeedLimit=1024",
+        "-c",
+        "http.lowSpeedTime=30",
+    ]);
     if let Some(ca) = &policy.ca_file {
-        // The environment's GIT_SSL_CAINFO would win over `http.sslCAInfo`.
         command
-            .env("GIT_SSL_CAINFO", ca)
-            .env_remove("GIT_SSL_CAPATH");
+            .arg("-c")
+            .arg(format!("http.sslCAInfo={}", ca.display()));
     }
     command
 }
 
-/// Runs `command`, killing it once `dir` holds more than `max_size` bytes. Whether it
-/// succeeded, its standard error, and whether it was stopped for size.
-fn run_within(mut command: Command, dir: &Path, max_size: u64) -> Result<(bool, Vec<u8>, bool)> {
-    let mut child = command.spawn()?;
-    let mut stderr = child.stderr.take();
-    // Drained to the end (a full pipe would stall git), the first 64 KiB kept.
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let mut buffer = [0u8; 8192];
-        while let Some(Ok(n @ 1..)) = stderr.as_mut().map(|e| std::io::Read::read(e, &mut buffer)) {
-            if text.len() < 64 << 10 {
-                text.extend_from_slice(&buffer[..n]);
+/// Why [`run_within`] stopped its command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    TooBig,
+    TooSlow,
+}
+
+struct Ran {
+    ok: bool,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    stopped: Option<Stop>,
+}
+
+/// Runs `command` in its own process group, killing the whole group (git and the helpers it
+/// starts) once `objects` holds more than `max_size` bytes or `deadline` passes. Its output is
+/// drained as it comes (the first 64 KiB of each kept).
+fn run_within(
+    mut command: Command,
+    objects: &Path,
+    max_size: u64,
+    deadline: std::time::Instant,
+) -> Result<Ran> {
+    use std::os::unix::process::CommandExt as _;
+    let mut child = command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut buffer = [0u8; 8192];
+            if let Some(mut pipe) = pipe {
+                while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+                    if kept.len() < 64 << 10 {
+                        kept.extend_from_slice(&buffer[..n]);
+                    }
+                }
             }
-        }
-        text
-    });
-    let too_big = loop {
+            kept
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let group = rustix::process::Pid::from_child(&child);
+    let (status, stopped) = loop {
         if let Some(status) = child.try_wait()? {
-            let text = reader.join().unwrap_or_default();
             // A fetch quicker than one look at its size is measured once it is done.
-            let too_big = size_of(dir) > max_size;
-            return Ok((status.success() && !too_big, text, too_big));
+            let too_big = size_of(objects) > max_size;
+            break (Some(status), too_big.then_some(Stop::TooBig));
         }
-        if size_of(dir) > max_size {
-            let _ = child.kill();
+        let stop = if size_of(objects) > max_size {
+            Some(Stop::TooBig)
+        } else if std::time::Instant::now() > deadline {
+            Some(Stop::TooSlow)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
             let _ = child.wait();
-            break true;
+            break (None, Some(stop));
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let text = reader.join().unwrap_or_default();
-    Ok((false, text, too_big))
+    // Every holder of the pipes is gone (exited or killed with its group): the drains end.
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(Ran {
+        ok: stopped.is_none() && status.is_some_and(|s| s.success()),
+        stdout,
+        stderr,
+        stopped,
+    })
 }
 
 /// Bytes in the files under `dir` (what a fetch has written so far).

@@ -120,19 +120,34 @@ impl Store {
         drop(pool);
         let after = self.refs(id)?;
         if !after.contains_key(&branch_ref(&default)) {
-            // The first push into an empty design: its history's own default branch.
-            let pushed: Vec<&str> = updates
-                .iter()
-                .filter_map(|u| u.refname.strip_prefix("refs/heads/"))
-                .filter(|b| after.contains_key(&branch_ref(b)))
-                .collect();
-            if let Some(branch) = pick_default(&pushed) {
-                repo.reference_symbolic(
+            // The first push into an empty design: its history's own default branch, among
+            // the branches it pushed (then any branch there, should an earlier first push
+            // have been cut off before this step).
+            let branches = |pushed_only: bool| -> Vec<&str> {
+                let pushed = updates.iter().map(|u| u.refname.as_str());
+                let existing = after.keys().map(String::as_str);
+                let names: Vec<&str> = if pushed_only {
+                    pushed.collect()
+                } else {
+                    existing.collect()
+                };
+                names
+                    .into_iter()
+                    .filter_map(|name| name.strip_prefix("refs/heads/"))
+                    .filter(|b| after.contains_key(&branch_ref(b)))
+                    .collect()
+            };
+            let (pushed, existing) = (branches(true), branches(false));
+            if let Some(branch) = pick_default(&pushed).or_else(|| pick_default(&existing))
+                // git has moved the refs: a failure here must not stop their announcement.
+                && let Err(err) = repo.reference_symbolic(
                     "HEAD",
                     &branch_ref(branch),
                     true,
                     "atelier: default branch of the first push",
-                )?;
+                )
+            {
+                tracing::error!(design = %id, %err, "the default branch could not be set");
             }
         }
         let pool = self.open_pool(&lineage(&repo)?.network)?;

@@ -1,5 +1,5 @@
-//! The text editor: change an existing file (`/edit/main/<path>`) or create one in a folder
-//! (`/new/main/<folder>`), then commit. The content is read at the head the commit will name as
+//! The text editor: change an existing file (`/edit/<default branch>/<path>`) or create one in a
+//! folder (`/new/<default branch>/<folder>`), then commit on the design's default branch. The content is read at the head the commit will name as
 //! its expected head, so a concurrent commit is always caught (409 → conflict dialog).
 
 use ::api::{Change, CommitSummary};
