@@ -164,6 +164,12 @@ pub struct Bom {
     pub warnings: Vec<Problem>,
     /// Set when the file could not be read as a BOM at all (`rows` is then empty).
     pub error: Option<Problem>,
+    /// The sum of quantity × unit price over the rows that have both.
+    #[serde(default)]
+    pub total_cost: Option<f64>,
+    /// The sheet read, for a spreadsheet.
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,13 +184,38 @@ pub struct BomRow {
     /// Its leading number, when there is one.
     pub quantity: Option<f64>,
     pub unit: Option<String>,
+    /// The manufacturer's part number (MPN), or the part number the file gives.
     pub part_number: Option<String>,
     pub manufacturer: Option<String>,
+    #[serde(default)]
+    pub supplier: Option<String>,
+    #[serde(default)]
+    pub supplier_part_number: Option<String>,
+    /// The price of one unit (the currency is the file's).
+    #[serde(default)]
+    pub unit_price: Option<f64>,
+    /// An electronic part's value ("10k").
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub footprint: Option<String>,
+    /// Reference designators ("R1", "C3").
+    #[serde(default)]
+    pub designators: Vec<String>,
+    /// The name of the assembly (another row) this row is part of.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Documents or notes the row refers to (the sBoM `REFERENCE-n` columns).
+    #[serde(default)]
+    pub references: Vec<String>,
     pub material: Option<String>,
     pub category: Option<String>,
     pub specs: Option<String>,
     pub url: Option<String>,
     pub notes: Option<String>,
+    /// Every other column, by its header as written.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET .../network`: the whole fork network as a tree from its root.

@@ -959,3 +959,40 @@ async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyh
     );
     browser.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bom_shows_its_assembly_tree_and_the_page_never_scrolls_sideways() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    browser.client.set_window_size(1280, 900).await?;
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter"))
+        .await?;
+    browser.wait_for(".bom tbody tr").await?;
+    // The sBoM's PARENT-ASM: each assembly's parts come right after it, indented.
+    let top = browser.texts(".bom td.part.depth-0").await?;
+    assert_eq!(top, ["Gravity water filter"]);
+    let parts = browser.texts(".bom td.part").await?;
+    let upper = parts.iter().position(|p| p == "Upper vessel").unwrap();
+    assert_eq!(parts[upper + 1], "Food-grade bucket 20 L with lid");
+    assert!(!browser.texts(".bom td.part.depth-2").await?.is_empty());
+    let headers = browser.texts(".bom thead th").await?;
+    assert_eq!(
+        headers,
+        ["Part", "Qty", "Notes"],
+        "only the columns rows fill"
+    );
+    let widths = browser
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await?;
+    let (scroll, client) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    assert!(
+        scroll <= client,
+        "the page scrolls sideways: {scroll} > {client}"
+    );
+    browser.screenshot("bom-tree").await?;
+    browser.close().await
+}

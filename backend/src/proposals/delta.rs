@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bom::{self, BomRow};
 use crate::manifest;
-use crate::search::normalize::component_key;
 
 /// The `okh.toml` keys that differ, and the license change if there is one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,29 +99,14 @@ pub struct BomDelta {
     pub problems: Vec<String>,
 }
 
-/// Column names (lower-cased) read as a unit price.
-const PRICE_COLUMNS: [&str; 6] = [
-    "unit price",
-    "unit_price",
-    "price",
-    "unit cost",
-    "cost",
-    "price per unit",
-];
-
 fn row(r: &BomRow) -> Row {
-    let unit_price = r
-        .extra
-        .iter()
-        .find(|(k, _)| PRICE_COLUMNS.contains(&k.to_lowercase().trim()))
-        .and_then(|(_, v)| bom::leading_number(v.trim_start_matches(['$', '€', '£'])));
     Row {
-        key: component_key(r.part_number.as_deref(), &r.name),
+        key: r.key(),
         name: r.name.clone(),
         quantity: r.quantity_text.clone(),
         part_number: r.part_number.clone(),
-        supplier: r.manufacturer.clone(),
-        unit_price,
+        supplier: r.supplier.clone().or_else(|| r.manufacturer.clone()),
+        unit_price: r.unit_price,
     }
 }
 

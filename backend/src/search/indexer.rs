@@ -325,11 +325,11 @@ fn design_documents(
     };
     let readme_path = manifest.readme.first();
     let readme = read(readme_path.as_deref().unwrap_or("README.md")).unwrap_or_default();
-    let bom = manifest
-        .bom
-        .first()
-        .and_then(|path| read(&path).map(|text| (path, text)))
-        .and_then(|(path, text)| crate::bom::parse(&path, text.as_bytes()).ok());
+    // The BOM as bytes: it may be a spreadsheet, or text in another encoding than UTF-8.
+    let bom = manifest.bom.first().and_then(|path| {
+        let (_, bytes) = store.file(id, &head, &path).ok()?;
+        crate::bom::parse(&path, &bytes).ok()
+    });
     let parent = record.lineage.parent.as_ref().map(|(p, _)| p.to_string());
     let version = manifest.version.clone().unwrap_or_default();
     let name = manifest
@@ -409,7 +409,7 @@ fn design_documents(
     design.add_text(f.version, &version);
 
     let mut docs = vec![design];
-    let component = |name: &str, part_number: Option<&str>| {
+    let component = |name: &str, part_number: Option<&str>, key: String| {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.kind, "component");
         doc.add_text(f.design_id, id.to_string());
@@ -425,12 +425,12 @@ fn design_documents(
             doc.add_text(f.part_number, normalize(pn));
             doc.add_text(f.part_number_raw, pn);
         }
-        doc.add_text(f.part_key, component_key(part_number, name));
+        doc.add_text(f.part_key, key);
         doc
     };
     if let Some(bom) = bom {
         for row in bom.rows {
-            let mut doc = component(&row.name, row.part_number.as_deref());
+            let mut doc = component(&row.name, row.part_number.as_deref(), row.key());
             if let Some(m) = &row.manufacturer {
                 doc.add_text(f.manufacturer, m);
                 doc.add_facet(f.manufacturer_facet, Facet::from_path([m.as_str()]));
@@ -460,7 +460,7 @@ fn design_documents(
         let Some(name) = part.name.as_deref() else {
             continue;
         };
-        let mut doc = component(name, None);
+        let mut doc = component(name, None, component_key(None, name));
         for m in &part.material.0 {
             doc.add_text(f.material, normalize(m));
             doc.add_facet(f.material_facet, Facet::from_path([material_family(m)]));

@@ -1,7 +1,7 @@
 //! A design's pages share this layout: title, lineage, tabs, the Fork button. The Overview tab
 //! shows the README, the manifest summary, the parts and the bill of materials.
 
-use ::api::{Bom, DesignDetail, DesignSummary, NewFork};
+use ::api::{Bom, BomRow, DesignDetail, DesignSummary, NewFork};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
@@ -211,32 +211,75 @@ fn BomTable(bom: Bom) -> impl IntoView {
         design.default_branch_untracked(),
         bom.path
     ));
+    // Only the columns some row fills.
+    let has = |f: fn(&BomRow) -> bool| bom.rows.iter().any(f);
+    let cols = BomColumns {
+        unit: has(|r| r.unit.is_some()),
+        designators: has(|r| !r.designators.is_empty()),
+        value: has(|r| r.value.is_some()),
+        footprint: has(|r| r.footprint.is_some()),
+        manufacturer: has(|r| r.manufacturer.is_some()),
+        part_number: has(|r| r.part_number.is_some()),
+        supplier: has(|r| r.supplier.is_some() || r.supplier_part_number.is_some()),
+        price: has(|r| r.unit_price.is_some()),
+        material: has(|r| r.material.is_some()),
+        notes: has(|r| r.notes.is_some() || r.specs.is_some()),
+        url: has(|r| r.url.is_some()),
+    };
+    let total = bom.total_cost;
+    let rows = assembly_order(bom.rows);
+    let head =
+        |show: bool, label: &'static str| show.then(|| view! { <th scope="col">{label}</th> });
+    let cell = |show: bool, text: Option<String>| {
+        show.then(|| view! { <td>{text.unwrap_or_default()}</td> })
+    };
     view! {
         <section class="bom" aria-labelledby="bom-heading">
-            <h2 id="bom-heading">"Bill of materials " <A href=href><code>{bom.path.clone()}</code></A></h2>
+            <h2 id="bom-heading">"Bill of materials " <A href=href><code>{bom.path.clone()}</code></A>
+                {bom.sheet.map(|s| view! { <span class="muted">{format!(" (sheet {s})")}</span> })}</h2>
             {bom.error.map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
-            {(!bom.rows.is_empty()).then(|| view! {
-                <div class="table-scroll">
+            {(!rows.is_empty()).then(|| view! {
+                <div class="table-scroll" tabindex="0" role="region" aria-labelledby="bom-heading">
                     <table>
                         <thead><tr>
-                            <th scope="col">"Part"</th><th scope="col">"Qty"</th><th scope="col">"Unit"</th>
-                            <th scope="col">"Part number"</th><th scope="col">"Material"</th><th scope="col">"Notes"</th>
+                            <th scope="col">"Part"</th><th scope="col">"Qty"</th>
+                            {head(cols.unit, "Unit")}{head(cols.designators, "Designators")}
+                            {head(cols.value, "Value")}{head(cols.footprint, "Footprint")}
+                            {head(cols.manufacturer, "Manufacturer")}{head(cols.part_number, "MPN")}
+                            {head(cols.supplier, "Supplier")}{head(cols.price, "Unit price")}
+                            {head(cols.material, "Material")}{head(cols.notes, "Notes")}{head(cols.url, "Link")}
                         </tr></thead>
                         <tbody>
-                            {bom.rows.into_iter().map(|row| view! {
-                                <tr>
-                                    <td><A href=format!("/components/{}", row.key) attr:title="Where else is this used?">{row.name}</A></td>
-                                    <td class="num">{row.quantity_text}</td>
-                                    <td>{row.unit.unwrap_or_default()}</td>
-                                    <td>{row.part_number.unwrap_or_default()}</td>
-                                    <td>{row.material.unwrap_or_default()}</td>
-                                    <td>{row.notes.or(row.specs).unwrap_or_default()}</td>
-                                </tr>
+                            {rows.into_iter().map(|(depth, row)| {
+                                let supplier = match (row.supplier.clone(), row.supplier_part_number.clone()) {
+                                    (Some(s), Some(pn)) => Some(format!("{s} {pn}")),
+                                    (s, pn) => s.or(pn),
+                                };
+                                view! {
+                                    <tr>
+                                        <td class=format!("part depth-{}", depth.min(4))>
+                                            <A href=format!("/components/{}", row.key) attr:title="Where else is this used?">{row.name}</A>
+                                        </td>
+                                        <td class="num">{row.quantity_text}</td>
+                                        {cell(cols.unit, row.unit)}
+                                        {cell(cols.designators, Some(row.designators.join(", ")))}
+                                        {cell(cols.value, row.value)}
+                                        {cell(cols.footprint, row.footprint)}
+                                        {cell(cols.manufacturer, row.manufacturer)}
+                                        {cell(cols.part_number, row.part_number)}
+                                        {cell(cols.supplier, supplier)}
+                                        {cols.price.then(|| view! { <td class="num">{row.unit_price.map(|p| format!("{p:.2}")).unwrap_or_default()}</td> })}
+                                        {cell(cols.material, row.material)}
+                                        {cell(cols.notes, row.notes.or(row.specs))}
+                                        {cols.url.then(|| view! { <td>{row.url.map(|u| view! { <a href=u.clone() rel="nofollow noopener" target="_blank">"link"</a> })}</td> })}
+                                    </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
                 </div>
             })}
+            {total.map(|t| view! { <p class="bom-total">"Total cost of the priced rows: " <strong>{format!("{t:.2}")}</strong></p> })}
             {(!bom.warnings.is_empty()).then(|| view! {
                 <details class="warnings">
                     <summary>{format!("{} note(s) on the BOM file", bom.warnings.len())}</summary>
@@ -245,6 +288,56 @@ fn BomTable(bom: Bom) -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// Which optional BOM columns some row fills.
+#[derive(Clone, Copy)]
+struct BomColumns {
+    unit: bool,
+    designators: bool,
+    value: bool,
+    footprint: bool,
+    manufacturer: bool,
+    part_number: bool,
+    supplier: bool,
+    price: bool,
+    material: bool,
+    notes: bool,
+    url: bool,
+}
+
+/// The rows with their depth in the assembly tree (`parent` names another row): each
+/// assembly followed by its parts, in file order otherwise; a cycle or an unknown parent puts
+/// a row at the top.
+fn assembly_order(rows: Vec<BomRow>) -> Vec<(usize, BomRow)> {
+    let names: std::collections::HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let roots: Vec<usize> = (0..rows.len())
+        .filter(|&i| {
+            rows[i]
+                .parent
+                .as_deref()
+                .is_none_or(|p| !names.contains(p) || p == rows[i].name)
+        })
+        .collect();
+    let mut order = Vec::with_capacity(rows.len());
+    let mut seen = vec![false; rows.len()];
+    let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        order.push((depth, i));
+        let children = (0..rows.len())
+            .rev()
+            .filter(|&c| !seen[c] && rows[c].parent.as_deref() == Some(rows[i].name.as_str()));
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    order.extend((0..rows.len()).filter(|&i| !seen[i]).map(|i| (0, i)));
+    let mut rows: Vec<Option<BomRow>> = rows.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(depth, i)| rows[i].take().map(|row| (depth, row)))
+        .collect()
 }
 
 /// The design's git URL with a copy button (clone anonymously; push with a token).
