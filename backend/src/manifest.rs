@@ -146,18 +146,86 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     }
     manifest.part = reader.parts(find(root, "part"), raw_parts);
     manifest.extra = extra;
+    // A key the standard does not define, one or two letters from one it does: a misspelling.
+    for (key, _) in root.iter() {
+        let key_text = key.get_ref().as_ref();
+        if SPEC_KEYS.contains(&key_text) || key_text.len() < 4 {
+            continue;
+        }
+        if let Some(near) = SPEC_KEYS
+            .iter()
+            .filter(|known| strsim::levenshtein(known, key_text) <= 2)
+            .min_by_key(|known| strsim::levenshtein(known, key_text))
+        {
+            reader.problems.push(ManifestError {
+                line: Some(line_at(text, key.span().start)),
+                message: format!(
+                    "`{key_text}` is not an OKH-LOSH field: did you mean `{near}`? (kept as written)"
+                ),
+            });
+        }
+    }
     manifest.problems = reader.problems;
     manifest.problems.sort_by_key(|p| p.line);
     Ok(manifest)
 }
 
+/// The top-level keys OKH-LOSH defines (Atelier reads some; the others are kept in `extra`).
+const SPEC_KEYS: &[&str] = &[
+    "okhv",
+    "name",
+    "repo",
+    "version",
+    "release",
+    "license",
+    "licensor",
+    "organization",
+    "organisation",
+    "readme",
+    "contribution-guide",
+    "image",
+    "documentation-language",
+    "technology-readiness-level",
+    "documentation-readiness-level",
+    "attestation",
+    "publication",
+    "function",
+    "standard-compliance",
+    "cpc-patent-class",
+    "tsdc",
+    "bom",
+    "manufacturing-instructions",
+    "user-manual",
+    "outer-dimensions",
+    "outer-dimension",
+    "outer-dimension-dim",
+    "mass",
+    "source",
+    "export",
+    "auxiliary",
+    "part",
+    "software",
+    "keywords",
+];
+
 /// How a list field names one of its values, and all of them, in a problem.
-/// The third: whether a value may also be a table naming its `location` (images).
-type Noun = (&'static str, &'static str, bool);
-const PATHS: Noun = ("a path", "paths", false);
-const IMAGES: Noun = ("an image path or URL", "them", true);
-const LANGUAGES: Noun = ("a language code", "language codes", false);
-const TEXTS: Noun = ("text", "texts", false);
+/// The third: whether a value may also be a table naming its `location` (images); the fourth:
+/// whether values are paths in the design (a leading `/` means its root).
+type Noun = (&'static str, &'static str, bool, bool);
+const PATHS: Noun = ("a path", "paths", false, true);
+const IMAGES: Noun = ("an image path or URL", "them", true, true);
+const LANGUAGES: Noun = ("a language code", "language codes", false, false);
+const TEXTS: Noun = ("text", "texts", false, false);
+
+/// A path the manifest names, relative to the design's root: the specification's leading `/`
+/// (the root) dropped; URLs as they are.
+pub fn design_path(path: &str) -> String {
+    if path.contains("://") {
+        path.to_owned()
+    } else {
+        path.trim_start_matches('/').to_owned()
+    }
+}
 
 /// Reads values of the spanned document, collecting a problem for each that has the wrong
 /// shape.
@@ -209,7 +277,12 @@ impl Reader<'_> {
     }
 
     /// One value or a list of them; a wrong value is one problem and the others are kept.
-    fn list(&mut self, key: &str, value: Value<'_, '_>, (one, many, tables): Noun) -> OneOrMany {
+    fn list(
+        &mut self,
+        key: &str,
+        value: Value<'_, '_>,
+        (one, many, tables, paths): Noun,
+    ) -> OneOrMany {
         let Some(value) = value else {
             return OneOrMany::default();
         };
@@ -219,6 +292,7 @@ impl Reader<'_> {
             .scalar(item)
             .or_else(|| tables.then(|| location(item.get_ref())).flatten())
         {
+            Some(text) if paths => out.push(design_path(&text)),
             Some(text) => out.push(text),
             None => {
                 let found = kind(item.get_ref());

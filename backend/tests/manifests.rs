@@ -34,16 +34,18 @@ fn the_specifications_sample_shape_reads_whole() {
     assert_eq!(manifest.version.as_deref(), Some("0.10.0"));
     assert_eq!(manifest.licensor_names(), ["Ines Weber"]);
     assert_eq!(manifest.bom.0, ["sBoM.csv"]);
+    // The specification's leading `/` is the design's root.
     assert_eq!(
         manifest.manufacturing_instructions.0,
-        ["/Documentation/Assembly_Guide/Assembly.md"]
+        ["Documentation/Assembly_Guide/Assembly.md"]
     );
+    assert_eq!(manifest.image.0, ["Documentation/User_Guide/loom.jpg"]);
     assert_eq!(manifest.part.len(), 2);
     assert_eq!(
         manifest.part[0].export.0,
         [
-            "/3DParts/ClampRing/ClampRing.pdf",
-            "/3DParts/ClampRing/ClampRing.stl"
+            "3DParts/ClampRing/ClampRing.pdf",
+            "3DParts/ClampRing/ClampRing.stl"
         ]
     );
     assert_eq!(manifest.part[1].tsdc.0, ["CNC", "COT"]);
@@ -165,6 +167,27 @@ fn odd_shapes_are_problems_not_panics() {
 }
 
 #[test]
+fn a_misspelt_key_gets_a_hint_and_is_kept() {
+    let manifest = manifest::parse(
+        "name = \"Lamp\"\nlicence = \"MIT\"\nx-colour = \"red\"\nfuncton = \"Lights\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        manifest
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "okh.toml line 2: `licence` is not an OKH-LOSH field: did you mean `license`? (kept as written)",
+            "okh.toml line 4: `functon` is not an OKH-LOSH field: did you mean `function`? (kept as written)",
+        ]
+    );
+    assert_eq!(manifest.extra["licence"].as_str(), Some("MIT"));
+    assert_eq!(manifest.extra["x-colour"].as_str(), Some("red"));
+}
+
+#[test]
 fn an_empty_licensor_list_is_a_missing_licensor() {
     let text = "okhv = \"2.0\"\nname = \"Lamp\"\nversion = \"1\"\nlicense = \"MIT\"\nfunction = \"Lights\"\nlicensor = []\n";
     let problems: Vec<String> = manifest::validate(&manifest::parse(text).unwrap(), text)
@@ -248,4 +271,48 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
     let bundle: api::BundleManifest = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(bundle.licenses, ["CERN-OHL-P-2.0"]);
     assert_eq!(bundle.name, "Desk Lamp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_is_found_in_any_case_and_root_paths_are_read() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "loom").await;
+    let head = app.json("/api/designs/ada/loom").await.1["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The manifest names no README and its BOM with the specification's leading `/`.
+    let manifest = "okhv = \"2.0\"\nname = \"Loom\"\nversion = \"1\"\nlicense = \"MIT\"\nlicensor = \"Ada\"\nfunction = \"Weaves\"\nbom = \"/docs/sBoM.csv\"\n";
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/loom/commits",
+            &As::Cookie(ada.clone()),
+            Some(json!({"branch": "main", "expected_head": head, "message": "As on GitHub",
+                "changes": [
+                    {"op": "move", "from": "README.md", "to": "ReadMe.md"},
+                    {"op": "put", "path": "okh.toml", "content": manifest},
+                    {"op": "put", "path": "docs/sBoM.csv", "content": "NAME\tQUANTITY\nShuttle\t2\n"},
+                ]})),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+    let (_, detail) = app.json("/api/designs/ada/loom").await;
+    assert_eq!(detail["readme_path"], "ReadMe.md", "{detail}");
+    assert!(
+        detail["readme_html"].as_str().unwrap().contains("<h1"),
+        "{detail}"
+    );
+    assert_eq!(detail["bom"]["path"], "docs/sBoM.csv");
+    assert_eq!(detail["bom"]["rows"][0]["name"], "Shuttle");
+    // Search reads the same README.
+    app.state.settled().await;
+    let (_, hits) = app.json("/api/search?q=loom").await;
+    assert!(hits["total"].as_u64().unwrap() >= 1, "{hits}");
 }

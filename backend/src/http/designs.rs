@@ -120,10 +120,11 @@ async fn show(
         };
         let manifest_text = text(crate::store::MANIFEST_PATH)?;
         let manifest = record.manifest.as_ref().ok();
-        let readme_path = manifest
-            .and_then(|m| m.readme.first())
-            .unwrap_or_else(|| "README.md".to_owned());
-        let readme = text(&readme_path)?.map(|bytes| (readme_path, bytes));
+        let named = manifest.and_then(|m| m.readme.first());
+        let readme = match store.readme_path(&id, &head, named.as_deref())? {
+            Some(path) => text(&path)?.map(|bytes| (path, bytes)),
+            None => None,
+        };
         let bom = match manifest.and_then(|m| m.bom.first()) {
             Some(path) => text(&path)?.map(|bytes| (path, bytes)),
             None => None,

@@ -323,8 +323,10 @@ fn design_documents(
             .ok()
             .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
     };
-    let readme_path = manifest.readme.first();
-    let readme = read(readme_path.as_deref().unwrap_or("README.md")).unwrap_or_default();
+    let readme = store
+        .readme_path(id, &head, manifest.readme.first().as_deref())?
+        .and_then(|path| read(&path))
+        .unwrap_or_default();
     // The BOM as bytes: it may be a spreadsheet, or text in another encoding than UTF-8.
     let bom = manifest.bom.first().and_then(|path| {
         let (_, bytes) = store.file(id, &head, &path).ok()?;

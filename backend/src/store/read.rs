@@ -126,6 +126,37 @@ impl Store {
         Ok((commit, is_tag))
     }
 
+    /// The design's README at `rev`: the manifest's `named` path when it gives one, else the
+    /// root file called README in any case (`README.md`, `readme.md`, `ReadMe.md`, `README`,
+    /// …), Markdown first.
+    pub fn readme_path(
+        &self,
+        id: &DesignId,
+        rev: &str,
+        named: Option<&str>,
+    ) -> Result<Option<String>> {
+        if let Some(named) = named {
+            return Ok(Some(named.to_owned()));
+        }
+        const NAMES: [&str; 5] = [
+            "readme.md",
+            "readme.markdown",
+            "readme",
+            "readme.txt",
+            "readme.rst",
+        ];
+        let (_, entries) = self.tree(id, rev, "")?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .filter_map(|e| {
+                let rank = NAMES.iter().position(|n| e.name.eq_ignore_ascii_case(n))?;
+                Some((rank, e.name))
+            })
+            .min()
+            .map(|(_, name)| name))
+    }
+
     /// The entries of the directory `path` (empty: the root) at `rev`, directories first.
     pub fn tree(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, Vec<Entry>)> {
         let repo = self.open_repo(id)?;
