@@ -32,6 +32,17 @@ pub struct Manifest {
     pub extra: toml::Table,
     /// The fields that could not be read, each with its line; [`validate`] reports them first.
     pub problems: Vec<ManifestError>,
+    /// Every file path the manifest names (not URLs), with its key and line, for
+    /// [`missing_files`].
+    pub paths: Vec<NamedPath>,
+}
+
+/// A path the manifest names: the path (from the design's root), its key, its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPath {
+    pub path: String,
+    pub key: String,
+    pub line: usize,
 }
 
 /// A `[[part]]` of the manifest.
@@ -104,6 +115,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     let mut reader = Reader {
         text,
         problems: Vec::new(),
+        paths: Vec::new(),
     };
     let root = spanned.get_ref();
     let mut take = |key: &str| {
@@ -138,6 +150,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         part: Vec::new(),
         extra: toml::Table::new(),
         problems: Vec::new(),
+        paths: Vec::new(),
     };
     let raw_parts = extra.remove("part");
     manifest.licensor = extra.remove("licensor");
@@ -165,6 +178,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
             });
         }
     }
+    manifest.paths = reader.paths;
     manifest.problems = reader.problems;
     manifest.problems.sort_by_key(|p| p.line);
     Ok(manifest)
@@ -232,6 +246,7 @@ pub fn design_path(path: &str) -> String {
 struct Reader<'t> {
     text: &'t str,
     problems: Vec<ManifestError>,
+    paths: Vec<NamedPath>,
 }
 
 type Value<'a, 'i> = Option<&'a toml::Spanned<DeValue<'i>>>;
@@ -292,7 +307,17 @@ impl Reader<'_> {
             .scalar(item)
             .or_else(|| tables.then(|| location(item.get_ref())).flatten())
         {
-            Some(text) if paths => out.push(design_path(&text)),
+            Some(text) if paths => {
+                let path = design_path(&text);
+                if !path.contains("://") {
+                    reader.paths.push(NamedPath {
+                        path: path.clone(),
+                        key: key.to_owned(),
+                        line: line_at(reader.text, item.span().start),
+                    });
+                }
+                out.push(path);
+            }
             Some(text) => out.push(text),
             None => {
                 let found = kind(item.get_ref());
@@ -422,6 +447,19 @@ fn kind(value: &DeValue<'_>) -> &'static str {
 /// Fields OKH-LOSH requires.
 pub const REQUIRED: &[&str] = &["okhv", "name", "license", "licensor", "function", "version"];
 
+/// A problem for each path the manifest names that `exists` says is not in the design.
+pub fn missing_files(manifest: &Manifest, exists: impl Fn(&str) -> bool) -> Vec<ManifestError> {
+    manifest
+        .paths
+        .iter()
+        .filter(|named| !exists(&named.path))
+        .map(|named| ManifestError {
+            line: Some(named.line),
+            message: format!("{}: {} is not in the design", named.key, named.path),
+        })
+        .collect()
+}
+
 /// Longest `name`, `version`, `license` and readiness shown or listed, in characters.
 pub const MAX_SHORT_FIELD: usize = 200;
 /// Longest `function` shown or listed, in characters.
@@ -483,7 +521,11 @@ pub fn validate(manifest: &Manifest, text: &str) -> Vec<ManifestError> {
             });
         }
     }
-    if let Some(license) = manifest.license.as_deref().filter(|l| !l.trim().is_empty())
+    // The specification also accepts a license's URL (a license without an SPDX id).
+    if let Some(license) = manifest
+        .license
+        .as_deref()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("https://") && !l.starts_with("http://"))
         && let Err(err) = spdx::Expression::parse(license)
     {
         problems.push(ManifestError {

@@ -188,6 +188,21 @@ fn a_misspelt_key_gets_a_hint_and_is_kept() {
 }
 
 #[test]
+fn a_license_url_is_accepted_where_an_spdx_id_is_not_given() {
+    let text = "okhv = \"2.0\"\nname = \"Lamp\"\nversion = \"1\"\nlicense = \"https://example.org/our-license.txt\"\nlicensor = \"Ada\"\nfunction = \"Lights\"\n";
+    assert_eq!(
+        manifest::validate(&manifest::parse(text).unwrap(), text),
+        []
+    );
+    let text = text.replace("https://example.org/our-license.txt", "Our own license");
+    let problems = manifest::validate(&manifest::parse(&text).unwrap(), &text);
+    assert!(
+        problems[0].message.contains("not a valid SPDX expression"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn an_empty_licensor_list_is_a_missing_licensor() {
     let text = "okhv = \"2.0\"\nname = \"Lamp\"\nversion = \"1\"\nlicense = \"MIT\"\nfunction = \"Lights\"\nlicensor = []\n";
     let problems: Vec<String> = manifest::validate(&manifest::parse(text).unwrap(), text)
@@ -220,6 +235,7 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
                 "changes": [
                     {"op": "put", "path": "okh.toml", "content": manifest},
                     {"op": "put", "path": "bom.csv", "content": "name,qty\nM8 bolt,4\n"},
+                    {"op": "put", "path": "b.md", "content": "Weld, then bolt.\n"},
                 ]}),
             ),
         )
@@ -248,6 +264,8 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
     assert_eq!(
         problems,
         [
+            // Every path the manifest names is looked for.
+            "okh.toml line 8: manufacturing-instructions: a.md is not in the design",
             "okh.toml line 10: image: expected an image path or URL or a list of them, found true or false"
         ]
     );

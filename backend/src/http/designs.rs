@@ -85,6 +85,8 @@ struct DetailRead {
     readme: Option<(String, Vec<u8>)>,
     bom: Option<(String, Vec<u8>)>,
     upstream: Option<api::Upstream>,
+    /// Paths the manifest names that are not in the design.
+    missing: Vec<crate::manifest::ManifestError>,
 }
 
 /// Everything the design page shows first, read in one go on the blocking pool.
@@ -147,7 +149,14 @@ async fn show(
             }
             _ => None,
         };
+        let missing = match &record.manifest {
+            Ok(manifest) => crate::manifest::missing_files(manifest, |path| {
+                store.file_header(&id, &head, path).is_ok() || store.tree(&id, &head, path).is_ok()
+            }),
+            Err(_) => Vec::new(),
+        };
         Ok(DetailRead {
+            missing,
             upstream,
             record,
             head_info,
@@ -177,6 +186,7 @@ async fn show(
         readme,
         bom,
         upstream,
+        missing,
     } = read;
     let open_proposals = app.proposals.counts(&record_id).await?.open.max(0) as u64;
 
@@ -187,11 +197,10 @@ async fn show(
                 .as_deref()
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
-            problems.extend(
-                crate::manifest::validate(manifest, &text)
-                    .into_iter()
-                    .map(problem),
-            );
+            let mut found = crate::manifest::validate(manifest, &text);
+            found.extend(missing);
+            found.sort_by_key(|p| p.line);
+            problems.extend(found.into_iter().map(problem));
             Some(wire_manifest(manifest))
         }
         Err(err) => {
