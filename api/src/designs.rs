@@ -144,6 +144,14 @@ pub struct Manifest {
     pub documentation_language: Option<String>,
     pub technology_readiness_level: Option<String>,
     pub parts: Vec<ManifestPart>,
+    /// Every value of the fields that take a list (`readme`, `bom`, `manufacturing-instructions`,
+    /// `documentation-language`); the single fields above hold the first.
+    #[serde(default)]
+    pub lists: std::collections::BTreeMap<String, Vec<String>>,
+    /// Every other field, OKH-LOSH's (release, organization, readiness levels, CPC class,
+    /// user manual, dimensions, mass, software, …) and the manifest's own, as written.
+    #[serde(default)]
+    pub fields: Vec<ManifestEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,8 +159,25 @@ pub struct ManifestPart {
     pub name: Option<String>,
     pub source: Vec<String>,
     pub export: Vec<String>,
+    /// The first of `materials`.
     pub material: Option<String>,
+    #[serde(default)]
+    pub materials: Vec<String>,
     pub tsdc: Vec<String>,
+    /// The part's other fields (image, auxiliary, mass, outer dimensions, manufacturing
+    /// parameters, …), as written.
+    #[serde(default)]
+    pub fields: Vec<ManifestEntry>,
+}
+
+/// A manifest field Atelier shows as written: its key and its value as text (a list joined
+/// with commas, a table as `key: value` pairs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub key: String,
+    pub text: String,
+    /// Whether OKH-LOSH defines the key (else it is one of the manifest's "other fields").
+    pub standard: bool,
 }
 
 /// A parsed bill of materials.

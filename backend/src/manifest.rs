@@ -67,6 +67,35 @@ impl OneOrMany {
     }
 }
 
+/// A value of the manifest as text to show: strings as they are, lists joined with commas,
+/// tables as `key: value` pairs.
+pub fn value_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        toml::Value::Table(table) => table
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", value_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// The fields of `extra` (a manifest's or a part's) to show: key, text, and whether OKH-LOSH
+/// defines the key; standard fields first, each group in key order.
+pub fn shown_fields(extra: &toml::Table) -> Vec<(String, String, bool)> {
+    let mut fields: Vec<(String, String, bool)> = extra
+        .iter()
+        .map(|(key, value)| {
+            let standard = SPEC_KEYS.contains(&key.as_str()) || PART_KEYS.contains(&key.as_str());
+            (key.clone(), value_text(value), standard)
+        })
+        .collect();
+    fields.sort_by_key(|(_, _, standard)| !standard);
+    fields
+}
+
 impl Manifest {
     /// The licensors' names, whether `licensor` is a name, a table with a `name`, or a list of
     /// either (never TOML source).
@@ -220,6 +249,22 @@ const SPEC_KEYS: &[&str] = &[
     "part",
     "software",
     "keywords",
+];
+
+/// The keys OKH-LOSH defines for a part, beside the top-level ones.
+const PART_KEYS: &[&str] = &[
+    "image",
+    "auxiliary",
+    "mass",
+    "outer-dimensions",
+    "outer-dimension",
+    "outer-dimension-dim",
+    "tsdc-id",
+    "process",
+    "3d-printing",
+    "cnc",
+    "laser-cutting",
+    "manufacturing-parameters",
 ];
 
 /// How a list field names one of its values, and all of them, in a problem.

@@ -334,3 +334,66 @@ async fn the_readme_is_found_in_any_case_and_root_paths_are_read() {
     let (_, hits) = app.json("/api/search?q=loom").await;
     assert!(hits["total"].as_u64().unwrap() >= 1, "{hits}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_field_reaches_the_api_standard_ones_apart_from_the_others() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "loom").await;
+    let head = app.json("/api/designs/ada/loom").await.1["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/loom/commits",
+            &As::Cookie(ada.clone()),
+            Some(
+                json!({"branch": "main", "expected_head": head, "message": "The loom's manifest",
+                "changes": [{"op": "put", "path": "okh.toml", "content": fixture("loom.toml")}]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+    let (_, detail) = app.json("/api/designs/ada/loom").await;
+    let manifest = &detail["manifest"];
+    let field = |key: &str| {
+        manifest["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no field {key} in {manifest}"))
+    };
+    assert_eq!(field("cpc-patent-class")["text"], "D03D 35/00");
+    assert_eq!(field("cpc-patent-class")["standard"], true);
+    assert_eq!(field("documentation-readiness-level")["text"], "ODRL-5");
+    assert_eq!(
+        field("software")["text"],
+        "installation-guide: https://example.org/firmware/README.md; release: https://example.org/firmware/releases/tag/1.3.2"
+    );
+    assert_eq!(field("fabric-width")["text"], "400");
+    assert_eq!(field("fabric-width")["standard"], false);
+    assert_eq!(manifest["licensor"], "Ines Weber");
+    assert_eq!(
+        manifest["lists"]["manufacturing-instructions"],
+        json!(["Documentation/Assembly_Guide/Assembly.md"])
+    );
+    let part = &manifest["parts"][0];
+    assert_eq!(part["materials"], json!(["PLA"]));
+    let image = part["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "image")
+        .unwrap();
+    assert_eq!(image["text"], "/Documentation/Assembly_Guide/clamp.jpg");
+    assert_eq!(image["standard"], true);
+}

@@ -278,6 +278,29 @@ fn problem(err: crate::manifest::ManifestError) -> api::Problem {
 }
 
 fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
+    let fields = |extra: &toml::Table| -> Vec<api::ManifestEntry> {
+        crate::manifest::shown_fields(extra)
+            .into_iter()
+            .map(|(key, text, standard)| api::ManifestEntry {
+                key,
+                text,
+                standard,
+            })
+            .collect()
+    };
+    let lists = [
+        ("readme", &manifest.readme),
+        ("bom", &manifest.bom),
+        (
+            "manufacturing-instructions",
+            &manifest.manufacturing_instructions,
+        ),
+        ("documentation-language", &manifest.documentation_language),
+    ]
+    .into_iter()
+    .filter(|(_, values)| !values.0.is_empty())
+    .map(|(key, values)| (key.to_owned(), values.0.clone()))
+    .collect();
     api::Manifest {
         okhv: manifest.okhv.clone(),
         name: manifest.name.clone(),
@@ -300,9 +323,13 @@ fn wire_manifest(manifest: &crate::manifest::Manifest) -> api::Manifest {
                 source: part.source.0.clone(),
                 export: part.export.0.clone(),
                 material: part.material.first(),
+                materials: part.material.0.clone(),
                 tsdc: part.tsdc.0.clone(),
+                fields: fields(&part.extra),
             })
             .collect(),
+        lists,
+        fields: fields(&manifest.extra),
     }
 }
 

@@ -181,19 +181,44 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                     <dd><A href=design.page(&format!("/commit/{}", head.id))>{head.summary.clone()}</A>
                         <br/><span class="muted">{head.author.name.clone()} ", " <time datetime=head.author.time.clone()>{head.author.time.get(..10).unwrap_or_default().to_owned()}</time></span></dd>
                 </dl>
+                {manifest.clone().map(|m| {
+                    let (standard, other): (Vec<_>, Vec<_>) = m.fields.into_iter().partition(|f| f.standard);
+                    let list = |fields: Vec<::api::ManifestEntry>| view! {
+                        <dl class="facts fields">
+                            {fields.into_iter().map(|f| view! { <dt><code>{f.key}</code></dt><dd>{f.text}</dd> }).collect_view()}
+                        </dl>
+                    };
+                    view! {
+                        {(!standard.is_empty()).then(|| view! {
+                            <h2 class="side-heading">"More from okh.toml"</h2>
+                            {list(standard)}
+                        })}
+                        {(!other.is_empty()).then(|| view! {
+                            <details class="other-fields">
+                                <summary>{format!("Other fields ({})", other.len())}</summary>
+                                {list(other)}
+                            </details>
+                        })}
+                    }
+                })}
                 {manifest.filter(|m| !m.parts.is_empty()).map(|m| view! {
                     <h2 class="side-heading">"Parts"</h2>
                     <ul class="parts">
                         {m.parts.into_iter().map(|part| view! {
                             <li>
                                 <strong>{part.name.unwrap_or_else(|| "Unnamed part".into())}</strong>
-                                {part.material.map(|mat| view! { <span class="muted">" · " {mat}</span> })}
+                                {(!part.materials.is_empty()).then(|| view! { <span class="muted">" · " {part.materials.join(", ")}</span> })}
                                 <ul class="part-files">
                                     {part.source.into_iter().chain(part.export).map(|file| {
                                         let href = design.page(&format!("/blob/{}/{file}", detail.default_branch));
                                         view! { <li><A href=href><code>{file}</code></A></li> }
                                     }).collect_view()}
                                 </ul>
+                                {(!part.fields.is_empty()).then(|| view! {
+                                    <dl class="part-fields">
+                                        {part.fields.into_iter().map(|f| view! { <dt>{f.key}</dt><dd>{f.text}</dd> }).collect_view()}
+                                    </dl>
+                                })}
                             </li>
                         }).collect_view()}
                     </ul>
