@@ -168,7 +168,8 @@ const SYNONYMS: &[(Column, u8, &[&str])] = &[
         1,
         &["component", "title", "designation", "article", "artikel"],
     ),
-    (Column::Name, 2, &["part", "item", "product"]),
+    // Not `item`: spreadsheets number their rows in it.
+    (Column::Name, 2, &["part", "product"]),
     (Column::Name, 4, &["description", "desc", "beschreibung"]),
     (
         Column::Quantity,
@@ -189,8 +190,10 @@ const SYNONYMS: &[(Column, u8, &[&str])] = &[
     (
         Column::Quantity,
         1,
-        &["count", "amount", "pcs", "pieces", "units", "number", "nr"],
+        &["count", "amount", "pcs", "pieces", "number", "nr"],
     ),
+    // The sBoM template's count, when no column says more plainly.
+    (Column::Quantity, 2, &["units"]),
     (
         Column::Designators,
         0,
@@ -206,7 +209,7 @@ const SYNONYMS: &[(Column, u8, &[&str])] = &[
     (
         Column::Designators,
         1,
-        &["reference", "references", "ref", "parts"],
+        &["reference", "references", "ref", "parts", "part"],
     ),
     (Column::Value, 0, &["value", "val", "wert"]),
     (Column::Value, 2, &["comment"]),
@@ -390,12 +393,32 @@ fn normalized(header: &str) -> String {
     }
 }
 
-/// Whether a header names a value column.
+/// Whether a header plainly names a value column (`Value`, not Altium's `Comment`).
 fn is_value(key: &str) -> bool {
     SYNONYMS
         .iter()
-        .any(|(c, _, names)| *c == Column::Value && names.contains(&key))
+        .any(|(c, rank, names)| *c == Column::Value && *rank == 0 && names.contains(&key))
 }
+
+/// How many parts one designator token places: "R1" one, "C103-C105" three (a range of one
+/// prefix), anything else one.
+fn placed(token: &str) -> usize {
+    let split = |one: &str| {
+        let letters = one.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        let (prefix, number) = one.split_at(letters);
+        Some((prefix.to_owned(), number.parse::<usize>().ok()?))
+    };
+    match token
+        .split_once('-')
+        .and_then(|(a, b)| Some((split(a)?, split(b)?)))
+    {
+        Some(((p, from), (q, to))) if p == q && to >= from && to - from < 10_000 => to - from + 1,
+        _ => 1,
+    }
+}
+
+/// Prefixes of standard numbers ("DIN912", "ISO7089"), which look like designators.
+const STANDARDS: [&str; 8] = ["DIN", "ISO", "EN", "BS", "NF", "JIS", "IEC", "ANSI"];
 
 /// Whether a cell holds reference designators ("R1", "C3, C4", "C103-C105").
 fn looks_like_designators(cell: &str) -> bool {
@@ -410,6 +433,7 @@ fn looks_like_designators(cell: &str) -> bool {
                 let letters = one.chars().take_while(|c| c.is_ascii_alphabetic()).count();
                 let rest = &one[letters..];
                 (1..=5).contains(&letters)
+                    && !STANDARDS.contains(&one[..letters].to_ascii_uppercase().as_str())
                     && !rest.is_empty()
                     && rest.chars().all(|c| c.is_ascii_digit())
             })
@@ -430,6 +454,15 @@ fn roles(headers: &[String], rows: &[&[String]]) -> Vec<Option<Column>> {
         !cells.is_empty()
             && cells.iter().filter(|c| looks_like_designators(c)).count() * 10 >= cells.len() * 6
     };
+    // An EDA export names parts by their value: a `Value` column, or Altium's `Comment` beside
+    // a `Designator` column. There a description is only a description.
+    let designators = |k: &String| {
+        SYNONYMS.iter().any(|(c, rank, names)| {
+            *c == Column::Designators && *rank == 0 && names.contains(&k.as_str())
+        })
+    };
+    let eda = keys.iter().any(|k| is_value(k))
+        || (keys.iter().any(|k| k == "comment") && keys.iter().any(designators));
     let mut taken: Vec<Option<Column>> = vec![None; headers.len()];
     for column in ORDER {
         let mut best: Option<(u8, usize)> = None;
@@ -450,10 +483,17 @@ fn roles(headers: &[String], rows: &[&[String]]) -> Vec<Option<Column>> {
             if column == Column::Value && key == "comment" && taken.contains(&Some(Column::Name)) {
                 continue;
             }
-            if column == Column::Name && rank >= 4 && keys.iter().any(|k| is_value(k)) {
+            if column == Column::Name && rank >= 4 && eda {
                 continue;
             }
             if column == Column::Designators && rank > 0 && !designator_like(i) {
+                continue;
+            }
+            // Eagle's list by parts: `Part` holds designators, not names.
+            if column == Column::Name
+                && matches!(key.as_str(), "part" | "parts")
+                && designator_like(i)
+            {
                 continue;
             }
             if best.is_none_or(|(r, _)| rank < r) {
@@ -480,8 +520,10 @@ fn usable(roles: &[Option<Column>]) -> bool {
         && (has(Column::Quantity) || has(Column::Designators))
 }
 
-/// The leading number of a quantity ("2 sets" → 2, "12.5" → 12.5, "1,5" → 1.5, "approx. 3" →
-/// none).
+/// The leading number of a quantity ("2 sets" → 2, "12.5" → 12.5, "1,5" → 1.5, "1,000" →
+/// 1000, "1.234,56" → 1234.56, "approx. 3" → none). With both marks, the last one is the
+/// decimal mark; a lone comma is one too unless exactly three digits follow it after a
+/// number other than 0.
 pub fn leading_number(text: &str) -> Option<f64> {
     let text = text.trim_start();
     let end = text
@@ -490,13 +532,27 @@ pub fn leading_number(text: &str) -> Option<f64> {
         .map(|(i, c)| i + c.len_utf8())
         .last()?;
     let number = text[..end].trim_end_matches(['.', ',']);
-    // One comma and no point is a decimal comma ("1,5"); otherwise commas group thousands.
-    let number = if number.matches(',').count() == 1 && !number.contains('.') {
-        number.replace(',', ".")
-    } else {
-        number.replace(',', "")
+    let (comma, point) = (number.rfind(','), number.rfind('.'));
+    let decimal = match (comma, point) {
+        (Some(c), Some(p)) => Some(c.max(p)),
+        (Some(c), None)
+            if number.matches(',').count() == 1
+                && (number.len() - c - 1 != 3 || &number[..c] == "0") =>
+        {
+            Some(c)
+        }
+        (None, Some(p)) if number.matches('.').count() == 1 => Some(p),
+        _ => None,
     };
-    number.parse().ok()
+    let mut plain = String::with_capacity(number.len());
+    for (i, c) in number.char_indices() {
+        match c {
+            '0'..='9' => plain.push(c),
+            _ if Some(i) == decimal => plain.push('.'),
+            _ => {}
+        }
+    }
+    plain.parse().ok()
 }
 
 /// A price cell as a number: currency signs and codes around it ignored ("€ 0,12", "$1.05",
@@ -517,10 +573,24 @@ fn unit_in(quantity: &str) -> Option<String> {
         return None;
     }
     let lower = word.to_lowercase();
-    Some(match lower.strip_suffix('s') {
-        Some(one) if one.len() >= 3 && !one.ends_with('s') => one.to_owned(),
-        _ => lower,
-    })
+    // "2x" is a count, not a unit.
+    if lower == "x" {
+        return None;
+    }
+    let singular = ["xes", "ches", "shes", "sses"]
+        .iter()
+        .find_map(|ending| {
+            lower
+                .strip_suffix(ending)
+                .map(|stem| format!("{stem}{}", &ending[..ending.len() - 2]))
+        })
+        .or_else(|| {
+            lower
+                .strip_suffix('s')
+                .filter(|one| one.len() >= 3 && !one.ends_with('s'))
+                .map(str::to_owned)
+        });
+    Some(singular.unwrap_or(lower))
 }
 
 /// Parses the BOM file `path`: a spreadsheet by its extension, else delimited text.
@@ -600,10 +670,26 @@ fn text_table(path: &str, text: &str) -> Result<Table, (usize, String)> {
         if path.to_lowercase().ends_with(".tsv") {
             return b'\t';
         }
-        let sample: String = text.lines().take(5).collect::<Vec<_>>().join("\n");
+        // The one that splits the first lines into the same number of fields, the most.
+        let sample: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(6)
+            .collect();
         [b',', b';', b'\t']
             .into_iter()
-            .max_by_key(|d| (outside_quotes(&sample, *d as char), *d == b','))
+            .max_by_key(|d| {
+                let counts: Vec<usize> = sample
+                    .iter()
+                    .map(|l| outside_quotes(l, *d as char))
+                    .collect();
+                let widest = counts.iter().copied().max().unwrap_or(0);
+                let steady = counts
+                    .iter()
+                    .filter(|c| **c == widest && widest > 0)
+                    .count();
+                (steady, widest, *d == b',')
+            })
             .unwrap_or(b',')
     });
     let mut reader = csv::ReaderBuilder::new()
@@ -722,7 +808,14 @@ fn from_table(table: Table) -> Result<Bom, (usize, String)> {
     let body = filled
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != index && (index + 1 == filled.len() || *i > index))
+        .filter(|(i, row)| {
+            if index + 1 == filled.len() && index > 0 {
+                // A header at the end: the rows above it are the data, titles excepted.
+                *i < index && row.1.len() >= headers.len()
+            } else {
+                *i > index
+            }
+        })
         .map(|(_, row)| *row);
     for (line, cells) in body {
         if let Some(row) = read_row(*line, cells, &headers, &columns, &mut bom.warnings) {
@@ -824,7 +917,12 @@ fn read_row(
     }
     if row.quantity_text.is_empty() && !row.designators.is_empty() {
         // One part per designator.
-        row.quantity_text = row.designators.len().to_string();
+        row.quantity_text = row
+            .designators
+            .iter()
+            .map(|d| placed(d))
+            .sum::<usize>()
+            .to_string();
     }
     row.quantity = leading_number(&row.quantity_text);
     match row.quantity {
@@ -930,6 +1028,13 @@ mod tests {
         assert_eq!(leading_number("12.5"), Some(12.5));
         assert_eq!(leading_number("1,5"), Some(1.5));
         assert_eq!(leading_number("1,200.5"), Some(1200.5));
+        assert_eq!(leading_number("1,000"), Some(1000.0));
+        assert_eq!(leading_number("1.234,56"), Some(1234.56));
+        assert_eq!(leading_number("0,125"), Some(0.125));
+        assert_eq!(unit_in("3 boxes").as_deref(), Some("box"));
+        assert_eq!(unit_in("2x"), None);
+        assert_eq!(placed("C103-C105"), 3);
+        assert_eq!(placed("R7"), 1);
         assert_eq!(leading_number("3."), Some(3.0));
         assert_eq!(leading_number("approx. 3"), None);
         assert_eq!(leading_number(""), None);
@@ -940,6 +1045,57 @@ mod tests {
         assert_eq!(price("€ 0,12"), Some(0.12));
         assert_eq!(price("$1.05"), Some(1.05));
         assert_eq!(price("0.30 EUR"), Some(0.3));
+    }
+
+    fn names(bom: &Bom) -> Vec<&str> {
+        bom.rows.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn roles_are_given_as_people_mean_them() {
+        // A spreadsheet's Item numbers its rows; the description names the part.
+        let bom = parse(
+            "b.csv",
+            b"Item,Description,Qty\n1,Hex bolt M8,4\n2,Washer M8,8\n",
+        )
+        .unwrap();
+        assert_eq!(names(&bom), ["Hex bolt M8", "Washer M8"]);
+        assert_eq!(bom.rows[0].extra["Item"], "1");
+        // Comment is a note when a description names the part.
+        let bom = parse("b.csv", b"Description,Qty,Comment\nFrame,1,weld first\n").unwrap();
+        assert_eq!(names(&bom), ["Frame"]);
+        assert_eq!(bom.rows[0].notes.as_deref(), Some("weld first"));
+        // Units is the unit of measure beside a plainer count.
+        let bom = parse("b.csv", b"Name,Units,Amount\nRope,m,12\n").unwrap();
+        assert_eq!(bom.rows[0].quantity, Some(12.0));
+        assert_eq!(bom.rows[0].unit.as_deref(), Some("m"));
+        // Eagle's list by parts: Part holds designators, each one part.
+        let bom = parse(
+            "b.csv",
+            b"Part;Value;Device;Package;Description\nR1;10k;R-EU_R0603;R0603;Resistor\nC1-C3;100n;C-EUC0603;C0603;Capacitor\n",
+        )
+        .unwrap();
+        assert_eq!(names(&bom), ["10k R0603", "100n C0603"]);
+        assert_eq!(bom.rows[0].designators, ["R1"]);
+        assert_eq!(bom.rows[1].quantity, Some(3.0));
+        // Standard numbers in an sBoM reference are not designators.
+        let bom = parse(
+            "b.tsv",
+            b"NAME\tQUANTITY\tREFERENCE\nScrew\t4\tDIN912\nWasher\t4\tISO7089\n",
+        )
+        .unwrap();
+        assert_eq!(bom.rows[0].references, ["DIN912"]);
+        assert!(bom.rows[0].designators.is_empty());
+        // A comma inside a semicolon file's cell does not make it comma-separated.
+        let bom = parse(
+            "b.csv",
+            "Name;Menge\nMutter M8, verzinkt, DIN 934;4\nScheibe;8\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(names(&bom), ["Mutter M8, verzinkt, DIN 934", "Scheibe"]);
+        // A header at the end: the title above it is not a part.
+        let bom = parse("b.tsv", b"Parts list\nFrame\t1\nWheel\t2\nNAME\tQUANTITY\n").unwrap();
+        assert_eq!(names(&bom), ["Frame", "Wheel"]);
     }
 
     #[test]

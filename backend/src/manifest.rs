@@ -191,12 +191,14 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     // A key the standard does not define, one or two letters from one it does: a misspelling.
     for (key, _) in root.iter() {
         let key_text = key.get_ref().as_ref();
-        if SPEC_KEYS.contains(&key_text) || key_text.len() < 4 {
+        // Short keys are often words of their own (`tags`, `date`): one letter off only.
+        let reach = if key_text.chars().count() <= 6 { 1 } else { 2 };
+        if SPEC_KEYS.contains(&key_text) || key_text.len() < 4 || key_text.starts_with("x-") {
             continue;
         }
         if let Some(near) = SPEC_KEYS
             .iter()
-            .filter(|known| strsim::levenshtein(known, key_text) <= 2)
+            .filter(|known| strsim::levenshtein(known, key_text) <= reach)
             .min_by_key(|known| strsim::levenshtein(known, key_text))
         {
             reader.problems.push(ManifestError {
@@ -277,13 +279,27 @@ const LANGUAGES: Noun = ("a language code", "language codes", false, false);
 const TEXTS: Noun = ("text", "texts", false, false);
 
 /// A path the manifest names, relative to the design's root: the specification's leading `/`
-/// (the root) dropped; URLs as they are.
+/// (the root), `./` segments and a trailing `/` dropped; URLs as they are.
 pub fn design_path(path: &str) -> String {
-    if path.contains("://") {
-        path.to_owned()
-    } else {
-        path.trim_start_matches('/').to_owned()
+    if is_url(path) {
+        return path.to_owned();
     }
+    path.split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether a manifest value is a URL rather than a path: a scheme (`https:`, `mailto:`,
+/// `doi:`) or a bare `www.` host.
+pub fn is_url(value: &str) -> bool {
+    let scheme = value.split_once(':').map(|(scheme, _)| scheme).filter(|s| {
+        s.len() >= 2
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    scheme.is_some() || value.starts_with("www.")
 }
 
 /// Reads values of the spanned document, collecting a problem for each that has the wrong
@@ -354,7 +370,7 @@ impl Reader<'_> {
         {
             Some(text) if paths => {
                 let path = design_path(&text);
-                if !path.contains("://") {
+                if !is_url(&path) {
                     reader.paths.push(NamedPath {
                         path: path.clone(),
                         key: key.to_owned(),

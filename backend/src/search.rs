@@ -31,7 +31,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-7";
+const SCHEMA_VERSION: &str = "atelier-search-8";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 

@@ -2,15 +2,14 @@
 //! KiCad, Eagle and Altium exports, a German-locale spreadsheet (semicolons, CRLF,
 //! Windows-1252, decimal commas), the OKH-LOSH sBoM columns with an assembly tree, a header
 //! after title rows or last, UTF-16 text, and `.xlsx` and `.ods` spreadsheets; and through the
-//! API, a design's page with the new columns and the total cost.
+//! API, the design with the new columns and the total cost.
 
 mod common;
 
-use axum::http::{Method, StatusCode};
 use backend::bom::{self, Bom, BomRow};
 use serde_json::json;
 
-use common::{As, TestApp};
+use common::TestApp;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/bom/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -178,36 +177,22 @@ fn a_file_without_a_usable_header_names_what_it_found() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_design_page_shows_every_column_and_the_total_cost() {
+async fn the_api_gives_every_column_and_the_total_cost() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     app.create_design(&ada, "board").await;
-    let head = app.json("/api/designs/ada/board").await.1["head"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let manifest = "okhv = \"OKH-LOSHv1.0\"\nname = \"Board\"\nversion = \"1\"\nlicense = \"MIT\"\nlicensor = \"Ada\"\nfunction = \"A board\"\nbom = \"bom/altium.csv\"\n";
     let csv = String::from_utf8(fixture("altium.csv")).unwrap();
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/board/commits",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"branch": "main", "expected_head": head, "message": "Altium BOM",
-                "changes": [
-                    {"op": "put", "path": "okh.toml", "content": manifest},
-                    {"op": "put", "path": "bom/altium.csv", "content": csv},
-                ]}),
-            ),
-        )
-        .await;
-    assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
-    );
+    app.commit_changes(
+        &ada,
+        "ada/board",
+        "Altium BOM",
+        json!([
+            {"op": "put", "path": "okh.toml", "content": manifest},
+            {"op": "put", "path": "bom/altium.csv", "content": csv},
+        ]),
+    )
+    .await;
     let (_, detail) = app.json("/api/designs/ada/board").await;
     let bom = &detail["bom"];
     assert_eq!(bom["rows"][0]["name"], "100nF 0402", "{bom}");

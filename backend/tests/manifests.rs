@@ -5,11 +5,11 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use backend::manifest::{self, Manifest};
 use serde_json::json;
 
-use common::{As, TestApp};
+use common::TestApp;
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/okh/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -220,32 +220,18 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     app.create_design(&ada, "lamp").await;
-    let head = app.json("/api/designs/ada/lamp").await.1["head"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let manifest = "okhv = \"OKH-LOSHv1.0\"\nname = \"Desk Lamp\"\nversion = 2\nlicense = \"CERN-OHL-P-2.0\"\nlicensor = [\"Ada\", \"Bo\"]\nfunction = \"Lights a desk.\"\nbom = [\"bom.csv\"]\nmanufacturing-instructions = [\"a.md\", \"b.md\"]\ntechnology-readiness-level = 5\nimage = true\n";
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/lamp/commits",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"branch": "main", "expected_head": head, "message": "Real manifest",
-                "changes": [
-                    {"op": "put", "path": "okh.toml", "content": manifest},
-                    {"op": "put", "path": "bom.csv", "content": "name,qty\nM8 bolt,4\n"},
-                    {"op": "put", "path": "b.md", "content": "Weld, then bolt.\n"},
-                ]}),
-            ),
-        )
-        .await;
-    assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
-    );
+    app.commit_changes(
+        &ada,
+        "ada/lamp",
+        "Real manifest",
+        json!([
+            {"op": "put", "path": "okh.toml", "content": manifest},
+            {"op": "put", "path": "bom.csv", "content": "name,qty\nM8 bolt,4\n"},
+            {"op": "put", "path": "b.md", "content": "Weld, then bolt.\n"},
+        ]),
+    )
+    .await;
     app.state.settled().await;
     let (status, detail) = app.json("/api/designs/ada/lamp").await;
     assert_eq!(status, StatusCode::OK, "{detail}");
@@ -296,31 +282,19 @@ async fn the_readme_is_found_in_any_case_and_root_paths_are_read() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     app.create_design(&ada, "loom").await;
-    let head = app.json("/api/designs/ada/loom").await.1["head"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     // The manifest names no README and its BOM with the specification's leading `/`.
     let manifest = "okhv = \"2.0\"\nname = \"Loom\"\nversion = \"1\"\nlicense = \"MIT\"\nlicensor = \"Ada\"\nfunction = \"Weaves\"\nbom = \"/docs/sBoM.csv\"\n";
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/loom/commits",
-            &As::Cookie(ada.clone()),
-            Some(json!({"branch": "main", "expected_head": head, "message": "As on GitHub",
-                "changes": [
-                    {"op": "move", "from": "README.md", "to": "ReadMe.md"},
-                    {"op": "put", "path": "okh.toml", "content": manifest},
-                    {"op": "put", "path": "docs/sBoM.csv", "content": "NAME\tQUANTITY\nShuttle\t2\n"},
-                ]})),
-        )
-        .await;
-    assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
-    );
+    app.commit_changes(
+        &ada,
+        "ada/loom",
+        "As on GitHub",
+        json!([
+            {"op": "move", "from": "README.md", "to": "ReadMe.md"},
+            {"op": "put", "path": "okh.toml", "content": manifest},
+            {"op": "put", "path": "docs/sBoM.csv", "content": "NAME\tQUANTITY\nShuttle\t2\n"},
+        ]),
+    )
+    .await;
     let (_, detail) = app.json("/api/designs/ada/loom").await;
     assert_eq!(detail["readme_path"], "ReadMe.md", "{detail}");
     assert!(
@@ -340,27 +314,13 @@ async fn every_field_reaches_the_api_standard_ones_apart_from_the_others() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     app.create_design(&ada, "loom").await;
-    let head = app.json("/api/designs/ada/loom").await.1["head"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/loom/commits",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"branch": "main", "expected_head": head, "message": "The loom's manifest",
-                "changes": [{"op": "put", "path": "okh.toml", "content": fixture("loom.toml")}]}),
-            ),
-        )
-        .await;
-    assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
-    );
+    app.commit_changes(
+        &ada,
+        "ada/loom",
+        "The loom's manifest",
+        json!([{"op": "put", "path": "okh.toml", "content": fixture("loom.toml")}]),
+    )
+    .await;
     let (_, detail) = app.json("/api/designs/ada/loom").await;
     let manifest = &detail["manifest"];
     let field = |key: &str| {

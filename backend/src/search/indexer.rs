@@ -433,7 +433,8 @@ fn design_documents(
     if let Some(bom) = bom {
         for row in bom.rows {
             let mut doc = component(&row.name, row.part_number.as_deref(), row.key());
-            if let Some(m) = &row.manufacturer {
+            // A file with a supplier and no manufacturer column names where parts come from.
+            if let Some(m) = row.manufacturer.as_ref().or(row.supplier.as_ref()) {
                 doc.add_text(f.manufacturer, m);
                 doc.add_facet(f.manufacturer_facet, Facet::from_path([m.as_str()]));
             }

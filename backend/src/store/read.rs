@@ -126,8 +126,8 @@ impl Store {
         Ok((commit, is_tag))
     }
 
-    /// The design's README at `rev`: the manifest's `named` path when it gives one, else the
-    /// root file called README in any case (`README.md`, `readme.md`, `ReadMe.md`, `README`,
+    /// The design's README at `rev`: the manifest's `named` path when that file exists, else
+    /// the root file called README in any case (`README.md`, `readme.md`, `ReadMe.md`, `README`,
     /// …), Markdown first.
     pub fn readme_path(
         &self,
@@ -135,7 +135,11 @@ impl Store {
         rev: &str,
         named: Option<&str>,
     ) -> Result<Option<String>> {
-        if let Some(named) = named {
+        // The named one when it is there; else (a manifest naming `readme.md` for a
+        // `README.md`) the usual search.
+        if let Some(named) = named
+            && self.file_header(id, rev, named).is_ok()
+        {
             return Ok(Some(named.to_owned()));
         }
         const NAMES: [&str; 5] = [

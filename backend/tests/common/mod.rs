@@ -282,6 +282,30 @@ impl TestApp {
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
     }
 
+    /// Commits `changes` (the API's change list) on `design`'s `main` at its current head as
+    /// `cookie`, and requires 201.
+    pub async fn commit_changes(&self, cookie: &str, design: &str, message: &str, changes: Value) {
+        let head = self.json(&format!("/api/designs/{design}")).await.1["head"]
+            .as_str()
+            .expect("the design has a head")
+            .to_owned();
+        let committed = self
+            .request(
+                Method::POST,
+                &format!("/api/designs/{design}/commits"),
+                &As::Cookie(cookie.to_owned()),
+                Some(serde_json::json!({"branch": "main", "expected_head": head,
+                    "message": message, "changes": changes})),
+            )
+            .await;
+        assert_eq!(
+            committed.status,
+            StatusCode::CREATED,
+            "{:?}",
+            committed.json()
+        );
+    }
+
     /// Uploads `bytes` as file `name` to `design` (`owner/slug`) for `cookie`; the answer
     /// (`upload_id`, `size`, `blob`).
     pub async fn upload(&self, cookie: &str, design: &str, name: &str, bytes: &[u8]) -> Value {

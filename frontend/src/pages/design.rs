@@ -210,8 +210,13 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                                 {(!part.materials.is_empty()).then(|| view! { <span class="muted">" · " {part.materials.join(", ")}</span> })}
                                 <ul class="part-files">
                                     {part.source.into_iter().chain(part.export).map(|file| {
-                                        let href = design.page(&format!("/blob/{}/{file}", detail.default_branch));
-                                        view! { <li><A href=href><code>{file}</code></A></li> }
+                                        if file.starts_with("https://") || file.starts_with("http://") {
+                                            let href = file.clone();
+                                            view! { <li><a href=href rel="nofollow noopener noreferrer"><code>{file}</code></a></li> }.into_any()
+                                        } else {
+                                            let href = design.page(&format!("/blob/{}/{file}", detail.default_branch));
+                                            view! { <li><A href=href><code>{file}</code></A></li> }.into_any()
+                                        }
                                     }).collect_view()}
                                 </ul>
                                 {(!part.fields.is_empty()).then(|| view! {
@@ -264,7 +269,7 @@ fn BomTable(bom: Bom) -> impl IntoView {
                 {bom.sheet.map(|s| view! { <span class="muted">{format!(" (sheet {s})")}</span> })}</h2>
             {bom.error.map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
             {(!rows.is_empty()).then(|| view! {
-                <div class="table-scroll" tabindex="0" role="region" aria-labelledby="bom-heading">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Bill of materials table (scrolls sideways)">
                     <table>
                         <thead><tr>
                             <th scope="col">"Part"</th><th scope="col">"Qty"</th>
@@ -284,6 +289,7 @@ fn BomTable(bom: Bom) -> impl IntoView {
                                     <tr>
                                         <td class=format!("part depth-{}", depth.min(4))>
                                             <A href=format!("/components/{}", row.key) attr:title="Where else is this used?">{row.name}</A>
+                                            {row.parent.filter(|_| depth > 0).map(|p| view! { <span class="visually-hidden">{format!(", part of {p}")}</span> })}
                                         </td>
                                         <td class="num">{row.quantity_text}</td>
                                         {cell(cols.unit, row.unit)}
@@ -296,7 +302,10 @@ fn BomTable(bom: Bom) -> impl IntoView {
                                         {cols.price.then(|| view! { <td class="num">{row.unit_price.map(|p| format!("{p:.2}")).unwrap_or_default()}</td> })}
                                         {cell(cols.material, row.material)}
                                         {cell(cols.notes, row.notes.or(row.specs))}
-                                        {cols.url.then(|| view! { <td>{row.url.map(|u| view! { <a href=u.clone() rel="nofollow noopener" target="_blank">"link"</a> })}</td> })}
+                                        {cols.url.then(|| view! { <td>{row.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|u| {
+                                            let host = u.split('/').nth(2).unwrap_or_default().to_owned();
+                                            view! { <a href=u rel="nofollow noopener noreferrer" target="_blank" title="Opens in a new tab">{host} " ↗"</a> }
+                                        })}</td> })}
                                     </tr>
                                 }
                             }).collect_view()}
@@ -335,29 +344,40 @@ struct BomColumns {
 /// assembly followed by its parts, in file order otherwise; a cycle or an unknown parent puts
 /// a row at the top.
 fn assembly_order(rows: Vec<BomRow>) -> Vec<(usize, BomRow)> {
+    use std::collections::HashMap;
+    // Children by their parent's name, in file order: one pass, whatever the size.
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
     let names: std::collections::HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-    let roots: Vec<usize> = (0..rows.len())
-        .filter(|&i| {
-            rows[i]
-                .parent
-                .as_deref()
-                .is_none_or(|p| !names.contains(p) || p == rows[i].name)
-        })
-        .collect();
+    let mut roots = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        match row.parent.as_deref() {
+            Some(parent) if names.contains(parent) && parent != row.name => {
+                children.entry(parent).or_default().push(i)
+            }
+            _ => roots.push(i),
+        }
+    }
     let mut order = Vec::with_capacity(rows.len());
     let mut seen = vec![false; rows.len()];
-    let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
-    while let Some((i, depth)) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
+    // Roots first, then any row a cycle kept from them, each with its subtree.
+    let starts: Vec<usize> = roots.into_iter().chain(0..rows.len()).collect();
+    for start in starts {
+        let mut stack = vec![(start, 0usize)];
+        while let Some((i, depth)) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            order.push((depth, i));
+            if let Some(kids) = children.get(rows[i].name.as_str()) {
+                stack.extend(
+                    kids.iter()
+                        .rev()
+                        .filter(|&&c| !seen[c])
+                        .map(|&c| (c, depth + 1)),
+                );
+            }
         }
-        order.push((depth, i));
-        let children = (0..rows.len())
-            .rev()
-            .filter(|&c| !seen[c] && rows[c].parent.as_deref() == Some(rows[i].name.as_str()));
-        stack.extend(children.map(|c| (c, depth + 1)));
     }
-    order.extend((0..rows.len()).filter(|&i| !seen[i]).map(|i| (0, i)));
     let mut rows: Vec<Option<BomRow>> = rows.into_iter().map(Some).collect();
     order
         .into_iter()
