@@ -971,10 +971,12 @@ async fn a_bom_shows_its_assembly_tree_and_the_page_never_scrolls_sideways() -> 
     // The sBoM's PARENT-ASM: each assembly's parts come right after it, indented.
     let top = browser.texts(".bom td.part.depth-0").await?;
     assert_eq!(top, ["Gravity water filter"]);
-    let parts = browser.texts(".bom td.part").await?;
+    let parts = browser.texts(".bom td.part > a").await?;
     let upper = parts.iter().position(|p| p == "Upper vessel").unwrap();
     assert_eq!(parts[upper + 1], "Food-grade bucket 20 L with lid");
-    assert!(!browser.texts(".bom td.part.depth-2").await?.is_empty());
+    // Screen readers hear what each part belongs to.
+    let nested = browser.texts(".bom td.part.depth-2").await?;
+    assert!(nested[0].contains(", part of Upper vessel"), "{nested:?}");
     let headers = browser.texts(".bom thead th").await?;
     assert_eq!(
         headers,
