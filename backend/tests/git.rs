@@ -206,6 +206,23 @@ async fn the_stock_git_clones_and_fetches_only_what_a_design_reaches() {
 }
 
 /// `url` with `user:token@` after the scheme.
+/// Creates the empty design `slug` (for a pushed history) as `cookie`; requires 201.
+async fn create_empty(app: &TestApp, cookie: &str, slug: &str) -> common::Answer {
+    let created = app
+        .request(
+            Method::POST,
+            "/api/designs",
+            &As::Cookie(cookie.to_owned()),
+            Some(
+                json!({"slug": slug, "name": "Old", "function": "Came from elsewhere",
+                "license": "MIT", "empty": true}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    created
+}
+
 fn with_credentials(url: &str, user: &str, token: &str) -> String {
     url.replacen("http://", &format!("http://{user}:{token}@"), 1)
 }
@@ -557,18 +574,7 @@ async fn a_whole_history_pushed_into_an_empty_design_keeps_its_ids_and_authors()
     let work = tempfile::tempdir().unwrap();
     let ada = app.sign_up("ada").await;
     let token = app.token(&ada, &["designs:write"]).await;
-    let created = app
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"slug": "old", "name": "Old", "function": "Came from elsewhere",
-                "license": "MIT", "empty": true}),
-            ),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let created = create_empty(&app, &ada, "old").await;
     assert_eq!(created.json()["empty"], true);
     let empty = app.get("/api/designs/ada/old").await;
     assert_eq!(empty.status, StatusCode::NOT_FOUND);
@@ -665,18 +671,7 @@ async fn a_history_on_master_keeps_master_as_its_default_branch() {
     ok(&git(&dir, &["branch", "aaa-first", "HEAD~2"]).await);
 
     // Pushed into an empty design: the first push's master becomes the default branch.
-    let created = app
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"slug": "old", "name": "Old", "function": "Came from elsewhere",
-                "license": "MIT", "empty": true}),
-            ),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    create_empty(&app, &ada, "old").await;
     let url = with_credentials(&format!("{base}/ada/old.git"), "ada", &token);
     ok(&git(&dir, &["push", "-q", &url, "--all"]).await);
     ok(&git(&dir, &["push", "-q", &url, "--tags"]).await);
@@ -1001,18 +996,7 @@ async fn a_history_is_imported_from_an_allowed_https_url_only() {
     let source_base = serve(&source).await;
     let cy = source.sign_up("cy").await;
     let token = source.token(&cy, &["designs:write"]).await;
-    let created = source
-        .request(
-            Method::POST,
-            "/api/designs",
-            &As::Cookie(cy.clone()),
-            Some(
-                json!({"slug": "old", "name": "Old", "function": "Elsewhere",
-                "license": "MIT", "empty": true}),
-            ),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    create_empty(&source, &cy, "old").await;
     let dir = work.path().join("old");
     // Its default branch is trunk (the first push's), beside a master: only the remote's HEAD
     // can tell the importer which is the default.
