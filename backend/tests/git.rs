@@ -701,22 +701,18 @@ async fn a_history_on_master_keeps_master_as_its_default_branch() {
         "the default branch master cannot be deleted",
     );
     // An API commit lands on master; a fork keeps master as its default branch.
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/old/commits",
-            &As::Cookie(ada.clone()),
-            Some(
-                json!({"branch": "master", "expected_head": ids[3], "message": "Notes",
-                "changes": [{"op": "put", "path": "notes.md", "content": "hi\n"}]}),
-            ),
-        )
-        .await;
+    app.commit_changes(
+        &ada,
+        "ada/old",
+        "Notes",
+        json!([{"op": "put", "path": "notes.md", "content": "hi\n"}]),
+    )
+    .await;
+    let (_, detail) = app.json("/api/designs/ada/old").await;
+    assert_ne!(detail["head"], ids[3].as_str(), "master moved: {detail}");
     assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
+        app.json("/api/designs/ada/old/commits?rev=master").await.1["total"],
+        5
     );
     let bo = app.sign_up("bo").await;
     let forked = app
@@ -735,15 +731,7 @@ async fn a_history_on_master_keeps_master_as_its_default_branch() {
     // A bundle names its HEAD: that branch is the default, even beside a main.
     ok(&git(&dir, &["branch", "main", "HEAD~1"]).await);
     ok(&git(&dir, &["bundle", "create", "-q", "../all.bundle", "--all"]).await);
-    let bundle = std::fs::read(work.path().join("all.bundle")).unwrap();
-    let imported = import(&app, &ada, "bundled", &bundle).await;
-    assert_eq!(
-        imported.status,
-        StatusCode::CREATED,
-        "{:?}",
-        imported.json()
-    );
-    let (_, detail) = app.json("/api/designs/ada/bundled").await;
+    let detail = import_and_show(&app, &ada, "bundled", &work.path().join("all.bundle")).await;
     assert_eq!(detail["default_branch"], "master", "{detail}");
     assert_eq!(detail["head"], ids[3].as_str());
     // Without a HEAD in it, a bundle's main comes first.
@@ -759,17 +747,27 @@ async fn a_history_on_master_keeps_master_as_its_default_branch() {
         ],
     )
     .await);
-    let bundle = std::fs::read(work.path().join("heads.bundle")).unwrap();
-    let imported = import(&app, &ada, "heads", &bundle).await;
+    let detail = import_and_show(&app, &ada, "heads", &work.path().join("heads.bundle")).await;
+    assert_eq!(detail["default_branch"], "main", "{detail}");
+    assert_eq!(detail["head"], ids[2].as_str());
+}
+
+/// Imports the bundle file at `path` as `slug` (requiring 201); the new design's detail.
+async fn import_and_show(
+    app: &TestApp,
+    cookie: &str,
+    slug: &str,
+    path: &Path,
+) -> serde_json::Value {
+    let imported = import(app, cookie, slug, &std::fs::read(path).unwrap()).await;
     assert_eq!(
         imported.status,
         StatusCode::CREATED,
         "{:?}",
         imported.json()
     );
-    let (_, detail) = app.json("/api/designs/ada/heads").await;
-    assert_eq!(detail["default_branch"], "main", "{detail}");
-    assert_eq!(detail["head"], ids[2].as_str());
+    let id = imported.json()["design"]["id"].as_str().unwrap().to_owned();
+    app.json(&format!("/api/designs/{id}")).await.1
 }
 
 async fn import(app: &TestApp, cookie: &str, slug: &str, bundle: &[u8]) -> common::Answer {

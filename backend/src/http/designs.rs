@@ -150,9 +150,11 @@ async fn show(
             _ => None,
         };
         let missing = match &record.manifest {
-            Ok(manifest) => crate::manifest::missing_files(manifest, |path| {
-                store.file_header(&id, &head, path).is_ok() || store.tree(&id, &head, path).is_ok()
-            }),
+            Ok(manifest) => {
+                let present =
+                    store.present(&id, &head, manifest.paths.iter().map(|p| p.path.as_str()))?;
+                crate::manifest::missing_files(manifest, |path| present.contains(path))
+            }
             Err(_) => Vec::new(),
         };
         Ok(DetailRead {

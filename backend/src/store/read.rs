@@ -263,6 +263,23 @@ impl Store {
         Ok(false)
     }
 
+    /// Which of `paths` are in the design at `rev` (a file, folder, link or submodule), with
+    /// one repository open and one tree for them all. An invalid path is not there.
+    pub fn present<'p>(
+        &self,
+        id: &DesignId,
+        rev: &str,
+        paths: impl IntoIterator<Item = &'p str>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let repo = self.open_repo(id)?;
+        let tree = repo.find_commit(resolve(&repo, id, rev)?)?.tree()?;
+        Ok(paths
+            .into_iter()
+            .filter(|path| paths::validate(path).is_ok() && tree.get_path(Path::new(path)).is_ok())
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// The blob id and size of the file at `path` in `rev`, read from the object's header (the
     /// content is not inflated).
     pub fn file_header(&self, id: &DesignId, rev: &str, path: &str) -> Result<(Oid, u64)> {

@@ -282,19 +282,17 @@ impl TestApp {
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
     }
 
-    /// Commits `changes` (the API's change list) on `design`'s `main` at its current head as
-    /// `cookie`, and requires 201.
+    /// Commits `changes` (the API's change list) on `design`'s default branch at its current
+    /// head as `cookie`, and requires 201.
     pub async fn commit_changes(&self, cookie: &str, design: &str, message: &str, changes: Value) {
-        let head = self.json(&format!("/api/designs/{design}")).await.1["head"]
-            .as_str()
-            .expect("the design has a head")
-            .to_owned();
+        let (_, detail) = self.json(&format!("/api/designs/{design}")).await;
+        let (head, branch) = (detail["head"].clone(), detail["default_branch"].clone());
         let committed = self
             .request(
                 Method::POST,
                 &format!("/api/designs/{design}/commits"),
                 &As::Cookie(cookie.to_owned()),
-                Some(serde_json::json!({"branch": "main", "expected_head": head,
+                Some(serde_json::json!({"branch": branch, "expected_head": head,
                     "message": message, "changes": changes})),
             )
             .await;
