@@ -125,6 +125,8 @@ async fn main() {
             hook_program: None,
             allow_import_from: Vec::new(),
             import_ca_file: None,
+            image_proxy: true,
+            image_proxy_allow_private: false,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         })

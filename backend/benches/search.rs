@@ -459,6 +459,8 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         hook_program: None,
         allow_import_from: Vec::new(),
         import_ca_file: None,
+        image_proxy: true,
+        image_proxy_allow_private: false,
         trusted_proxies: Vec::new(),
         client_ip_header: "x-forwarded-for".into(),
     };

@@ -50,6 +50,15 @@ pub struct Config {
     /// system's (a locality's own forge with its own CA). Unset: the system's.
     #[arg(long, env = "ATELIER_IMPORT_CA_FILE")]
     pub import_ca_file: Option<PathBuf>,
+    /// Whether README images hosted on other sites are shown through this instance's image
+    /// proxy (`GET /api/images/…`: signed URLs only, short fetches of images, never to private
+    /// addresses). `false`: the server fetches no images; they show as links to themselves.
+    #[arg(long, env = "ATELIER_IMAGE_PROXY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub image_proxy: bool,
+    /// Lets the image proxy fetch from loopback and private addresses. For tests only: on a
+    /// real instance it would let any README reach the instance's own network.
+    #[arg(long, env = "ATELIER_IMAGE_PROXY_ALLOW_PRIVATE")]
+    pub image_proxy_allow_private: bool,
     /// Addresses of reverse proxies in front of this server (repeat the flag, or separate with
     /// commas). A request from one of them is attributed to the client its
     /// `--client-ip-header` names, for rate limits and connection and upload caps; from any

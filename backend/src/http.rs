@@ -17,6 +17,7 @@ mod extract;
 mod gate;
 pub mod git;
 mod health;
+mod images;
 mod labor;
 mod proposals;
 mod search;
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(bundles::router())
         .merge(edit::router())
         .merge(search::router())
+        .merge(images::router())
         .merge(labor::router())
         .merge(proposals::router())
         .merge(events::router())

@@ -12,6 +12,7 @@ pub mod events;
 pub mod format;
 pub mod hooks;
 pub mod http;
+pub mod images;
 pub mod import;
 pub mod labor;
 pub mod manifest;

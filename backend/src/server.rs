@@ -36,6 +36,8 @@ pub struct App {
     pub bundles: crate::bundle::Bundles,
     /// Large files, extracted once and served from a cache.
     pub blobs: crate::blobs::Blobs,
+    /// README images from other sites, shown through the signed image proxy.
+    pub images: crate::images::ImageProxy,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
     /// Change proposals (consumer `proposals`: revisions and mergeability).
@@ -139,6 +141,11 @@ impl App {
             let (dir, store) = (config.data.join("blob-cache"), store.clone());
             tokio::task::spawn_blocking(move || crate::blobs::Blobs::open(dir, store)).await??
         };
+        let images = crate::images::ImageProxy::open(
+            &config.data,
+            config.image_proxy,
+            config.image_proxy_allow_private,
+        )?;
         let proposals =
             crate::proposals::Proposals::follow(pool, store.clone(), &events, labor.clone());
         let consumers = [
@@ -162,6 +169,7 @@ impl App {
             labor,
             bundles,
             blobs,
+            images,
             proposals,
             catalog,
             consumers,

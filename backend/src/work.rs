@@ -30,6 +30,9 @@ pub enum Kind {
     Search,
     /// Extracting a large file from the object database to the file cache.
     Extract,
+    /// Fetching an image from another site for the image proxy (network-bound, up to
+    /// `images::TIMEOUT` each).
+    Fetch,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Ingest => 4,
             Kind::Search => 16,
             Kind::Extract => 4,
+            Kind::Fetch => 8,
         }
     }
 
@@ -50,12 +54,14 @@ impl Kind {
         static INGEST: Semaphore = Semaphore::const_new(Kind::Ingest.permits());
         static SEARCH: Semaphore = Semaphore::const_new(Kind::Search.permits());
         static EXTRACT: Semaphore = Semaphore::const_new(Kind::Extract.permits());
+        static FETCH: Semaphore = Semaphore::const_new(Kind::Fetch.permits());
         match self {
             Kind::Read => &READ,
             Kind::Write => &WRITE,
             Kind::Ingest => &INGEST,
             Kind::Search => &SEARCH,
             Kind::Extract => &EXTRACT,
+            Kind::Fetch => &FETCH,
         }
     }
 }
@@ -65,7 +71,8 @@ pub const TOTAL: usize = Kind::Read.permits()
     + Kind::Write.permits()
     + Kind::Ingest.permits()
     + Kind::Search.permits()
-    + Kind::Extract.permits();
+    + Kind::Extract.permits()
+    + Kind::Fetch.permits();
 
 // Checked when compiling: with up to 64 cores hashing and every bundle build, at most half of
 // tokio's 512 blocking threads are ever taken.

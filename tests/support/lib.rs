@@ -58,6 +58,8 @@ impl TestServer {
             hook_program: None,
             allow_import_from: Vec::new(),
             import_ca_file: None,
+            image_proxy: true,
+            image_proxy_allow_private: true,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };

@@ -998,3 +998,153 @@ async fn a_bom_shows_its_assembly_tree_and_the_page_never_scrolls_sideways() -> 
     browser.screenshot("bom-tree").await?;
     browser.close().await
 }
+
+/// Serves one PNG (a 3×2 green picture) at `/photo.png` on a free local port, as a site
+/// hosting a README's pictures would.
+async fn picture_host() -> anyhow::Result<u16> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12,
+        0x16, 0xf1, 0x4d, 0x00, 0x00, 0x00, 0x0f, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60,
+        0x58, 0xe0, 0x00, 0x45, 0x70, 0x16, 0x00, 0x33, 0x14, 0x05, 0x41, 0x8b, 0x7c, 0xae, 0x2c,
+        0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    let app = axum::Router::new().route(
+        "/photo.png",
+        axum::routing::get(|| async {
+            ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(port)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_readme_shows_raw_html_images_anchor_links_and_proxied_pictures() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    let port = picture_host().await?;
+    let filler = "Text that pushes the next section below the fold.\n\n".repeat(60);
+    let readme = format!(
+        "# Lamp\n\n[Jump to assembly](#assembly-steps)\n\n\
+         <p align=\"center\"><img src=\"docs/side.svg\" alt=\"side view\" width=\"120\"></p>\n\n\
+         ![photo](http://127.0.0.1:{port}/photo.png)\n\n> [!TIP]\n> Print the shade in PETG.\n\n\
+         {filler}## Assembly steps\n\nScrew it together.\n"
+    );
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#c7601a"/></svg>"##;
+    let person = backend::store::Person {
+        name: "Ada".into(),
+        email: "ada@example.org".into(),
+        time: 1_700_000_000,
+    };
+    let files = [
+        ("README.md", readme.as_bytes()),
+        ("docs/side.svg", svg.as_bytes()),
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes.to_vec()))
+    .collect();
+    let store = server.state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        store.create(
+            &backend::store::DesignId::new("atelier", "lamp")?,
+            &[backend::store::NewCommit {
+                author: person.clone(),
+                committer: person,
+                message: "A lamp".into(),
+                files,
+            }],
+        )
+    })
+    .await??;
+    server.state.settled().await;
+
+    browser.client.set_window_size(1280, 900).await?;
+    browser.goto(&server.url("/atelier/lamp")).await?;
+    browser.wait_for(".readme h1").await?;
+    // Both pictures load: the raw-HTML one from the design, the external one through the
+    // instance's proxy (the page's CSP allows no other site).
+    let loaded = r#"
+        const images = [...document.querySelectorAll('.readme img')];
+        return images.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);
+    "#;
+    let mut images = serde_json::Value::Null;
+    for _ in 0..100 {
+        images = browser.client.execute(loaded, vec![]).await?;
+        let all = images
+            .as_array()
+            .map(|a| a.len() == 2 && a.iter().all(|i| i[1] == serde_json::Value::Bool(true)));
+        if all == Some(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let sources: Vec<&str> = images
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i[1] == serde_json::Value::Bool(true))
+        .filter_map(|i| i[0].as_str())
+        .collect();
+    assert_eq!(sources.len(), 2, "both pictures load: {images}");
+    assert!(
+        sources[0].contains("/raw/") && sources[0].ends_with("/docs/side.svg"),
+        "{images}"
+    );
+    assert!(sources[1].starts_with(backend::images::PATH), "{images}");
+    let centred = browser
+        .client
+        .execute(
+            "return document.querySelector('.readme p[align=center] img') !== null",
+            vec![],
+        )
+        .await?;
+    assert_eq!(centred, serde_json::Value::Bool(true));
+    browser
+        .wait_for_text(".readme .markdown-alert-tip", "PETG")
+        .await?;
+    browser.screenshot("readme-github-like").await?;
+
+    // The anchor link scrolls to its heading and keeps the page.
+    browser
+        .client
+        .find(Locator::LinkText("Jump to assembly"))
+        .await?
+        .click()
+        .await?;
+    let mut place = serde_json::Value::Null;
+    for _ in 0..50 {
+        place = browser
+            .client
+            .execute(
+                "const h = document.getElementById('user-content-assembly-steps'); \
+                 return [location.hash, h ? h.getBoundingClientRect().top : null, window.scrollY];",
+                vec![],
+            )
+            .await?;
+        if place[0] == "#user-content-assembly-steps"
+            && place[1]
+                .as_f64()
+                .is_some_and(|top| (-5.0..200.0).contains(&top))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(place[0], "#user-content-assembly-steps", "{place}");
+    let top = place[1].as_f64().unwrap_or(f64::MAX);
+    assert!(
+        (-5.0..200.0).contains(&top),
+        "the heading is in view: {place}"
+    );
+    assert!(
+        place[2].as_f64().unwrap_or(0.0) > 500.0,
+        "the page scrolled: {place}"
+    );
+    assert_eq!(browser.client.current_url().await?.path(), "/atelier/lamp");
+    browser.wait_for(".readme h1").await?;
+    browser.close().await
+}

@@ -345,6 +345,7 @@ async fn rendered(
             raw: &raw,
             view: &view,
             dir,
+            images: app.images.signer(),
         },
     );
     Ok(JsonResponse(api::Rendered {

@@ -224,6 +224,7 @@ async fn show(
                 raw: &raw,
                 view: &view,
                 dir,
+                images: app.images.signer(),
             },
         )
     });

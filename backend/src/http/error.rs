@@ -45,6 +45,8 @@ pub enum AppError {
     /// 429 with its own code (e.g. `too_many_uploads`): too much at once; retry after the
     /// given time.
     TooMany(&'static str, String, Duration),
+    /// 502 `bad_gateway`: another site this request needed (the image proxy's) failed.
+    BadGateway(String),
     /// 503: not possible right now; retry after the given time.
     Unavailable(String, Duration),
     /// 500: logged, never sent.
@@ -97,6 +99,7 @@ impl IntoResponse for AppError {
                 msg,
                 vec![],
             ),
+            Self::BadGateway(msg) => (StatusCode::BAD_GATEWAY, "bad_gateway", msg, vec![]),
             Self::Timeout(msg) => (StatusCode::REQUEST_TIMEOUT, "request_timeout", msg, vec![]),
             Self::TooMany(code, message, wait) => {
                 let body = api::ApiError::new(code, cut(message));
@@ -226,6 +229,20 @@ impl From<crate::catalog::Error> for AppError {
 impl From<crate::events::LogError> for AppError {
     fn from(err: crate::events::LogError) -> Self {
         Self::internal(err)
+    }
+}
+
+impl From<crate::images::Error> for AppError {
+    fn from(err: crate::images::Error) -> Self {
+        use crate::images::Error;
+        match err {
+            Error::Disabled => Self::NotFound(err.to_string()),
+            Error::BadSignature | Error::Private => Self::Forbidden(err.to_string()),
+            Error::Scheme(_) => Self::BadRequest(err.to_string()),
+            Error::Status(_) | Error::NotAnImage(_) | Error::TooLarge | Error::Unreachable(_) => {
+                Self::BadGateway(err.to_string())
+            }
+        }
     }
 }
 

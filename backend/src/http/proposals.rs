@@ -47,7 +47,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{one}/merge"), put(merge))
 }
 
-fn markdown(proposal: &Proposal, text: &str) -> String {
+fn markdown(app: &AppState, proposal: &Proposal, text: &str) -> String {
     let (design, base) = (&proposal.design, &proposal.base);
     crate::markdown::render(
         text,
@@ -55,6 +55,7 @@ fn markdown(proposal: &Proposal, text: &str) -> String {
             raw: &format!("/api/designs/{design}/raw/{base}/"),
             view: &format!("/{design}/blob/{base}/"),
             dir: "",
+            images: app.images.signer(),
         },
     )
 }
@@ -94,7 +95,7 @@ async fn wire(app: &AppState, proposal: &Proposal) -> AppResult<api::Proposal> {
         design: proposal.design.to_string(),
         title: proposal.title.clone(),
         body: proposal.body.clone(),
-        body_html: markdown(proposal, &proposal.body),
+        body_html: markdown(app, proposal, &proposal.body),
         state: proposal.state.as_str().to_owned(),
         draft: proposal.draft,
         author: proposal.author.clone(),
@@ -548,9 +549,13 @@ async fn labor_preview(
     }))
 }
 
-fn wire_comment(proposal: &Proposal, c: proposals::Comment) -> api::ProposalComment {
+fn wire_comment(
+    app: &AppState,
+    proposal: &Proposal,
+    c: proposals::Comment,
+) -> api::ProposalComment {
     api::ProposalComment {
-        body_html: markdown(proposal, &c.body),
+        body_html: markdown(app, proposal, &c.body),
         id: c.id,
         review_id: c.review,
         in_reply_to: c.reply_to,
@@ -567,9 +572,9 @@ fn wire_comment(proposal: &Proposal, c: proposals::Comment) -> api::ProposalComm
     }
 }
 
-fn wire_review(proposal: &Proposal, r: proposals::Review) -> api::Review {
+fn wire_review(app: &AppState, proposal: &Proposal, r: proposals::Review) -> api::Review {
     api::Review {
-        body_html: markdown(proposal, &r.body),
+        body_html: markdown(app, proposal, &r.body),
         id: r.id,
         author: r.author,
         verdict: r.verdict.as_str().to_owned(),
@@ -598,11 +603,11 @@ async fn review_list(app: &AppState, proposal: &Proposal) -> AppResult<api::Revi
     Ok(api::ReviewList {
         reviews: reviews
             .into_iter()
-            .map(|r| wire_review(proposal, r))
+            .map(|r| wire_review(app, proposal, r))
             .collect(),
         comments: comments
             .into_iter()
-            .map(|c| wire_comment(proposal, c))
+            .map(|c| wire_comment(app, proposal, c))
             .collect(),
     })
 }
@@ -666,7 +671,7 @@ async fn review(
         .await?;
     Ok((
         StatusCode::CREATED,
-        JsonResponse(wire_review(&proposal, review)),
+        JsonResponse(wire_review(&app, &proposal, review)),
     ))
 }
 

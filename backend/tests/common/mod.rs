@@ -136,6 +136,8 @@ impl TestApp {
             hook_program: Some(env!("CARGO_BIN_EXE_atelier").into()),
             allow_import_from: Vec::new(),
             import_ca_file: None,
+            image_proxy: true,
+            image_proxy_allow_private: false,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
         };

@@ -1,0 +1,191 @@
+//! READMEs rendered as GitHub renders them, through the API: raw HTML paths into the design,
+//! and external images through the signed image proxy, against a real image host on a local
+//! port (an axum server in the test).
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::http::{StatusCode, header};
+use serde_json::{Value, json};
+
+use common::TestApp;
+
+const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="90" height="20"><rect width="90" height="20" fill="#1f6f5c"/></svg>"##;
+
+/// An image host on 127.0.0.1: `/badge.svg`, `/page.html` (not an image), `/big.png` (over
+/// the cap), `/moved` (a redirect to the badge); counts the requests it answers.
+async fn image_host() -> (u16, Arc<AtomicUsize>) {
+    use axum::response::{IntoResponse, Redirect};
+    use axum::routing::get;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new()
+        .route(
+            "/badge.svg",
+            get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml")], SVG).into_response() }),
+        )
+        .route(
+            "/page.html",
+            get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<p>hi</p>").into_response() }),
+        )
+        .route(
+            "/big.png",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "image/png")],
+                    vec![0u8; (backend::images::MAX_IMAGE + 1) as usize],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/moved",
+            get(|| async { Redirect::temporary("/badge.svg") }),
+        )
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let hits = counted.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    next.run(request).await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, hits)
+}
+
+/// Commits `readme` as the README of a new design `ada/lamp`; the rendered README.
+async fn readme_of(app: &TestApp, readme: &str) -> String {
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    app.commit_changes(
+        &ada,
+        "ada/lamp",
+        "README",
+        json!([
+            {"op": "put", "path": "README.md", "content": readme},
+            {"op": "put", "path": "docs/photo.png", "content": "png"},
+        ]),
+    )
+    .await;
+    let (_, detail) = app.json("/api/designs/ada/lamp").await;
+    detail["readme_html"].as_str().unwrap().to_owned()
+}
+
+/// The `src` of every proxied image in `html`, in order.
+fn proxied(html: &str) -> Vec<String> {
+    html.split("src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|src| src.starts_with(backend::images::PATH))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn external_readme_images_come_through_the_signed_proxy() {
+    let (port, hits) = image_host().await;
+    let app = TestApp::with(|config| config.image_proxy_allow_private = true).await;
+    let host = format!("http://127.0.0.1:{port}");
+    let html = readme_of(
+        &app,
+        &format!(
+            "# Lamp\n\n![build]({host}/badge.svg)\n\n<img src=\"{host}/page.html\" alt=\"page\">\n\n\
+             <p align=\"center\"><img src=\"docs/photo.png\" alt=\"photo\"></p>\n\n\
+             ![big]({host}/big.png) ![moved]({host}/moved)\n"
+        ),
+    )
+    .await;
+    assert!(html.contains(r#"<p align="center">"#), "{html}");
+    assert!(html.contains("/raw/"), "{html}");
+    let urls = proxied(&html);
+    assert_eq!(urls.len(), 4, "{html}");
+    assert!(
+        !html.contains(&host),
+        "no image is fetched by the browser: {html}"
+    );
+
+    let badge = app.get(&urls[0]).await;
+    assert_eq!(badge.status, StatusCode::OK);
+    assert_eq!(badge.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(
+        badge.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(badge.body, SVG.as_bytes());
+    let fetched = hits.load(Ordering::SeqCst);
+    assert_eq!(app.get(&urls[0]).await.status, StatusCode::OK);
+    assert_eq!(hits.load(Ordering::SeqCst), fetched, "the second is cached");
+
+    let page = app.get(&urls[1]).await;
+    assert_eq!(page.status, StatusCode::BAD_GATEWAY);
+    assert!(page.json().to_string().contains("text/html, not an image"));
+    let big = app.get(&urls[2]).await;
+    assert_eq!(big.status, StatusCode::BAD_GATEWAY);
+    assert!(big.json().to_string().contains("larger than"));
+    let moved = app.get(&urls[3]).await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.headers);
+    assert_eq!(moved.body, SVG.as_bytes());
+
+    // Only what this instance signed is fetched.
+    let (signature, encoded) = urls[0]
+        .strip_prefix(backend::images::PATH)
+        .unwrap()
+        .split_once('/')
+        .unwrap();
+    let other = urls[1].rsplit('/').next().unwrap();
+    for forged in [
+        format!("{}{signature}/{other}", backend::images::PATH),
+        format!("{}AAAA/{encoded}", backend::images::PATH),
+    ] {
+        let refused = app.get(&forged).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{forged}");
+        assert!(refused.json().to_string().contains("not signed"));
+    }
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_private_addresses_and_can_be_turned_off() {
+    let (port, hits) = image_host().await;
+    let readme = format!(
+        "[![build](http://127.0.0.1:{port}/badge.svg)](https://ci.example.org) ![photo](http://127.0.0.1:{port}/badge.svg)\n"
+    );
+    // By default, loopback and private addresses are refused, whatever the signature.
+    let app = TestApp::new().await;
+    let html = readme_of(&app, &readme).await;
+    let urls = proxied(&html);
+    assert_eq!(urls.len(), 2, "{html}");
+    let refused = app.get(&urls[0]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.json().to_string().contains("private"));
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+
+    // Turned off: no proxied images; each shows its alt text, as a link to the image (or as
+    // the text of the link it is in).
+    let app = TestApp::with(|config| config.image_proxy = false).await;
+    let html = readme_of(&app, &readme).await;
+    assert!(proxied(&html).is_empty(), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://ci.example.org" rel="noopener noreferrer">build</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"<a href="http://127.0.0.1:{port}/badge.svg" rel="noopener noreferrer">photo</a>"#
+        )),
+        "{html}"
+    );
+    let off = app.get(&urls[0]).await;
+    assert_eq!(off.status, StatusCode::NOT_FOUND);
+    let message: Value = off.json();
+    assert!(message.to_string().contains("does not fetch images"));
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
