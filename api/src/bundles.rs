@@ -52,6 +52,10 @@ pub struct BundleManifest {
     /// Entries of the tree a bundle cannot carry (symbolic links, submodules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// Files Windows cannot hold by these names, each with why (`path: not portable to
+    /// Windows: …`); the archive carries them as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_portable: Vec<String>,
     pub labor: BundleLabor,
     pub lineage: BundleLineage,
     pub generator: Generator,

@@ -268,6 +268,10 @@ pub struct NewDesign {
     /// other fields are still checked, but the pushed `okh.toml` describes the design.
     #[serde(default)]
     pub empty: bool,
+    /// Also write a starter `README.md` (the name, the function and a heading for build
+    /// instructions). Off unless asked: the first commit is then `okh.toml` alone.
+    #[serde(default)]
+    pub readme: bool,
 }
 
 /// `POST /api/designs/import`: what an imported git bundle became.

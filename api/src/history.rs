@@ -99,6 +99,15 @@ pub struct TreeEntry {
     pub size: Option<u64>,
     /// The blob or tree id.
     pub id: String,
+    /// A file with git's executable bit (mode 100755).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub executable: bool,
+    /// What a symbolic link points at, as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Why the name cannot be checked out on Windows (`not portable to Windows: …`), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +185,17 @@ pub const LABOR_TYPES: &[&str] = &[
     "maintenance",
 ];
 
+/// What a `put` writes: a plain `file` (the default for a new path), an `executable` file, or
+/// a `symlink` whose `content` is the link's target (relative, inside the design). A put
+/// without a mode keeps the mode the path has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileMode {
+    File,
+    Executable,
+    Symlink,
+}
+
 /// One change of `POST .../commits`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
@@ -187,6 +207,8 @@ pub enum Change {
         content: Option<String>,
         #[serde(default)]
         upload_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<FileMode>,
     },
     Delete {
         path: String,
@@ -196,6 +218,10 @@ pub enum Change {
         to: String,
     },
 }
+
+/// The largest body of `POST .../commits`, in bytes (64 MiB); larger ones get 413. Larger
+/// files go through `POST .../uploads`.
+pub const MAX_COMMIT_BODY: usize = 64 << 20;
 
 /// `POST .../commits`: one atomic commit, refused with 409 if `branch` moved from `expected_head`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

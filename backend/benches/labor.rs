@@ -187,6 +187,7 @@ fn main() {
                         changes: vec![Change::Put {
                             path: format!("extra-{n}.scad"),
                             content: b"cube(1);".to_vec(),
+                            mode: None,
                         }],
                     },
                 )

@@ -58,6 +58,7 @@ fn put(n: usize, length: usize) -> Change {
     Change::Put {
         path: part_path(n),
         content: part(n, length),
+        mode: None,
     }
 }
 

@@ -497,6 +497,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         labor,
         bundles,
         blobs,
+        images: backend::images::ImageProxy::open(data, true, false).unwrap(),
         catalog,
         proposals,
         consumers: Vec::new(),

@@ -389,6 +389,7 @@ impl Bundles {
                 .map(|(path, bytes)| crate::bom::wire(&path, &bytes)),
             files: Vec::new(),
             skipped: Vec::new(),
+            not_portable: Vec::new(),
             labor: api::BundleLabor {
                 policy_versions,
                 units,

@@ -524,7 +524,7 @@ pub fn missing_files(manifest: &Manifest, exists: impl Fn(&str) -> bool) -> Vec<
 /// Longest `name`, `version`, `license` and readiness shown or listed, in characters.
 pub const MAX_SHORT_FIELD: usize = 200;
 /// Longest `function` shown or listed, in characters.
-pub const MAX_FUNCTION: usize = 2000;
+pub const MAX_FUNCTION: usize = 5000;
 
 /// `text` cut to at most `max` characters (with `…` when cut), for lists, rows and messages.
 pub fn clip(text: &str, max: usize) -> String {

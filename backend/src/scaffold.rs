@@ -1,5 +1,6 @@
 //! A new design's first commit: its fields checked (slug, name, function, SPDX license) and the
-//! starter `okh.toml` (OKH-LOSH) and README written from them. Knows nothing about HTTP.
+//! starter `okh.toml` (OKH-LOSH), with a README when asked, written from them. Knows nothing
+//! about HTTP.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,8 @@ pub struct Starter<'a> {
     pub licensor: Option<&'a str>,
     /// Defaults to `0.1.0`.
     pub version: Option<&'a str>,
+    /// Also write a starter `README.md` (and name it in the manifest).
+    pub readme: bool,
 }
 
 /// What is wrong, field by field.
@@ -22,7 +25,8 @@ pub type Problems = Vec<(&'static str, String)>;
 
 /// The longest name and function accepted, in characters.
 const MAX_NAME: usize = 100;
-const MAX_FUNCTION: usize = 300;
+/// OKH-LOSH's `function` is a description of what the design does: paragraphs, not a line.
+pub const MAX_FUNCTION: usize = crate::manifest::MAX_FUNCTION;
 
 /// Checks every field; each problem names its field.
 pub fn check(starter: &Starter<'_>) -> Result<(), Problems> {
@@ -54,7 +58,8 @@ pub fn check(starter: &Starter<'_>) -> Result<(), Problems> {
     }
 }
 
-/// The files of the first commit (`okh.toml` and `README.md`) of a design owned by `owner`.
+/// The files of the first commit (`okh.toml`, and `README.md` when asked) of a design owned by
+/// `owner`.
 pub fn starter_files(
     starter: &Starter<'_>,
     owner: &str,
@@ -77,7 +82,7 @@ pub fn starter_files(
          license = {}\n\
          licensor = {}\n\
          function = {}\n\
-         readme = \"README.md\"\n\
+         {}\
          documentation-language = \"en\"\n\
          technology-readiness-level = \"OTRL-1\"\n",
         toml_string(starter.name),
@@ -85,16 +90,23 @@ pub fn starter_files(
         toml_string(starter.license),
         toml_string(licensor),
         toml_string(starter.function),
+        if starter.readme {
+            "readme = \"README.md\"\n"
+        } else {
+            ""
+        },
     );
+    let mut files = BTreeMap::from([("okh.toml".to_owned(), manifest.into_bytes())]);
+    if !starter.readme {
+        return Ok(files);
+    }
     let readme = format!(
         "# {}\n\n{}\n\n## Build instructions\n\nDescribe how to make it, step by step.\n",
         starter.name.trim(),
         starter.function.trim()
     );
-    Ok(BTreeMap::from([
-        ("README.md".to_owned(), readme.into_bytes()),
-        ("okh.toml".to_owned(), manifest.into_bytes()),
-    ]))
+    files.insert("README.md".to_owned(), readme.into_bytes());
+    Ok(files)
 }
 
 #[cfg(test)]
@@ -109,6 +121,7 @@ mod tests {
             license,
             licensor: None,
             version: None,
+            readme: true,
         }
     }
 
@@ -127,6 +140,33 @@ mod tests {
             Some("ada")
         );
         assert!(String::from_utf8_lossy(&files["README.md"]).starts_with("# Lamp"));
+    }
+
+    #[test]
+    fn the_readme_is_written_only_when_asked() {
+        let plain = Starter {
+            readme: false,
+            ..starter("Lamp", "MIT")
+        };
+        let files = starter_files(&plain, "ada").unwrap();
+        assert_eq!(files.keys().collect::<Vec<_>>(), ["okh.toml"]);
+        let manifest =
+            crate::manifest::parse(&String::from_utf8_lossy(&files["okh.toml"])).unwrap();
+        assert_eq!(manifest.readme.first(), None);
+        let long = "A cargo trailer for bicycles. ".repeat(70);
+        assert!(long.chars().count() > 2000);
+        let described = Starter {
+            function: &long,
+            ..plain
+        };
+        assert!(starter_files(&described, "ada").is_ok());
+        let too_long = "x".repeat(MAX_FUNCTION + 1);
+        let problems = check(&Starter {
+            function: &too_long,
+            ..plain
+        })
+        .unwrap_err();
+        assert_eq!(problems[0].0, "function");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use merge::{MergeCheck, MergeError, MergeRequest, MergeState, Method, Resolu
 pub use paths::PathError;
 pub use push::{PushLimits, RefUpdate, Verdict, lenient_fsck};
 pub use read::{Branch, CommitInfo, Entry, EntryKind, FileListing, Release, TreeFile};
-pub use write::{Change, CommitRequest};
+pub use write::{Change, CommitRequest, Mode};
 
 use crate::events::{Events, Payload};
 use crate::manifest::{self, Manifest, ManifestError};

@@ -685,6 +685,7 @@ async fn authorization_matrix() {
                     changes: vec![backend::store::Change::Put {
                         path: "NOTES.md".into(),
                         content: b"brighter\n".to_vec(),
+                        mode: None,
                     }],
                 },
             )

@@ -277,7 +277,7 @@ fn sign_up_and_create(server: &Server) -> String {
         &server.base,
         "POST",
         "/api/designs",
-        Some(json!({"slug": "crash", "name": "Crash", "function": "Survives kills", "license": "CERN-OHL-S-2.0"})),
+        Some(json!({"slug": "crash", "name": "Crash", "function": "Survives kills", "license": "CERN-OHL-S-2.0", "readme": true})),
         Some(&format!("Bearer {token}")),
     )
     .unwrap();
@@ -1222,7 +1222,7 @@ fn random_kills_during_mixed_bursts_leave_a_consistent_store() {
             &server.base,
             "POST",
             "/api/designs",
-            Some(json!({"slug": slug, "name": slug, "function": "Survives random kills", "license": "CERN-OHL-S-2.0"})),
+            Some(json!({"slug": slug, "name": slug, "function": "Survives random kills", "license": "CERN-OHL-S-2.0", "readme": true})),
             Some(&auth),
         )
         .unwrap();

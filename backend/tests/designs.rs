@@ -24,7 +24,7 @@ async fn with_lamp() -> (TestApp, String) {
             Method::POST,
             "/api/designs",
             &As::Cookie(olga.clone()),
-            Some(json!({"slug": "lamp", "name": "Desk lamp", "function": "Lights a desk", "license": "CERN-OHL-W-2.0"})),
+            Some(json!({"slug": "lamp", "name": "Desk lamp", "function": "Lights a desk", "license": "CERN-OHL-W-2.0", "readme": true})),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());

@@ -367,10 +367,10 @@ async fn pushes_are_checked_like_api_commits_and_announced_once() {
         "Authentication failed",
     );
     ok(&git(&dir, &["checkout", "-q", "-b", "bad"]).await);
-    commit_file(&dir, "con.txt", b"reserved on Windows\n", "A reserved name").await;
+    commit_file(&dir, "draft.", b"a name NTFS would cut\n", "A trailing dot").await;
     refused_with(
         &git(&dir, &["push", "-q", "origin", "bad"]).await,
-        "invalid path \"con.txt\"",
+        "invalid path \"draft.\"",
     );
     ok(&git(&dir, &["checkout", "-q", "main"]).await);
     ok(&git(&dir, &["checkout", "-q", "-b", "big"]).await);
@@ -871,9 +871,9 @@ async fn a_git_bundle_is_imported_whole_or_not_at_all() {
         app.get("/api/designs/ada/local").await.status,
         StatusCode::NOT_FOUND
     );
-    std::fs::write(dir.join("aux.txt"), "reserved\n").unwrap();
+    std::fs::write(dir.join("trailing."), "a name NTFS would cut\n").unwrap();
     ok(&git(&dir, &["add", "."]).await);
-    ok(&git(&dir, &["commit", "-q", "-m", "Reserved"]).await);
+    ok(&git(&dir, &["commit", "-q", "-m", "Trailing dot"]).await);
     ok(&git(&dir, &["bundle", "create", "-q", "../bad.bundle", "--all"]).await);
     let bad = std::fs::read(work.path().join("bad.bundle")).unwrap();
     let refused = import(&app, &ada, "bad", &bad).await;
@@ -882,7 +882,7 @@ async fn a_git_bundle_is_imported_whole_or_not_at_all() {
         refused.json()["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("invalid path \"aux.txt\""),
+            .contains("invalid path \"trailing.\""),
         "{:?}",
         refused.json()
     );

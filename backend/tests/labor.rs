@@ -39,6 +39,7 @@ fn commit(store: &Store, design: &str, author: Person, message: &str, path: &str
                 changes: vec![Change::Put {
                     path: path.into(),
                     content: format!("{message}\n").into_bytes(),
+                    mode: None,
                 }],
             },
         )

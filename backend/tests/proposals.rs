@@ -29,6 +29,7 @@ fn put(path: &str, content: &[u8]) -> Change {
     Change::Put {
         path: path.into(),
         content: content.to_vec(),
+        mode: None,
     }
 }
 

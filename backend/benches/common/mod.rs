@@ -59,7 +59,11 @@ pub fn big_design(
             let len = PART.min(size - written);
             let (path, bytes) = part(n, &mut seed, len);
             let (blob, _) = store.upload(id, [Ok::<_, ()>(bytes)]).unwrap().unwrap();
-            changes.push(Change::PutBlob { path, blob });
+            changes.push(Change::PutBlob {
+                path,
+                blob,
+                mode: None,
+            });
             n += 1;
             batch += len;
             written += len;

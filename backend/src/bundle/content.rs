@@ -101,6 +101,13 @@ pub(super) fn write_bundle<W: Write>(store: &Store, plan: &Plan, sink: W) -> Res
         },
     )?;
     let mut manifest = plan.manifest.clone();
+    manifest.not_portable = files
+        .iter()
+        .filter_map(|file| {
+            crate::store::paths::windows_notice(&file.path)
+                .map(|notice| format!("{}: {notice}", file.path))
+        })
+        .collect();
     manifest.files = files;
     manifest.skipped = listing.skipped;
     let mut json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;

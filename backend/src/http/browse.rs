@@ -158,6 +158,7 @@ async fn list_tree(
     let entries: Vec<api::TreeEntry> = entries
         .into_iter()
         .map(|entry| api::TreeEntry {
+            notice: store::paths::windows_notice(&entry.name),
             name: entry.name,
             path: entry.path,
             kind: match entry.kind {
@@ -169,6 +170,8 @@ async fn list_tree(
             .to_owned(),
             size: entry.size,
             id: entry.oid.to_string(),
+            executable: entry.executable,
+            target: entry.target,
         })
         .collect();
     Ok(JsonResponse(api::Tree {

@@ -35,7 +35,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/designs/{owner}/{slug}/commits",
-            get(list_commits).post(commit),
+            // Large text CAD files (STEP, OBJ, DXF) fit in a JSON commit; bigger files go
+            // through uploads.
+            get(list_commits)
+                .post(commit)
+                .layer(DefaultBodyLimit::max(api::MAX_COMMIT_BODY)),
         )
         .route(
             "/designs/{owner}/{slug}/uploads",
@@ -100,6 +104,7 @@ async fn create_design(
         license: &body.license,
         licensor: body.licensor.as_deref(),
         version: body.version.as_deref(),
+        readme: body.readme,
     };
     let files = scaffold::starter_files(&starter, &account.username).map_err(|problems| {
         AppError::Invalid(
@@ -268,8 +273,19 @@ async fn commit(
     State(app): State<AppState>,
     _caller: SignedIn,
     design: DesignAccess,
-    Json(body): Json<api::NewCommit>,
+    body: Result<axum::Json<api::NewCommit>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<(StatusCode, JsonResponse<api::CommitSummary>)> {
+    let axum::Json(body) = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "the commit body is larger than {} MiB; upload large files through \
+                 POST .../uploads and put them by upload_id",
+                api::MAX_COMMIT_BODY >> 20
+            ))
+        } else {
+            rejection.into()
+        }
+    })?;
     let id = design.id.clone();
     let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let expected_head = Oid::from_str(&body.expected_head)
@@ -301,14 +317,17 @@ async fn commit(
                 path,
                 content: Some(content),
                 upload_id: None,
+                mode,
             } => store::Change::Put {
                 path,
                 content: content.into_bytes(),
+                mode: mode.map(store_mode),
             },
             api::Change::Put {
                 path,
                 content: None,
                 upload_id: Some(upload),
+                mode,
             } => {
                 let blob = app.uploads.get(&upload, account.id, &id).ok_or_else(|| {
                     AppError::BadRequest(format!(
@@ -316,7 +335,11 @@ async fn commit(
                         n + 1
                     ))
                 })?;
-                store::Change::PutBlob { path, blob }
+                store::Change::PutBlob {
+                    path,
+                    blob,
+                    mode: mode.map(store_mode),
+                }
             }
             api::Change::Put { .. } => {
                 return Err(AppError::BadRequest(format!(
@@ -347,6 +370,14 @@ async fn commit(
         StatusCode::CREATED,
         JsonResponse(People::default().commit(&app, &detail.info).await?),
     ))
+}
+
+fn store_mode(mode: api::FileMode) -> store::Mode {
+    match mode {
+        api::FileMode::File => store::Mode::File,
+        api::FileMode::Executable => store::Mode::Executable,
+        api::FileMode::Symlink => store::Mode::Symlink,
+    }
 }
 
 /// Takes the first file of a multipart body into the design's object pool: the bytes are read

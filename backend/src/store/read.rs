@@ -25,6 +25,10 @@ pub struct Entry {
     pub oid: Oid,
     /// Bytes, for files.
     pub size: Option<u64>,
+    /// A file with the executable bit.
+    pub executable: bool,
+    /// A symbolic link's target (at most `write::MAX_LINK_TARGET` bytes shown).
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +195,14 @@ impl Store {
                 let size = (kind == EntryKind::File)
                     .then(|| blob_size(&repo, entry.id()))
                     .flatten();
+                let target = (kind == EntryKind::Symlink)
+                    .then(|| repo.find_blob(entry.id()).ok())
+                    .flatten()
+                    .map(|blob| {
+                        let bytes = blob.content();
+                        let shown = &bytes[..bytes.len().min(super::write::MAX_LINK_TARGET)];
+                        String::from_utf8_lossy(shown).into_owned()
+                    });
                 Entry {
                     path: if path.is_empty() {
                         name.clone()
@@ -201,6 +213,8 @@ impl Store {
                     kind,
                     oid: entry.id(),
                     size,
+                    executable: entry.filemode() == 0o100755,
+                    target,
                 }
             })
             .collect();

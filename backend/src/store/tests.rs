@@ -108,6 +108,7 @@ fn put(path: &str, content: &str) -> Change {
     Change::Put {
         path: path.into(),
         content: content.as_bytes().to_vec(),
+        mode: None,
     }
 }
 
@@ -421,6 +422,7 @@ fn uploads_stream_into_the_pool_and_can_be_committed() {
                 vec![Change::PutBlob {
                     path: "cad/shade.stl".into(),
                     blob,
+                    mode: None,
                 }],
             ),
         )
@@ -562,6 +564,7 @@ fn a_move_whose_mirror_fails_is_still_a_success_and_is_repaired() {
     let change = Change::Put {
         path: "README.md".into(),
         content: b"# Lamp\n".to_vec(),
+        mode: None,
     };
     let new = f
         .store
@@ -588,6 +591,7 @@ fn sizes_come_from_object_headers_loose_and_packed() {
     let change = Change::Put {
         path: "cad/big.stl".into(),
         content: big.clone(),
+        mode: None,
     };
     f.store
         .commit_changes(&lamp, &edit(head, 1_700_000_300, vec![change]))

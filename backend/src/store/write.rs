@@ -10,6 +10,34 @@ use git2::{FileMode, ObjectType, Oid, Repository};
 
 use super::{DesignId, Error, Person, Result, Store, branch_ref, lineage, paths, read, signature};
 
+/// What a put writes. `None` in a change keeps the mode the path has (a new path: a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    File,
+    Executable,
+    /// A symbolic link; the content is its target.
+    Symlink,
+}
+
+impl Mode {
+    fn git(self) -> FileMode {
+        match self {
+            Mode::File => FileMode::Blob,
+            Mode::Executable => FileMode::BlobExecutable,
+            Mode::Symlink => FileMode::Link,
+        }
+    }
+
+    fn of(filemode: i32) -> Option<Self> {
+        match filemode {
+            0o100644 | 0o100664 => Some(Mode::File),
+            0o100755 => Some(Mode::Executable),
+            0o120000 => Some(Mode::Symlink),
+            _ => None,
+        }
+    }
+}
+
 /// One change of a commit. Paths are validated before anything is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -17,11 +45,13 @@ pub enum Change {
     Put {
         path: String,
         content: Vec<u8>,
+        mode: Option<Mode>,
     },
     /// Create or replace a file with an uploaded blob already in the pool.
     PutBlob {
         path: String,
         blob: Oid,
+        mode: Option<Mode>,
     },
     Delete {
         path: String,
@@ -44,6 +74,39 @@ pub struct CommitRequest {
 
 /// Largest number of changes in one commit.
 pub const MAX_CHANGES: usize = 1000;
+/// Longest symbolic-link target, in bytes.
+pub const MAX_LINK_TARGET: usize = 1024;
+
+/// A symbolic link at `path` may point at `target` only inside the design: relative, not
+/// empty, no NUL, and never above the design's root. (git allows any target; one leaving the
+/// design would point into whatever machine checks it out.)
+fn check_link_target(path: &str, target: &[u8]) -> Result<()> {
+    let refuse = |why: &str| Err(Error::Invalid(format!("symlink {path:?}: {why}")));
+    let Ok(target) = std::str::from_utf8(target) else {
+        return refuse("its target is not UTF-8 text");
+    };
+    if target.is_empty() || target.len() > MAX_LINK_TARGET {
+        return refuse("its target must be 1 to 1024 bytes long");
+    }
+    if target.contains('\0') || target.chars().any(char::is_control) {
+        return refuse("its target contains a control character");
+    }
+    if target.starts_with('/') || target.contains('\\') || target.contains(':') {
+        return refuse("its target must be a relative path inside the design");
+    }
+    let mut depth = path.matches('/').count() as i64;
+    for segment in target.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return refuse("its target leaves the design");
+        }
+    }
+    Ok(())
+}
 
 /// Writes `files` (slash-separated paths) as blobs and nested trees; returns the root tree id.
 pub(super) fn tree_from_files(repo: &Repository, files: &BTreeMap<String, Vec<u8>>) -> Result<Oid> {
@@ -94,6 +157,15 @@ pub(super) fn check_ref_name(what: &str, kind: &str, name: &str) -> Result<()> {
 
 fn check_branch_name(branch: &str) -> Result<()> {
     check_ref_name("branch", "heads", branch)
+}
+
+/// The mode a put without one gives `path`: the mode it has in `base`, else a plain file.
+fn kept_mode(base: &git2::Tree<'_>, path: &str) -> Mode {
+    base.get_path(std::path::Path::new(path))
+        .ok()
+        .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+        .and_then(|entry| Mode::of(entry.filemode()))
+        .unwrap_or(Mode::File)
 }
 
 impl Store {
@@ -161,16 +233,34 @@ impl Store {
         let mut touched: BTreeMap<&str, &'static str> = BTreeMap::new();
         for change in &request.changes {
             match change {
-                Change::Put { path, content } => {
-                    builder.upsert(path.as_str(), pool.blob(content)?, FileMode::Blob);
+                Change::Put {
+                    path,
+                    content,
+                    mode,
+                } => {
+                    let mode = mode.unwrap_or_else(|| kept_mode(&base, path));
+                    if mode == Mode::Symlink {
+                        check_link_target(path, content)?;
+                    }
+                    builder.upsert(path.as_str(), pool.blob(content)?, mode.git());
                     touched.insert(path, "written");
                 }
-                Change::PutBlob { path, blob } => {
+                Change::PutBlob { path, blob, mode } => {
                     // From the object's header: a lookup would inflate a large upload whole.
                     if read::blob_size(&pool, *blob).is_none() {
                         return Err(Error::Invalid(format!("upload {blob} not found")));
                     }
-                    builder.upsert(path.as_str(), *blob, FileMode::Blob);
+                    let mode = match mode.unwrap_or_else(|| kept_mode(&base, path)) {
+                        Mode::Symlink if mode.is_some() => {
+                            return Err(Error::Invalid(format!(
+                                "symlink {path:?}: give its target as content, not as an upload"
+                            )));
+                        }
+                        // An upload replacing a link is a file.
+                        Mode::Symlink => Mode::File,
+                        other => other,
+                    };
+                    builder.upsert(path.as_str(), *blob, mode.git());
                     touched.insert(path, "written");
                 }
                 Change::Delete { path } => {
@@ -188,18 +278,19 @@ impl Store {
                     let entry = base.get_path(std::path::Path::new(from)).map_err(|_| {
                         Error::Invalid(format!("cannot move {from:?}: no such file"))
                     })?;
-                    if entry.kind() != Some(ObjectType::Blob) {
+                    let Some(mode) = Mode::of(entry.filemode())
+                        .filter(|_| entry.kind() == Some(ObjectType::Blob))
+                    else {
                         return Err(Error::Invalid(format!(
-                            "cannot move {from:?}: only files can be moved"
+                            "cannot move {from:?}: only files and symlinks can be moved"
                         )));
-                    }
-                    let mode = if entry.filemode() == 0o100755 {
-                        FileMode::BlobExecutable
-                    } else {
-                        FileMode::Blob
                     };
+                    if mode == Mode::Symlink {
+                        // A link moved to another folder must still point inside.
+                        check_link_target(to, pool.find_blob(entry.id())?.content())?;
+                    }
                     builder.remove(from.as_str());
-                    builder.upsert(to.as_str(), entry.id(), mode);
+                    builder.upsert(to.as_str(), entry.id(), mode.git());
                     touched.insert(from, "deleted");
                     touched.insert(to, "written");
                 }

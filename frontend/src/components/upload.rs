@@ -74,6 +74,7 @@ pub fn UploadZone(folder: Signal<String>) -> impl IntoView {
                     },
                     content: None,
                     upload_id: Some(upload.upload_id),
+                    mode: None,
                 }),
                 _ => Err(format!("{} has not finished uploading", item.name)),
             })

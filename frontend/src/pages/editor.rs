@@ -81,6 +81,7 @@ pub fn Editor(#[prop(optional)] create: bool) -> impl IntoView {
             path: target,
             content: Some(content.get_untracked()),
             upload_id: None,
+            mode: None,
         }])
     });
     let on_done = Callback::new(move |_: CommitSummary| {

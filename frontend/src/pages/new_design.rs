@@ -114,6 +114,7 @@ pub fn NewDesign() -> impl IntoView {
             licensor: None,
             version: None,
             empty,
+            readme: !empty,
         };
         let navigate = navigate.clone();
         spawn_local(async move {

@@ -1,0 +1,289 @@
+//! Files exactly as their authors made them, through the commit API: the executable bit and
+//! symbolic links (checked with the real `git`), names Windows cannot hold (accepted, with a
+//! notice in the tree and the bundle manifest), large JSON commits, and a new design's README
+//! only on request.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use common::{As, TestApp};
+
+async fn commit(app: &TestApp, cookie: &str, changes: Value) -> common::Answer {
+    let (_, detail) = app.json("/api/designs/ada/lamp").await;
+    app.request(
+        Method::POST,
+        "/api/designs/ada/lamp/commits",
+        &As::Cookie(cookie.to_owned()),
+        Some(json!({"branch": "main", "expected_head": detail["head"],
+            "message": "Files", "changes": changes})),
+    )
+    .await
+}
+
+/// `git ls-tree -r` of the design's default branch, as the stock git reads it: mode and path.
+fn ls_tree(app: &TestApp) -> Vec<(String, String)> {
+    let id = backend::store::DesignId::new("ada", "lamp").unwrap();
+    let git_dir = app.state.store.git_dir(&id).unwrap();
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&git_dir)
+        .args(["ls-tree", "-r", "-z", "main"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (meta, path) = line.split_once('\t').unwrap();
+            (meta.split(' ').next().unwrap().to_owned(), path.to_owned())
+        })
+        .collect()
+}
+
+fn mode_of(tree: &[(String, String)], path: &str) -> String {
+    tree.iter()
+        .find(|(_, p)| p == path)
+        .map(|(mode, _)| mode.clone())
+        .unwrap_or_else(|| panic!("{path} not in {tree:?}"))
+}
+
+#[tokio::test]
+async fn the_commit_api_sets_the_executable_bit_and_makes_symlinks() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let made = commit(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hi\n", "mode": "executable"},
+            {"op": "put", "path": "docs/manifest.toml", "content": "../okh.toml", "mode": "symlink"},
+            {"op": "put", "path": "notes/10:30 meeting?.md", "content": "Notes\n"},
+        ]),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let tree = ls_tree(&app);
+    assert_eq!(mode_of(&tree, "tools/export.sh"), "100755");
+    assert_eq!(mode_of(&tree, "docs/manifest.toml"), "120000");
+    assert_eq!(mode_of(&tree, "okh.toml"), "100644");
+
+    // The file browser shows both, and the name Windows cannot hold with its notice.
+    let (_, tools) = app.json("/api/designs/ada/lamp/tree/main/tools").await;
+    assert_eq!(tools["entries"][0]["executable"], true, "{tools}");
+    let (_, docs) = app.json("/api/designs/ada/lamp/tree/main/docs").await;
+    assert_eq!(docs["entries"][0]["kind"], "symlink", "{docs}");
+    assert_eq!(docs["entries"][0]["target"], "../okh.toml", "{docs}");
+    let (_, notes) = app.json("/api/designs/ada/lamp/tree/main/notes").await;
+    let notice = notes["entries"][0]["notice"].as_str().unwrap();
+    assert!(notice.starts_with("not portable to Windows"), "{notice}");
+    let (_, root) = app.json("/api/designs/ada/lamp/tree/main").await;
+    assert!(
+        root["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("notice").is_none() && e.get("executable").is_none()),
+        "{root}"
+    );
+
+    // An edit without a mode keeps the bit; a mode changes it.
+    let edited = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hello\n"}]),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::CREATED, "{:?}", edited.json());
+    assert_eq!(mode_of(&ls_tree(&app), "tools/export.sh"), "100755");
+    let cleared = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hello\n", "mode": "file"}]),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::CREATED, "{:?}", cleared.json());
+    assert_eq!(mode_of(&ls_tree(&app), "tools/export.sh"), "100644");
+
+    // The bundle carries the file by its name and says Windows cannot hold it.
+    let moved = app.get("/api/designs/ada/lamp/bundle/main.tar.gz").await;
+    assert_eq!(moved.status, StatusCode::TEMPORARY_REDIRECT);
+    let bundle = app.get(moved.headers["location"].to_str().unwrap()).await;
+    assert_eq!(bundle.status, StatusCode::OK, "{:?}", bundle.headers);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("b.tar.gz"), &bundle.body).unwrap();
+    let out = std::process::Command::new("tar")
+        .args(["-xzf", "b.tar.gz"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    assert!(root.join("notes/10:30 meeting?.md").is_file());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join(api::BUNDLE_MANIFEST)).unwrap()).unwrap();
+    let not_portable = manifest["not_portable"][0].as_str().unwrap();
+    assert!(
+        not_portable.starts_with("notes/10:30 meeting?.md: not portable to Windows"),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["skipped"],
+        json!(["docs/manifest.toml"]),
+        "{manifest}"
+    );
+}
+
+#[tokio::test]
+async fn bad_links_and_names_are_refused_naming_them() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let uploaded = app.upload(&ada, "ada/lamp", "a.bin", b"bytes").await;
+    for (change, needle) in [
+        (
+            json!({"op": "put", "path": "docs/out", "content": "../../etc/passwd", "mode": "symlink"}),
+            "symlink \"docs/out\": its target leaves the design",
+        ),
+        (
+            json!({"op": "put", "path": "abs", "content": "/etc/passwd", "mode": "symlink"}),
+            "must be a relative path inside the design",
+        ),
+        (
+            json!({"op": "put", "path": "empty", "content": "", "mode": "symlink"}),
+            "1 to 1024 bytes",
+        ),
+        (
+            json!({"op": "put", "path": "up", "upload_id": uploaded["upload_id"], "mode": "symlink"}),
+            "give its target as content",
+        ),
+        (
+            json!({"op": "put", "path": "a\\b.txt", "content": "x"}),
+            "contains a backslash",
+        ),
+        (
+            json!({"op": "put", "path": ".git::$INDEX_ALLOCATION/x", "content": "x"}),
+            "names git's own directory",
+        ),
+        (
+            json!({"op": "put", "path": "bell\u{7}", "content": "x"}),
+            "control character",
+        ),
+        (
+            json!({"op": "put", "path": "f", "content": "x", "mode": "socket"}),
+            "unknown variant `socket`",
+        ),
+    ] {
+        let refused = commit(&app, &ada, json!([change])).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{change}");
+        let answer = refused.json();
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{change}: {message}");
+    }
+    // A link moved where its target would leave the design is refused too.
+    let made = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "docs/a/link", "content": "../../okh.toml", "mode": "symlink"}]),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let moved = commit(
+        &app,
+        &ada,
+        json!([{"op": "move", "from": "docs/a/link", "to": "top-link"}]),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST);
+    assert!(
+        moved.json()["error"]["message"]
+            .to_string()
+            .contains("leaves the design")
+    );
+}
+
+#[tokio::test]
+async fn a_json_commit_may_carry_a_large_text_file_up_to_its_stated_limit() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    // A STEP file of 8 MiB: four times axum's default body limit.
+    let step = "#1=CARTESIAN_POINT('',(0.,0.,0.));\n".repeat(8 << 20 >> 5);
+    let made = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/frame.step", "content": step}]),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let raw = app
+        .get("/api/designs/ada/lamp/raw/main/cad/frame.step")
+        .await;
+    assert_eq!(raw.body.len(), step.len());
+
+    let over = "x".repeat(api::MAX_COMMIT_BODY);
+    let refused = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/huge.step", "content": over}]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let message = refused.json()["error"]["message"].to_string();
+    assert!(message.contains("64 MiB"), "{message}");
+    assert!(message.contains("uploads"), "{message}");
+}
+
+#[tokio::test]
+async fn a_new_design_gets_a_starter_readme_only_when_asked() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let function = "Carries two crates of vegetables behind a bicycle. ".repeat(40);
+    for (slug, readme) in [("plain", false), ("described", true)] {
+        let created = app
+            .request(
+                Method::POST,
+                "/api/designs",
+                &As::Cookie(ada.clone()),
+                Some(
+                    json!({"slug": slug, "name": "Trailer", "function": function,
+                    "license": "CERN-OHL-S-2.0", "readme": readme}),
+                ),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+        let (_, tree) = app
+            .json(&format!("/api/designs/ada/{slug}/tree/main"))
+            .await;
+        let names: Vec<&str> = tree["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        if readme {
+            assert_eq!(names, ["okh.toml", "README.md"]);
+        } else {
+            assert_eq!(names, ["okh.toml"]);
+        }
+        let (_, detail) = app.json(&format!("/api/designs/ada/{slug}")).await;
+        assert_eq!(detail["manifest_problems"], json!([]), "{detail}");
+        assert_eq!(detail["manifest"]["function"], function.trim());
+    }
+}
