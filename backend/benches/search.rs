@@ -491,7 +491,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         store,
         accounts,
         events,
-        uploads: Default::default(),
+        uploads: backend::uploads::Uploads::open(data.join("uploads")).unwrap(),
         search,
         indexer: backend::search::Indexer::read_only(),
         labor,

@@ -141,6 +141,8 @@ impl App {
             let (dir, store) = (config.data.join("blob-cache"), store.clone());
             tokio::task::spawn_blocking(move || crate::blobs::Blobs::open(dir, store)).await??
         };
+        let uploads = crate::uploads::Uploads::open(config.data.join("uploads"))
+            .context("opening the upload staging folder")?;
         let images = crate::images::ImageProxy::open(
             &config.data,
             config.image_proxy,
@@ -163,7 +165,7 @@ impl App {
             store,
             accounts,
             events,
-            uploads: Default::default(),
+            uploads,
             search,
             indexer,
             labor,

@@ -287,3 +287,73 @@ async fn a_new_design_gets_a_starter_readme_only_when_asked() {
         assert_eq!(detail["manifest"]["function"], function.trim());
     }
 }
+
+/// Whether the stock git finds object `id` in the design (its pool included).
+fn has_object(app: &TestApp, id: &str) -> bool {
+    let design = backend::store::DesignId::new("ada", "lamp").unwrap();
+    let git_dir = app.state.store.git_dir(&design).unwrap();
+    std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&git_dir)
+        .args(["cat-file", "-e", id])
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[tokio::test]
+async fn uploads_enter_the_pool_only_with_the_commit_that_uses_them() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let bytes = common::noise(300_000);
+    let uploaded = app.upload(&ada, "ada/lamp", "shade.stl", &bytes).await;
+    let blob = uploaded["blob"].as_str().unwrap().to_owned();
+    let staging = app.dir.path().join("data/uploads");
+    let staged = || std::fs::read_dir(&staging).unwrap().count();
+    assert_eq!(staged(), 1);
+    assert!(
+        !has_object(&app, &blob),
+        "an upload is staged outside the pool"
+    );
+
+    // A commit refused for a stale head leaves the pool as it was.
+    let stale = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/lamp/commits",
+            &As::Cookie(ada.clone()),
+            Some(json!({"branch": "main", "expected_head": "0".repeat(40), "message": "Shade",
+                "changes": [{"op": "put", "path": "cad/shade.stl", "upload_id": uploaded["upload_id"]}]})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{:?}", stale.json());
+    assert!(!has_object(&app, &blob));
+
+    let made = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/shade.stl", "upload_id": uploaded["upload_id"]}]),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    assert!(has_object(&app, &blob));
+    let raw = app
+        .get("/api/designs/ada/lamp/raw/main/cad/shade.stl")
+        .await;
+    assert_eq!(raw.body, bytes);
+    assert_eq!(staged(), 0, "a used upload is deleted");
+    let again = commit(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/copy.stl", "upload_id": uploaded["upload_id"]}]),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(
+        again.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown, expired or not yours")
+    );
+}

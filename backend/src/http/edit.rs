@@ -2,8 +2,6 @@
 //! commit), `POST .../uploads` (streamed files), `POST .../forks`, `POST .../releases`.
 //! Every write needs a signed-in caller with the right role (and `designs:write` for tokens).
 
-use std::io::{Read as _, Seek as _};
-
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -311,6 +309,7 @@ async fn commit(
             )
         })?;
     let mut changes = Vec::with_capacity(body.changes.len());
+    let mut used = Vec::new();
     for (n, change) in body.changes.into_iter().enumerate() {
         changes.push(match change {
             api::Change::Put {
@@ -329,15 +328,17 @@ async fn commit(
                 upload_id: Some(upload),
                 mode,
             } => {
-                let blob = app.uploads.get(&upload, account.id, &id).ok_or_else(|| {
+                let staged = app.uploads.get(&upload, account.id, &id).ok_or_else(|| {
                     AppError::BadRequest(format!(
                         "change {}: upload {upload:?} is unknown, expired or not yours",
                         n + 1
                     ))
                 })?;
-                store::Change::PutBlob {
+                used.push(upload);
+                store::Change::PutStaged {
                     path,
-                    blob,
+                    file: staged.file,
+                    blob: staged.blob,
                     mode: mode.map(store_mode),
                 }
             }
@@ -365,6 +366,7 @@ async fn commit(
         store.commit(&committed, &oid.to_string())
     })
     .await?;
+    app.uploads.remove(used.iter().map(String::as_str));
     tracing::info!(design = %id, commit = %detail.info.id, by = %account.username, "commit");
     Ok((
         StatusCode::CREATED,
@@ -401,27 +403,20 @@ async fn upload(
         .next_field()
         .await?
         .ok_or_else(|| AppError::BadRequest("the multipart body holds no file".into()))?;
-    let spool = tempfile::tempfile_in(&app.config.data).map_err(AppError::internal)?;
-    let (size, mut spool) = spool_field(&mut field, spool, limit, "the file").await?;
-    let store = app.store.acting(Some(account.id));
-    let target = id.clone();
-    let (blob, stored) = blocking_in(Kind::Ingest, move || -> Result<_, store::Error> {
-        spool.seek(std::io::SeekFrom::Start(0))?;
-        let mut buffer = vec![0u8; SPOOL_BUFFER];
-        let chunks = std::iter::from_fn(move || match spool.read(&mut buffer) {
-            Ok(0) => None,
-            Ok(n) => Some(Ok(buffer[..n].to_vec())),
-            Err(err) => Some(Err(err)),
-        });
-        store.upload(&target, chunks)?.map_err(store::Error::Io)
+    // Staged outside every pool: the blob enters the design's pool only with a commit.
+    let spool = tempfile::NamedTempFile::new_in(app.uploads.dir()).map_err(AppError::internal)?;
+    let file = spool.reopen().map_err(AppError::internal)?;
+    let (size, _) = spool_field(&mut field, file, limit, "the file").await?;
+    let (blob, spool) = blocking_in(Kind::Ingest, move || {
+        git2::Oid::hash_file(git2::ObjectType::Blob, spool.path())
+            .map(|blob| (blob, spool))
+            .map_err(store::Error::from)
     })
     .await?;
-    if stored != size {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "upload spool returned {stored} of {size} bytes"
-        )));
-    }
-    let upload_id = app.uploads.insert(account.id, &id, blob);
+    let upload_id = app
+        .uploads
+        .insert(account.id, &id, blob, spool)
+        .map_err(AppError::internal)?;
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Upload {

@@ -53,6 +53,15 @@ pub enum Change {
         blob: Oid,
         mode: Option<Mode>,
     },
+    /// Create or replace a file with a staged upload: the file `file`, whose bytes hash to
+    /// `blob`. It enters the pool only once the branch is known to be where the caller
+    /// expects.
+    PutStaged {
+        path: String,
+        file: std::path::PathBuf,
+        blob: Oid,
+        mode: Option<Mode>,
+    },
     Delete {
         path: String,
     },
@@ -159,6 +168,25 @@ fn check_branch_name(branch: &str) -> Result<()> {
     check_ref_name("branch", "heads", branch)
 }
 
+/// Streams the staged file `file` into `pool` as a blob, unless the pool has `blob` already;
+/// the bytes must still hash to `blob`.
+fn ingest(pool: &Repository, file: &std::path::Path, blob: Oid) -> Result<()> {
+    if read::blob_size(pool, blob).is_some() {
+        return Ok(());
+    }
+    let mut source = std::fs::File::open(file)?;
+    let mut writer = pool.blob_writer(None)?;
+    std::io::copy(&mut source, &mut writer)?;
+    let written = writer.commit()?;
+    if written != blob {
+        return Err(Error::Io(std::io::Error::other(format!(
+            "the staged upload {} changed: it hashes to {written}, not {blob}",
+            file.display()
+        ))));
+    }
+    Ok(())
+}
+
 /// The mode a put without one gives `path`: the mode it has in `base`, else a plain file.
 fn kept_mode(base: &git2::Tree<'_>, path: &str) -> Mode {
     base.get_path(std::path::Path::new(path))
@@ -194,6 +222,7 @@ impl Store {
             match change {
                 Change::Put { path, .. }
                 | Change::PutBlob { path, .. }
+                | Change::PutStaged { path, .. }
                 | Change::Delete { path } => {
                     paths::validate(path)?;
                 }
@@ -245,7 +274,13 @@ impl Store {
                     builder.upsert(path.as_str(), pool.blob(content)?, mode.git());
                     touched.insert(path, "written");
                 }
-                Change::PutBlob { path, blob, mode } => {
+                Change::PutBlob { path, blob, mode }
+                | Change::PutStaged {
+                    path, blob, mode, ..
+                } => {
+                    if let Change::PutStaged { file, .. } = change {
+                        ingest(&pool, file, *blob)?;
+                    }
                     // From the object's header: a lookup would inflate a large upload whole.
                     if read::blob_size(&pool, *blob).is_none() {
                         return Err(Error::Invalid(format!("upload {blob} not found")));

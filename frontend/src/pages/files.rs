@@ -121,11 +121,22 @@ pub fn Files() -> impl IntoView {
                                         {tree.entries.into_iter().map(|entry| {
                                             let is_dir = entry.kind == "dir";
                                             let href = design.page(&format!("/{}/{rev}/{}", if is_dir { "tree" } else { "blob" }, entry.path));
+                                            let link = entry.target.map(|target| view! {
+                                                <span class="file-note">" → "<code>{target}</code><span class="visually-hidden">" (symbolic link)"</span></span>
+                                            });
+                                            let executable = entry.executable.then(|| view! {
+                                                <span class="badge" title="The executable bit is set (mode 100755)">"executable"</span>
+                                            });
+                                            let notice = entry.notice.map(|notice| view! {
+                                                <span class="badge warning" title=notice.clone()>"not portable to Windows"</span>
+                                                <span class="visually-hidden">{notice}</span>
+                                            });
                                             view! {
                                                 <tr>
                                                     <td>
-                                                        <span class="file-icon" aria-hidden="true">{if is_dir { "▸ " } else { "· " }}</span>
+                                                        <span class="file-icon" aria-hidden="true">{if is_dir { "▸ " } else if link.is_some() { "↪ " } else { "· " }}</span>
                                                         <A href=href>{entry.name}{is_dir.then_some("/")}</A>
+                                                        {link}{executable}{notice}
                                                     </td>
                                                     <td class="num">{entry.size.map(human_size).unwrap_or_default()}</td>
                                                 </tr>
