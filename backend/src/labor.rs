@@ -171,8 +171,21 @@ impl Labor {
         let squash_merges = self.squash_merges(&network).await?;
         tokio::task::spawn_blocking(move || -> Result<Vec<Entry>> {
             let wants = |c: &store::CommitInfo| ledger::needs_paths(&policy, c);
-            let commits = store.network_commits_with_paths(&network, &wants)?;
+            let mut commits = store.network_commits_with_paths(&network, &wants)?;
             let root = store.network_root(&network)?;
+            // Who is who, by the root's `.mailmap` (one map for the whole network).
+            let people = store::mailmap::People::parse(
+                match &root {
+                    Some(root) if !store.is_empty(root)? => store.mailmap(root)?,
+                    _ => None,
+                }
+                .as_deref(),
+            );
+            for (_, list) in &mut commits {
+                for (commit, _) in list.iter_mut() {
+                    people.apply(commit);
+                }
+            }
             let validated: HashSet<git2::Oid> = match &root {
                 // A root created empty validates nothing until its history is pushed.
                 Some(root) if !store.is_empty(root)? => {

@@ -17,6 +17,7 @@
 
 mod history;
 mod import;
+pub mod mailmap;
 mod merge;
 mod network;
 pub mod paths;
@@ -991,9 +992,11 @@ impl Store {
         Ok(appended)
     }
 
-    /// Everyone who authored commits on the default branch, by email (lower-cased), with the
-    /// name of their latest commit and their commit count; most commits first.
+    /// Everyone who authored commits on the default branch, by email (lower-cased, after the
+    /// design's `.mailmap`, as `git shortlog -se` counts them), with the name of their latest
+    /// commit and their commit count; most commits first.
     pub fn authors(&self, id: &DesignId) -> Result<Vec<Author>> {
+        let people = mailmap::People::parse(self.mailmap(id)?.as_deref());
         let repo = self.open_repo(id)?;
         let mut walk = repo.revwalk()?;
         walk.push_ref(&branch_ref(&default_branch_of(&repo)))?;
@@ -1002,10 +1005,15 @@ impl Store {
         for oid in walk {
             let commit = repo.find_commit(oid?)?;
             let author = commit.author();
-            let email = String::from_utf8_lossy(author.email_bytes()).to_lowercase();
+            let author = people.resolve(&Person {
+                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+                time: author.when().seconds(),
+            });
+            let email = author.email.to_lowercase();
             let entry = by_email.entry(email.clone()).or_insert_with(|| Author {
                 // Newest first: the first name seen is the latest one used.
-                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                name: author.name,
                 email,
                 commits: 0,
             });

@@ -633,3 +633,135 @@ async fn a_lagging_ledger_credits_everything_when_it_catches_up() {
     let units: f64 = stored.iter().map(|e| e.units).sum();
     assert!((units - 5.0).abs() < 1e-9, "{units}");
 }
+
+#[tokio::test]
+async fn a_mailmap_joins_a_contributor_s_addresses_in_contributors_and_labor() {
+    let app = TestApp::new().await;
+    let store = &app.state.store;
+    let at = |name: &str, email: &str, time: i64| Person {
+        name: name.into(),
+        email: email.into(),
+        time,
+    };
+    let laptop = at("ada", "ada@old-laptop.local", 1_700_000_000);
+    store
+        .create(
+            &id("olga/trailer"),
+            &[NewCommit {
+                author: laptop.clone(),
+                committer: laptop,
+                message: "Frame\n\nLabor-Hours: 1\nLabor-Type: design\n".into(),
+                files: [("cad/frame.scad".to_owned(), b"cube(1);\n".to_vec())].into(),
+            }],
+        )
+        .unwrap();
+    let hours = |what: &str| format!("{what}\n\nLabor-Hours: 2\nLabor-Type: design");
+    commit(
+        store,
+        "olga/trailer",
+        at("Ada Lovelace", "ada@example.org", 1_700_000_100),
+        &hours("Hitch"),
+        "cad/hitch.scad",
+    );
+    // One email under two names is one contributor.
+    commit(
+        store,
+        "olga/trailer",
+        at("Robert", "bob@example.org", 1_700_000_200),
+        &hours("Wheels"),
+        "cad/wheels.scad",
+    );
+    commit(
+        store,
+        "olga/trailer",
+        at("Bob", "bob@example.org", 1_700_000_300),
+        &hours("Axle"),
+        "cad/axle.scad",
+    );
+    app.state.settled().await;
+    assert_eq!(
+        contributors_of(&app, "olga/trailer").await,
+        [
+            ("Bob".to_owned(), 2),
+            ("Ada Lovelace".to_owned(), 1),
+            ("ada".to_owned(), 1)
+        ]
+    );
+    let network = store.lineage(&id("olga/trailer")).unwrap().network;
+    let emails = |entries: &[backend::labor::Entry]| {
+        let mut emails: Vec<String> = entries
+            .iter()
+            .map(|e| e.contributor_email.clone())
+            .collect();
+        emails.sort();
+        emails.dedup();
+        emails
+    };
+    assert_eq!(
+        emails(&app.state.labor.stored(&network).await.unwrap()),
+        ["ada@example.org", "ada@old-laptop.local", "bob@example.org"]
+    );
+
+    // The design's .mailmap says both addresses are Ada's: contributors and the ledger (kept
+    // up to date from the push, and recomputed alike) agree.
+    let head = store.resolve(&id("olga/trailer"), "main").unwrap();
+    store
+        .commit_changes(
+            &id("olga/trailer"),
+            &CommitRequest {
+                branch: "main".into(),
+                expected_head: head,
+                author: at("Olga", "olga@example.org", 1_700_000_500),
+                message: "Map Ada's laptop address\n\nLabor-Hours: 0.25\nLabor-Type: maintenance"
+                    .into(),
+                changes: vec![Change::Put {
+                    path: ".mailmap".into(),
+                    content: b"Ada Lovelace <ada@example.org> <ada@old-laptop.local>\n".to_vec(),
+                    mode: None,
+                }],
+            },
+        )
+        .unwrap();
+    app.state.settled().await;
+    assert_eq!(
+        contributors_of(&app, "olga/trailer").await,
+        [
+            ("Ada Lovelace".to_owned(), 2),
+            ("Bob".to_owned(), 2),
+            ("Olga".to_owned(), 1)
+        ]
+    );
+    let stored = app.state.labor.stored(&network).await.unwrap();
+    assert_eq!(
+        emails(&stored),
+        ["ada@example.org", "bob@example.org", "olga@example.org"]
+    );
+    let ada: f64 = stored
+        .iter()
+        .filter(|e| e.contributor_email == "ada@example.org")
+        .map(|e| e.hours)
+        .sum();
+    assert_eq!(ada, 3.0, "both of Ada's commits, under one address");
+    assert_eq!(
+        app.state.labor.compute_network(&network).await.unwrap(),
+        stored
+    );
+}
+
+/// A design's contributors as the API lists them: name and commit count.
+async fn contributors_of(app: &TestApp, design: &str) -> Vec<(String, u64)> {
+    let (_, list) = app
+        .json(&format!("/api/designs/{design}/contributors"))
+        .await;
+    list["contributors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["commits"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}

@@ -111,11 +111,15 @@ impl Labor {
             let root = store.network_root(&network)?;
             let validates = root.as_ref() == Some(&design)
                 && refname == store::branch_ref(&store.default_branch(&design)?);
-            // A squash merge re-attributes the commits it replaces.
+            // A squash merge re-attributes the commits it replaces; a changed `.mailmap` on
+            // the root's default branch re-attributes the whole network.
             if validates
-                && commits
-                    .iter()
-                    .any(|c| !ledger::squashed_commits(c).is_empty())
+                && commits.iter().any(|c| {
+                    !ledger::squashed_commits(c).is_empty()
+                        || store
+                            .changed_paths(&network, c.id)
+                            .is_ok_and(|paths| paths.iter().any(|p| p == store::mailmap::MAILMAP))
+                })
             {
                 return Ok(Some(Plan::Full(network)));
             }
@@ -175,9 +179,20 @@ impl Labor {
             network.clone(),
             id.to_string(),
         );
-        let entries = tokio::task::spawn_blocking(move || {
+        let entries = tokio::task::spawn_blocking(move || -> Result<Vec<ledger::Entry>> {
+            // Who is who, by the network root's `.mailmap`, as a full computation maps them.
+            let people = store::mailmap::People::parse(
+                match store.network_root(&net)? {
+                    Some(root) if !store.is_empty(&root)? => store.mailmap(&root)?,
+                    _ => None,
+                }
+                .as_deref(),
+            );
             let mut entries = Vec::new();
             for commit in &fresh {
+                let mut commit = commit.clone();
+                people.apply(&mut commit);
+                let commit = &commit;
                 entries.extend(ledger::commit_entries(
                     &policy,
                     &identities,
@@ -189,9 +204,9 @@ impl Labor {
                     || store.changed_paths(&net, commit.id).unwrap_or_default(),
                 ));
             }
-            entries
+            Ok(entries)
         })
-        .await?;
+        .await??;
         // Known commits: nearer the root wins the attribution; the root's default branch validates.
         let mut moves = Vec::new();
         let mut depths: BTreeMap<String, usize> = BTreeMap::new();
