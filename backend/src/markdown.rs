@@ -46,6 +46,47 @@ pub fn render(text: &str, links: &Links<'_>) -> String {
     sanitize(&html, Rewriter::new(links))
 }
 
+/// The text a reader sees in rendered Markdown, without its syntax: for search and its
+/// snippets. Blocks end in a new line; raw HTML keeps its text, not its tags.
+pub fn plain_text(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_GFM;
+    for event in Parser::new_ext(text, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) => plain.push_str(&t),
+            Event::Html(html) | Event::InlineHtml(html) => {
+                let text = ammonia::Builder::empty().clean(&html).to_string();
+                plain.push_str(&unescape(&text));
+            }
+            Event::SoftBreak | Event::End(TagEnd::TableCell) => plain.push(' '),
+            Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => plain.push('\n'),
+            _ => {}
+        }
+    }
+    plain
+}
+
+/// The five entities the sanitizer writes, back to their characters.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Gives each heading without an id GitHub's anchor: its text lower-cased, spaces as `-`,
 /// punctuation other than `-` and `_` dropped, repeats numbered `-1`, `-2`, … (the sanitizer
 /// then puts [`ID_PREFIX`] before it, as GitHub does, and rewrites `#…` links to match).
@@ -591,6 +632,18 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("photos.example.org/a.jpg\""), "{html}");
+    }
+
+    #[test]
+    fn plain_text_has_no_markdown_syntax() {
+        let plain = plain_text(
+            "# Cargo *trailer*\n\nA **strong** [frame](cad/frame.scad) of `M8x40` bolts.\n\n\
+             <p align=\"center\"><b>Made in Lisbon</b> &amp; Porto</p>\n\n| Part | Qty |\n|---|---|\n| Wheel | 2 |\n",
+        );
+        assert_eq!(
+            plain,
+            "Cargo trailer\nA strong frame of M8x40 bolts.\nMade in Lisbon & Porto\nPart Qty \nWheel 2 \n"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-8";
+const SCHEMA_VERSION: &str = "atelier-search-9";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 
@@ -65,6 +65,11 @@ pub struct Fields {
     /// The start of the README, stored for snippets (the whole README is indexed).
     pub readme_excerpt: Field,
     pub keywords: Field,
+    /// Adjacent words of the name, function, keywords and README joined (`pro micro` →
+    /// `promicro`), so a name written as one word or two finds the other.
+    pub pairs: Field,
+    /// The names and part numbers of the design's BOM rows, so a design is found by its parts.
+    pub components: Field,
     pub license: Field,
     pub license_facet: Field,
     pub licensor: Field,
@@ -113,6 +118,8 @@ fn schema() -> (Schema, Fields) {
         readme: b.add_text_field("readme", text.clone()),
         readme_excerpt: b.add_text_field("readme_excerpt", STORED),
         keywords: b.add_text_field("keywords", text.clone()),
+        pairs: b.add_text_field("pairs", text.clone()),
+        components: b.add_text_field("components", text.clone()),
         license: b.add_text_field("license", STRING | STORED),
         license_facet: b.add_facet_field("license_facet", FacetOptions::default().set_stored()),
         licensor: b.add_text_field("licensor", text_stored.clone()),

@@ -231,3 +231,122 @@ async fn bad_input_never_fails() {
     assert!(body["error"]["message"].as_str().unwrap().contains("stars"));
     let _: Value = body;
 }
+
+/// A design `ada/{slug}` with this manifest, README and BOM, indexed.
+async fn design(
+    app: &TestApp,
+    cookie: &str,
+    slug: &str,
+    manifest_extra: &str,
+    readme: &str,
+    bom: &str,
+) {
+    app.create_design(cookie, slug).await;
+    let manifest = format!(
+        "okhv = \"OKH-LOSHv1.0\"\nname = \"{slug}\"\nversion = \"1\"\nlicense = \"MIT\"\nlicensor = \"Ada\"\n\
+         function = \"A test design\"\nbom = \"bom.csv\"\n{manifest_extra}"
+    );
+    app.commit_changes(
+        cookie,
+        &format!("ada/{slug}"),
+        "Describe",
+        json!([
+            {"op": "put", "path": "okh.toml", "content": manifest},
+            {"op": "put", "path": "README.md", "content": readme},
+            {"op": "put", "path": "bom.csv", "content": bom},
+        ]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn part_numbers_are_exact_joined_words_meet_and_codes_are_text() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    design(
+        &app,
+        &ada,
+        "small-clamp",
+        "",
+        "# Clamp\n\nHeld by **four** screws.\n",
+        "name,qty\nSocket screw M3x12,4\n",
+    )
+    .await;
+    design(
+        &app,
+        &ada,
+        "big-clamp",
+        "",
+        "# Clamp\n\nHeld by screws.\n",
+        "name,qty\nSocket screw M5x12,4\n",
+    )
+    .await;
+    design(
+        &app,
+        &ada,
+        "keyboard",
+        "",
+        "# Keyboard\n\nRuns on a Pro Micro board.\n",
+        "name,qty\nDiode,40\n",
+    )
+    .await;
+    design(
+        &app,
+        &ada,
+        "macropad",
+        "",
+        "# Macropad\n\nA ProMicro clone drives it.\n",
+        "name,qty\nSwitch,9\n",
+    )
+    .await;
+    design(
+        &app,
+        &ada,
+        "certified",
+        "technology-readiness-level = \"OTRL-5\"\nstandard-compliance = \"DIN SPEC 3105\"\n",
+        "# Certified\n\nSee the [audit report](docs/audit.md) and `make` it: **strong** *frame*.\n",
+        "name,qty\nFrame,1\n",
+    )
+    .await;
+    app.state.indexer.flush().await;
+
+    // Digits are exact: no typo tolerance on part numbers, in designs and components alike.
+    let (_, components) = app.json("/api/components?q=M3x12").await;
+    let found: Vec<&str> = components["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["Socket screw M3x12"], "{components}");
+    assert_eq!(ids(&app, "q=M3x12").await, ["ada/small-clamp"]);
+    assert_eq!(ids(&app, "q=M5x12").await, ["ada/big-clamp"]);
+    // Typos are still forgiven in words.
+    assert!(
+        ids(&app, "q=keybaord")
+            .await
+            .contains(&"ada/keyboard".to_owned())
+    );
+
+    // Two words or one.
+    let mut two = ids(&app, "q=Pro%20Micro").await;
+    two.sort();
+    assert_eq!(two, ["ada/keyboard", "ada/macropad"]);
+    let mut one = ids(&app, "q=ProMicro").await;
+    one.sort();
+    assert_eq!(one, ["ada/keyboard", "ada/macropad"]);
+
+    // Readiness codes and standards are text.
+    assert_eq!(ids(&app, "q=OTRL-5").await, ["ada/certified"]);
+    assert_eq!(ids(&app, "q=DIN%20SPEC%203105").await, ["ada/certified"]);
+
+    // Snippets come from the text a reader sees.
+    let (_, found) = app.json("/api/search?q=audit").await;
+    let snippet = found["designs"][0]["snippet_html"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{found}"));
+    assert!(snippet.contains("<mark>audit</mark> report"), "{snippet}");
+    for syntax in ["](", "**", "`", "# "] {
+        assert!(!snippet.contains(syntax), "{syntax:?} in {snippet}");
+    }
+}

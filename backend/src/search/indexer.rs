@@ -16,7 +16,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 use tokio::sync::oneshot;
 
-use super::normalize::{component_key, material_family, normalize};
+use super::normalize::{component_key, joined_pairs, material_family, normalize};
 use super::{Error, Fields, Result, Search};
 use crate::events::Events;
 use crate::store::{DesignId, Store};
@@ -323,9 +323,11 @@ fn design_documents(
             .ok()
             .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
     };
+    // What a reader sees: snippets never show Markdown syntax.
     let readme = store
         .readme_path(id, &head, manifest.readme.first().as_deref())?
         .and_then(|path| read(&path))
+        .map(|text| crate::markdown::plain_text(&text))
         .unwrap_or_default();
     // The BOM as bytes: it may be a spreadsheet, or text in another encoding than UTF-8.
     let bom = manifest.bom.first().and_then(|path| {
@@ -361,8 +363,32 @@ fn design_documents(
         f.readme_excerpt,
         readme.chars().take(README_CHARS).collect::<String>(),
     );
-    for keyword in extra_strings("keywords") {
-        design.add_text(f.keywords, normalize(&keyword));
+    let keywords = extra_strings("keywords");
+    for keyword in &keywords {
+        design.add_text(f.keywords, normalize(keyword));
+    }
+    // Readiness codes, standards and classes are found as the words they are written with.
+    for code in manifest.technology_readiness_level.iter().cloned().chain(
+        [
+            "documentation-readiness-level",
+            "standard-compliance",
+            "cpc-patent-class",
+        ]
+        .into_iter()
+        .flat_map(extra_strings),
+    ) {
+        design.add_text(f.keywords, &code);
+        design.add_text(f.pairs, joined_pairs(&code));
+    }
+    for text in [
+        name.as_str(),
+        manifest.function.as_deref().unwrap_or_default(),
+        readme.as_str(),
+    ]
+    .into_iter()
+    .chain(keywords.iter().map(String::as_str))
+    {
+        design.add_text(f.pairs, joined_pairs(text));
     }
     if let Some(license) = manifest.license.as_deref().filter(|l| !l.is_empty()) {
         // SPDX ids compare case-insensitively; the facet keeps the spelling for display.
@@ -387,6 +413,12 @@ fn design_documents(
     }
     if let Some(bom) = &bom {
         materials.extend(bom.rows.iter().filter_map(|r| r.material.clone()));
+        for row in &bom.rows {
+            design.add_text(f.components, normalize(&row.name));
+            if let Some(number) = &row.part_number {
+                design.add_text(f.components, normalize(number));
+            }
+        }
     }
     for category in &categories {
         design.add_text(f.category, category.to_lowercase());

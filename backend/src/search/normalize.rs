@@ -163,3 +163,33 @@ mod tests {
         assert_eq!(material_family("Unobtainium"), "unobtainium");
     }
 }
+
+/// Every two adjacent words of `text` joined, lower-cased (`Pro Micro board` →
+/// `promicro microboard`), for [`crate::search::Fields::pairs`].
+pub fn joined_pairs(text: &str) -> String {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut joined = String::new();
+    for pair in words.windows(2) {
+        if pair[0].len() + pair[1].len() <= 64 {
+            joined.push_str(&pair[0]);
+            joined.push_str(&pair[1]);
+            joined.push(' ');
+        }
+    }
+    joined
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::joined_pairs;
+
+    #[test]
+    fn adjacent_words_are_joined() {
+        assert_eq!(joined_pairs("Pro Micro (5V)"), "promicro micro5v ");
+        assert_eq!(joined_pairs("one"), "");
+    }
+}

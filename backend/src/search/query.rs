@@ -124,7 +124,8 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
 }
 
 /// One word against weighted fields: exact everywhere, as a prefix (the word being typed)
-/// everywhere, and typo-tolerant (4+ letters, the costly part) on the first `fuzzy` fields only.
+/// everywhere, and typo-tolerant (4+ letters, the costly part; never a word with digits) on the
+/// first `fuzzy` fields only.
 fn word_query(word: &str, fields: &[(Field, f32)], fuzzy: usize, prefix: bool) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let chars = word.chars().count();
@@ -136,7 +137,9 @@ fn word_query(word: &str, fields: &[(Field, f32)], fuzzy: usize, prefix: bool) -
             ));
         };
         add(term_query(field, word), 1.0);
-        if i < fuzzy && chars >= 4 {
+        // A part number is exact on its digits: `m3x12` must not find `m5x12`.
+        let has_digit = word.chars().any(|c| c.is_ascii_digit());
+        if i < fuzzy && chars >= 4 && !has_digit {
             let distance = if chars >= 8 { 2 } else { 1 };
             add(
                 Box::new(FuzzyTermQuery::new(
@@ -264,15 +267,44 @@ impl Search {
             (f.material, 1.0),
             (f.licensor, 0.8),
             (f.organization, 0.8),
+            (f.pairs, 1.0),
+            (f.components, 1.5),
         ];
         let mut must: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, term_query(f.kind, "design"))];
         let last = parsed.words.len().saturating_sub(1);
-        for (i, word) in parsed.words.iter().enumerate() {
-            must.push((
-                Occur::Must,
-                word_query(word, &weighted, 3, parsed.prefix_last && i == last),
-            ));
+        let words = &parsed.words;
+        let mut i = 0;
+        while i < words.len() {
+            let prefix = |at: usize| parsed.prefix_last && at == last;
+            let single = word_query(&words[i], &weighted, 3, prefix(i));
+            // Two words may be written as one (`Pro Micro`, `ProMicro`): either form matches.
+            if i + 1 < words.len()
+                && words[i]
+                    .chars()
+                    .chain(words[i + 1].chars())
+                    .all(char::is_alphabetic)
+            {
+                let both = BooleanQuery::new(vec![
+                    (Occur::Must, single),
+                    (
+                        Occur::Must,
+                        word_query(&words[i + 1], &weighted, 3, prefix(i + 1)),
+                    ),
+                ]);
+                let joined = format!("{}{}", words[i], words[i + 1]);
+                must.push((
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, Box::new(both) as Box<dyn Query>),
+                        (Occur::Should, word_query(&joined, &weighted, 3, false)),
+                    ])),
+                ));
+                i += 2;
+                continue;
+            }
+            must.push((Occur::Must, single));
+            i += 1;
         }
         for phrase in &parsed.phrases {
             must.push((
