@@ -32,6 +32,10 @@ pub struct DesignSummary {
     /// Created empty and not pushed to yet: `head` and `updated` are empty.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub empty: bool,
+    /// The design's picture for cards: the manifest's first `image`, served by this instance
+    /// (the file at `head`, or an external image through the image proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
 }
 
 /// `GET /api/designs`.

@@ -31,6 +31,9 @@ pub struct DesignHit {
     pub score: f32,
     /// Sanitized HTML: escaped text with `<mark>` around the matched words.
     pub snippet_html: String,
+    /// The design's picture, as [`crate::DesignSummary::image_url`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
 }
 
 /// `GET /api/search?q=&sort=relevance|updated|forks&page=&per_page=&license=&category=&material=&owner=`.

@@ -45,10 +45,12 @@ pub struct DesignRow {
     pub manifest_error: Option<String>,
     pub updated: i64,
     pub forks: i64,
+    /// The manifest's first `image`, as written (a path in the design, or a URL).
+    pub image: Option<String>,
 }
 
 const COLUMNS: &str = "id, owner, slug, network, parent, forked_at, created_at, default_branch, \
-    head, name, function, license, version, readiness, manifest_error, updated, forks";
+    head, name, function, license, version, readiness, manifest_error, updated, forks, image";
 
 /// How a list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,6 +366,7 @@ fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
         license,
         version,
         technology_readiness_level,
+        image,
         ..
     } = manifest;
     Ok(Some(DesignRow {
@@ -388,6 +391,7 @@ fn read_row(store: &Store, id: &DesignId) -> Result<Option<DesignRow>> {
         manifest_error,
         updated: record.updated,
         forks: 0,
+        image: image.first().filter(|i| i.len() <= 1024),
     }))
 }
 
@@ -395,9 +399,9 @@ async fn insert(tx: &mut sqlx::Transaction<'static, db::Db>, row: &DesignRow) ->
     sqlx::query(
         "INSERT INTO designs (id, owner, slug, network, parent, forked_at, created_at, \
          default_branch, head, name, name_key, function, license, version, readiness, \
-         manifest_error, updated, forks) \
+         manifest_error, updated, image, forks) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         (SELECT COUNT(*) FROM designs c WHERE c.parent = $1))",
+         $18, (SELECT COUNT(*) FROM designs c WHERE c.parent = $1))",
     )
     .bind(&row.id)
     .bind(&row.owner)
@@ -416,6 +420,7 @@ async fn insert(tx: &mut sqlx::Transaction<'static, db::Db>, row: &DesignRow) ->
     .bind(&row.readiness)
     .bind(&row.manifest_error)
     .bind(row.updated)
+    .bind(&row.image)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -70,6 +70,8 @@ pub struct Fields {
     pub pairs: Field,
     /// The names and part numbers of the design's BOM rows, so a design is found by its parts.
     pub components: Field,
+    /// The manifest's first `image`, stored for the card.
+    pub image: Field,
     pub license: Field,
     pub license_facet: Field,
     pub licensor: Field,
@@ -120,6 +122,7 @@ fn schema() -> (Schema, Fields) {
         keywords: b.add_text_field("keywords", text.clone()),
         pairs: b.add_text_field("pairs", text.clone()),
         components: b.add_text_field("components", text.clone()),
+        image: b.add_text_field("image", STORED),
         license: b.add_text_field("license", STRING | STORED),
         license_facet: b.add_facet_field("license_facet", FacetOptions::default().set_stored()),
         licensor: b.add_text_field("licensor", text_stored.clone()),

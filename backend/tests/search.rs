@@ -350,3 +350,29 @@ async fn part_numbers_are_exact_joined_words_meet_and_codes_are_text() {
         assert!(!snippet.contains(syntax), "{syntax:?} in {snippet}");
     }
 }
+
+#[tokio::test]
+async fn cards_carry_the_manifest_picture_served_by_the_instance() {
+    let app = samples().await;
+    let (_, list) = app.json("/api/designs?per_page=100").await;
+    let designs = list["designs"].as_array().unwrap();
+    assert!(designs.len() >= 8);
+    let trailer = designs
+        .iter()
+        .find(|d| d["id"] == "atelier/cargo-bike-trailer")
+        .unwrap();
+    let head = trailer["head"].as_str().unwrap();
+    let expected =
+        format!("/api/designs/atelier/cargo-bike-trailer/raw/{head}/images/trailer-side.svg");
+    assert_eq!(trailer["image_url"], expected.as_str());
+    let (_, found) = app.json("/api/search?q=trailer").await;
+    assert_eq!(
+        found["designs"][0]["image_url"],
+        expected.as_str(),
+        "{found}"
+    );
+    let picture = app.get(&expected).await;
+    assert_eq!(picture.status, StatusCode::OK);
+    assert_eq!(picture.headers["content-type"], "image/svg+xml");
+    assert!(designs.iter().all(|d| d["image_url"].is_string()), "{list}");
+}

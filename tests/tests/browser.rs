@@ -27,7 +27,44 @@ async fn explore_lists_every_sample_design() -> anyhow::Result<()> {
     assert_eq!(shown, expected);
     let count = browser.texts(".count").await?;
     assert_eq!(count, [format!("{} designs", expected.len())]);
+    // Every card shows its manifest picture, served by the instance.
+    let pictures = r#"return [...document.querySelectorAll('.design-list .card')]
+        .map(c => { const i = c.querySelector('img.card-image');
+                    return i !== null && i.complete && i.naturalWidth > 0; });"#;
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = browser.client.execute(pictures, vec![]).await?;
+        if shown
+            .as_array()
+            .is_some_and(|a| a.iter().all(|v| v == true))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown
+            .as_array()
+            .is_some_and(|a| a.len() == expected.len() && a.iter().all(|v| v == true)),
+        "every card has a loaded picture: {shown}"
+    );
     browser.screenshot("explore").await?;
+
+    // The search page shows the pictures too, and never scrolls sideways at 1280 px.
+    browser.client.set_window_size(1280, 900).await?;
+    browser.goto(&server.url("/search?q=trailer")).await?;
+    browser.wait_for(".hits .hit img.card-image").await?;
+    let widths = browser
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await?;
+    assert!(
+        widths[0].as_f64() <= widths[1].as_f64(),
+        "the search page scrolls sideways: {widths}"
+    );
     browser.close().await
 }
 

@@ -540,7 +540,7 @@ async fn forks(
         .forks(&id)
         .await?
         .into_iter()
-        .map(super::designs::summary_of_row)
+        .map(|row| super::designs::summary_of_row(row, app.images.signer()))
         .collect();
     Ok(JsonResponse(api::DesignList {
         total: designs.len() as u64,

@@ -59,7 +59,10 @@ async fn list(
         })
         .await?;
     Ok(JsonResponse(DesignList {
-        designs: rows.into_iter().map(summary_of_row).collect(),
+        designs: rows
+            .into_iter()
+            .map(|row| summary_of_row(row, app.images.signer()))
+            .collect(),
         total,
         page,
         per_page,
@@ -251,7 +254,7 @@ async fn show(
     Ok(JsonResponse(api::DesignDetail {
         summary: DesignSummary {
             forks,
-            ..summary(record)
+            ..summary(record, app.images.signer())
         },
         ancestry,
         default_branch,
@@ -390,8 +393,34 @@ async fn set_maintainers(
 }
 
 /// The list entry of a design row.
-pub fn summary_of_row(row: DesignRow) -> DesignSummary {
+/// Where a card's picture is: the manifest image `image` of design `id` at `head`, a path in
+/// the design (a leading `/` is its root) or an http(s) URL (through the image proxy, when
+/// outbound fetches are on).
+pub fn image_url(
+    id: &str,
+    head: &str,
+    image: Option<&str>,
+    images: Option<&crate::images::Signer>,
+) -> Option<String> {
+    let image = image?.trim();
+    let lower = image.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return images.map(|signer| signer.url(image));
+    }
+    if image.contains(':') || head.is_empty() {
+        return None;
+    }
+    let path = image.trim_start_matches("./").trim_start_matches('/');
+    crate::store::paths::validate(path).ok()?;
+    Some(format!(
+        "/api/designs/{id}/raw/{head}/{}",
+        super::percent_encode(path, b"/")
+    ))
+}
+
+pub fn summary_of_row(row: DesignRow, images: Option<&crate::images::Signer>) -> DesignSummary {
     DesignSummary {
+        image_url: image_url(&row.id, &row.head, row.image.as_deref(), images),
         owner: row.owner,
         slug: row.slug,
         name: row.name,
@@ -407,12 +436,18 @@ pub fn summary_of_row(row: DesignRow) -> DesignSummary {
     }
 }
 
-pub fn summary(record: DesignRecord) -> DesignSummary {
+pub fn summary(record: DesignRecord, images: Option<&crate::images::Signer>) -> DesignSummary {
     let (manifest, manifest_error) = match record.manifest {
         Ok(manifest) => (manifest, None),
         Err(err) => (Default::default(), Some(err.to_string())),
     };
     DesignSummary {
+        image_url: image_url(
+            &record.id.to_string(),
+            &record.head.to_string(),
+            manifest.image.first().as_deref(),
+            images,
+        ),
         id: record.id.to_string(),
         owner: record.id.owner().to_owned(),
         slug: record.id.slug().to_owned(),
@@ -443,5 +478,6 @@ pub fn empty_summary(id: &DesignId) -> DesignSummary {
         manifest_error: None,
         forks: 0,
         empty: true,
+        image_url: None,
     }
 }

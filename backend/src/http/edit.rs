@@ -141,7 +141,7 @@ async fn create_design(
     tracing::info!(design = %id, "design created");
     Ok((
         StatusCode::CREATED,
-        JsonResponse(super::designs::summary(record)),
+        JsonResponse(super::designs::summary(record, app.images.signer())),
     ))
 }
 
@@ -255,7 +255,7 @@ async fn import_bundle(
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Imported {
-            design: super::designs::summary(record),
+            design: super::designs::summary(record, app.images.signer()),
             refs: refs
                 .into_iter()
                 .map(|r| api::ImportedRef {
@@ -499,7 +499,7 @@ async fn fork(
     tracing::info!(from = %source, to = %target, "fork");
     Ok((
         StatusCode::CREATED,
-        JsonResponse(super::designs::summary(record)),
+        JsonResponse(super::designs::summary(record, app.images.signer())),
     ))
 }
 

@@ -83,6 +83,12 @@ async fn designs(
             .hits
             .into_iter()
             .map(|hit| api::DesignHit {
+                image_url: super::designs::image_url(
+                    &hit.id,
+                    &hit.head,
+                    hit.image.as_deref(),
+                    app.images.signer(),
+                ),
                 id: hit.id,
                 name: hit.name,
                 function: hit.function,

@@ -357,6 +357,9 @@ fn design_documents(
     design.add_text(f.head, &head);
     design.add_text(f.name, normalize(&name));
     design.add_text(f.display_name, &name);
+    if let Some(image) = manifest.image.first().filter(|i| i.len() <= 1024) {
+        design.add_text(f.image, image);
+    }
     design.add_text(f.function, manifest.function.clone().unwrap_or_default());
     design.add_text(f.readme, &readme);
     design.add_text(

@@ -57,6 +57,9 @@ pub struct DesignHit {
     pub score: f32,
     /// HTML: escaped text with `<mark>` around matches.
     pub snippet: String,
+    /// The indexed commit, and the manifest's first `image` as written.
+    pub head: String,
+    pub image: Option<String>,
 }
 
 /// Facet name → (value, count), most frequent first.
@@ -438,6 +441,8 @@ impl Search {
                 commits: u64_of(&doc, f.commits),
                 contributors: u64_of(&doc, f.contributors),
                 version: text_of(&doc, f.version).unwrap_or_default(),
+                head: text_of(&doc, f.head).unwrap_or_default(),
+                image: text_of(&doc, f.image),
                 score,
                 snippet,
             });

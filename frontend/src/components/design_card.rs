@@ -1,4 +1,4 @@
-//! One design in a list: name (linked), one-line function, license and owner.
+//! One design in a list: its picture, name (linked), one-line function, license and owner.
 
 use ::api::DesignSummary;
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ pub fn DesignCard(design: DesignSummary) -> impl IntoView {
         .unwrap_or_else(|| "No license stated".to_owned());
     view! {
         <li class="card">
+            <CardImage url=design.image_url/>
             <h2 class="card-title"><A href=href>{design.name}</A></h2>
             <p class="card-function">{design.function}</p>
             <p class="card-meta">
@@ -19,5 +20,18 @@ pub fn DesignCard(design: DesignSummary) -> impl IntoView {
                 <span class="owner">"by " {design.owner}</span>
             </p>
         </li>
+    }
+}
+
+/// A card's picture (decorative: the title beside it names the design), or a neutral block of
+/// the same size, so cards line up.
+#[component]
+pub fn CardImage(url: Option<String>) -> impl IntoView {
+    match url {
+        Some(url) => {
+            view! { <img class="card-image" src=url alt="" loading="lazy" decoding="async"/> }
+                .into_any()
+        }
+        None => view! { <div class="card-image placeholder" aria-hidden="true"></div> }.into_any(),
     }
 }

@@ -11,6 +11,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
+use crate::components::design_card::CardImage;
 use crate::components::status::{ErrorView, Loading};
 
 const FACETS: &[(&str, &str)] = &[
@@ -244,6 +245,7 @@ fn Results(found: DesignSearch) -> impl IntoView {
                         <ol class="hits">
                             {found.designs.into_iter().map(|hit| view! {
                                 <li class="hit">
+                                    <CardImage url=hit.image_url.clone()/>
                                     <h2 class="card-title"><A href=format!("/{}", hit.id)>{hit.name}</A></h2>
                                     <p class="snippet" inner_html=hit.snippet_html></p>
                                     <p class="card-meta">
