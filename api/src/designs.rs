@@ -106,6 +106,22 @@ pub struct DesignDetail {
     /// On a fork whose parent still exists: commits ahead of and behind the parent.
     #[serde(default)]
     pub upstream: Option<crate::Upstream>,
+    /// A file Atelier offers to commit: the OKH-LOSH `okh.toml` converted from an OKH v1
+    /// manifest (`okh.yml`) when the design has only that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_manifest: Option<SuggestedFile>,
+}
+
+/// A file offered as a commit (see [`DesignDetail::suggested_manifest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestedFile {
+    /// Where it goes (`okh.toml`).
+    pub path: String,
+    pub content: String,
+    /// The file it was made from (`okh.yml`).
+    pub from: String,
+    /// Keys of that file the new one does not carry.
+    pub left_out: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

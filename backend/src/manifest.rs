@@ -5,7 +5,10 @@
 //! [`Manifest::problems`] naming its key and line, and the rest of the manifest stands. Fields
 //! the standard allows as one value or a list take both ([`OneOrMany`]); numbers and dates
 //! where text is expected are read as text, exactly as written (`version = 1.0` is "1.0").
-//! Unknown keys are kept in [`Manifest::extra`].
+//! Unknown keys are kept in [`Manifest::extra`]. An older OKH v1 manifest (`okh.yml`) is read
+//! through its conversion ([`okhv1`]).
+
+pub mod okhv1;
 
 use std::borrow::Cow;
 
@@ -35,6 +38,9 @@ pub struct Manifest {
     /// Every file path the manifest names (not URLs), with its key and line, for
     /// [`missing_files`].
     pub paths: Vec<NamedPath>,
+    /// Read from an OKH v1 manifest (its path), through this conversion: the design has no
+    /// `okh.toml` yet, and the converted one is offered as a commit.
+    pub from_v1: Option<(String, okhv1::Converted)>,
 }
 
 /// A path the manifest names: the path (from the design's root), its key, its line.
@@ -180,6 +186,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         extra: toml::Table::new(),
         problems: Vec::new(),
         paths: Vec::new(),
+        from_v1: None,
     };
     let raw_parts = extra.remove("part");
     manifest.licensor = extra.remove("licensor");

@@ -335,9 +335,11 @@ impl Store {
                     message: "okh.toml is not UTF-8 text".into(),
                 }),
             },
-            Ok(None) => Err(ManifestError {
-                line: None,
-                message: "the design has no okh.toml".into(),
+            Ok(None) => v1_manifest(&repo, &head)?.unwrap_or_else(|| {
+                Err(ManifestError {
+                    line: None,
+                    message: "the design has no okh.toml".into(),
+                })
             }),
         };
         Ok(DesignRecord {
@@ -1027,6 +1029,43 @@ impl Store {
         });
         Ok(authors)
     }
+}
+
+/// The design's OKH v1 manifest (`okh.yml`) at `head`, read through its conversion to
+/// OKH-LOSH, when it has one and no `okh.toml`.
+fn v1_manifest(
+    repo: &Repository,
+    head: &git2::Commit<'_>,
+) -> Result<Option<std::result::Result<Manifest, ManifestError>>> {
+    for path in manifest::okhv1::PATHS {
+        let bytes = match read::file_at(repo, head, path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(Error::TooLarge(message)) => {
+                return Ok(Some(Err(ManifestError {
+                    line: None,
+                    message,
+                })));
+            }
+            Err(err) => return Err(err),
+        };
+        let converted = std::str::from_utf8(&bytes)
+            .map_err(|_| "it is not UTF-8 text".to_owned())
+            .and_then(manifest::okhv1::convert);
+        return Ok(Some(match converted {
+            Ok(converted) => manifest::parse(&converted.toml).map(|mut manifest| {
+                manifest.from_v1 = Some(((*path).to_owned(), converted));
+                manifest
+            }),
+            Err(why) => Err(ManifestError {
+                line: None,
+                message: format!(
+                    "the design has no okh.toml, and {path} is not a readable OKH v1 manifest: {why}"
+                ),
+            }),
+        }));
+    }
+    Ok(None)
 }
 
 pub fn branch_ref(branch: &str) -> String {

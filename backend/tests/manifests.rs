@@ -357,3 +357,59 @@ async fn every_field_reaches_the_api_standard_ones_apart_from_the_others() {
     assert_eq!(image["text"], "/Documentation/Assembly_Guide/clamp.jpg");
     assert_eq!(image["standard"], true);
 }
+
+#[tokio::test]
+async fn an_okh_v1_manifest_is_shown_and_its_conversion_offered_as_a_commit() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "pump").await;
+    let v1 = "%Open Know-How Manifest 1.0\n---\ntitle: Solar Water Pump\ndescription: Pumps water with the sun.\nversion: 2\nlicense:\n  hardware: CERN-OHL-S-2.0\nlicensor:\n  name: Ada Lovelace\nbom: bom.csv\ncontact:\n  name: Ada\n";
+    app.commit_changes(
+        &ada,
+        "ada/pump",
+        "An OKH v1 project",
+        serde_json::json!([
+            {"op": "delete", "path": "okh.toml"},
+            {"op": "put", "path": "okh.yml", "content": v1},
+            {"op": "put", "path": "bom.csv", "content": "name,qty\nSolar panel 20 W,1\n"},
+        ]),
+    )
+    .await;
+    let (_, detail) = app.json("/api/designs/ada/pump").await;
+    assert_eq!(detail["name"], "Solar Water Pump", "{detail}");
+    assert_eq!(detail["license"], "CERN-OHL-S-2.0");
+    assert_eq!(detail["manifest"]["licensor"], "Ada Lovelace");
+    assert_eq!(detail["bom"]["rows"][0]["name"], "Solar panel 20 W");
+    let problems = detail["manifest_problems"].to_string();
+    assert!(
+        problems.contains("okh.yml is an OKH v1 manifest"),
+        "{problems}"
+    );
+    assert!(!problems.contains("okhv"), "{problems}");
+    let suggested = &detail["suggested_manifest"];
+    assert_eq!(suggested["path"], "okh.toml");
+    assert_eq!(suggested["from"], "okh.yml");
+    assert_eq!(suggested["left_out"], serde_json::json!(["contact"]));
+
+    // Committing the offer makes it the design's manifest, with nothing left to suggest.
+    let content = suggested["content"].as_str().unwrap().to_owned();
+    app.commit_changes(
+        &ada,
+        "ada/pump",
+        "Convert okh.yml",
+        serde_json::json!([
+            {"op": "put", "path": "okh.toml", "content": content},
+            {"op": "delete", "path": "okh.yml"},
+        ]),
+    )
+    .await;
+    let (_, detail) = app.json("/api/designs/ada/pump").await;
+    assert_eq!(detail["name"], "Solar Water Pump");
+    assert_eq!(detail["version"], "2");
+    assert_eq!(
+        detail["manifest_problems"],
+        serde_json::json!([]),
+        "{detail}"
+    );
+    assert!(detail.get("suggested_manifest").is_none(), "{detail}");
+}

@@ -57,7 +57,11 @@ async fn explore_lists_every_sample_design() -> anyhow::Result<()> {
     let widths = browser
         .client
         .execute(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+            r#"const w = document.documentElement.clientWidth;
+               const wide = [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > w + 1)
+                 .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+               return [document.documentElement.scrollWidth, w, wide.slice(0, 8)]"#,
             vec![],
         )
         .await?;
@@ -1069,7 +1073,7 @@ async fn a_readme_shows_raw_html_images_anchor_links_and_proxied_pictures() -> a
         "# Lamp\n\n[Jump to assembly](#assembly-steps)\n\n\
          <p align=\"center\"><img src=\"docs/side.svg\" alt=\"side view\" width=\"120\"></p>\n\n\
          ![photo](http://127.0.0.1:{port}/photo.png)\n\n> [!TIP]\n> Print the shade in PETG.\n\n\
-         {filler}## Assembly steps\n\nScrew it together.\n"
+         {filler}## Assembly steps\n\nScrew it together.\n\n{filler}"
     );
     let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#c7601a"/></svg>"##;
     let person = backend::store::Person {

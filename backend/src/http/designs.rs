@@ -196,12 +196,34 @@ async fn show(
     let open_proposals = app.proposals.counts(&record_id).await?.open.max(0) as u64;
 
     let mut problems = Vec::new();
+    let suggested_manifest = match &record.manifest {
+        Ok(crate::manifest::Manifest {
+            from_v1: Some((from, converted)),
+            ..
+        }) => {
+            problems.push(api::Problem {
+                line: None,
+                message: format!(
+                    "{from} is an OKH v1 manifest: it is shown through its conversion to OKH-LOSH; \
+                     commit the converted okh.toml to keep it"
+                ),
+            });
+            Some(api::SuggestedFile {
+                path: crate::store::MANIFEST_PATH.to_owned(),
+                content: converted.toml.clone(),
+                from: from.clone(),
+                left_out: converted.left_out.clone(),
+            })
+        }
+        _ => None,
+    };
     let manifest = match &record.manifest {
         Ok(manifest) => {
-            let text = manifest_text
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
+            // Lines are those of the converted text when the manifest is an OKH v1 one.
+            let text = match (&suggested_manifest, manifest_text.as_deref()) {
+                (Some(suggested), _) => suggested.content.clone().into(),
+                (None, text) => text.map(String::from_utf8_lossy).unwrap_or_default(),
+            };
             let mut found = crate::manifest::validate(manifest, &text);
             found.extend(missing);
             found.sort_by_key(|p| p.line);
@@ -273,6 +295,7 @@ async fn show(
         parent,
         network_root: root,
         upstream,
+        suggested_manifest,
     }))
 }
 

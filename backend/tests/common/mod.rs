@@ -271,14 +271,15 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Creates `slug` for the signed-in `cookie` (MIT, placeholder name and function).
+    /// Creates `slug` for the signed-in `cookie` (MIT, placeholder name and function, the
+    /// starter README).
     pub async fn create_design(&self, cookie: &str, slug: &str) {
         let created = self
             .request(
                 Method::POST,
                 "/api/designs",
                 &As::Cookie(cookie.to_owned()),
-                Some(serde_json::json!({"slug": slug, "name": slug, "function": "Tests", "license": "MIT"})),
+                Some(serde_json::json!({"slug": slug, "name": slug, "function": "Tests", "license": "MIT", "readme": true})),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());

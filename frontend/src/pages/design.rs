@@ -1,7 +1,9 @@
 //! A design's pages share this layout: title, lineage, tabs, the Fork button. The Overview tab
 //! shows the README, the manifest summary, the parts and the bill of materials.
 
-use ::api::{Bom, BomRow, DesignDetail, DesignSummary, NewFork};
+use ::api::{
+    Bom, BomRow, Change, CommitSummary, DesignDetail, DesignSummary, NewFork, SuggestedFile,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
@@ -9,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
 use crate::auth::Auth;
+use crate::components::commit_form::CommitForm;
 use crate::components::status::{ErrorView, Loading};
 use crate::design::DesignContext;
 
@@ -161,6 +164,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                         <ul>{detail.manifest_problems.iter().map(|p| view! { <li>{p.message.clone()}</li> }).collect_view()}</ul>
                     </div>
                 })}
+                {detail.suggested_manifest.clone().map(|file| view! { <SuggestedManifest file head=head.id.clone()/> })}
                 {match detail.readme_html.clone() {
                     Some(html) => view! { <article class="readme markdown" inner_html=html></article> }.into_any(),
                     None => view! { <p class="empty">"This design has no README yet."</p> }.into_any(),
@@ -416,5 +420,44 @@ fn CloneUrl(id: String) -> impl IntoView {
             </div>
             <p class="hint">"Pushing asks for your username and an API token (Settings → API tokens) as the password."</p>
         </div>
+    }
+}
+
+/// The `okh.toml` converted from an OKH v1 `okh.yml`: shown, and offered as a commit to those
+/// who may write.
+#[component]
+fn SuggestedManifest(file: SuggestedFile, head: String) -> impl IntoView {
+    let design = DesignContext::get();
+    let expected_head = RwSignal::new(head);
+    let content = file.content.clone();
+    let path = file.path.clone();
+    let changes = Callback::new(move |()| {
+        Ok(vec![Change::Put {
+            path: path.clone(),
+            content: Some(content.clone()),
+            upload_id: None,
+            mode: None,
+        }])
+    });
+    let on_done = Callback::new(move |_: CommitSummary| design.reload());
+    let message = format!("Convert {} to an OKH-LOSH {}", file.from, file.path);
+    view! {
+        <section class="suggestion" aria-labelledby="suggestion-title">
+            <h2 id="suggestion-title">{format!("A converted {} for this design", file.path)}</h2>
+            <p>{format!(
+                "This design describes itself in {}, an OKH v1 manifest. Atelier reads it through the OKH-LOSH {} below.",
+                file.from, file.path
+            )}</p>
+            {(!file.left_out.is_empty()).then(|| view! {
+                <p class="muted">{format!("Not carried over: {}.", file.left_out.join(", "))}</p>
+            })}
+            <details>
+                <summary>{format!("Show the converted {}", file.path)}</summary>
+                <pre class="suggested-file" tabindex="0">{file.content.clone()}</pre>
+            </details>
+            <Show when=move || design.can_write()>
+                <CommitForm changes expected_head default_message=message.clone() on_done button=format!("Commit {}", file.path)/>
+            </Show>
+        </section>
     }
 }
