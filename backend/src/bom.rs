@@ -593,19 +593,37 @@ fn unit_in(quantity: &str) -> Option<String> {
     Some(singular.unwrap_or(lower))
 }
 
-/// Parses the BOM file `path`: a spreadsheet by its extension, else delimited text.
+/// Spreadsheet extensions, read with calamine.
+const SPREADSHEETS: [&str; 4] = [".xlsx", ".xlsm", ".xls", ".ods"];
+
+/// A BOM as a manifest names it: the file, and for a spreadsheet the sheet after a `#`
+/// (`bom/parts.xlsx#Fasteners`; none: the first sheet).
+pub fn split_sheet(reference: &str) -> (&str, Option<&str>) {
+    match reference.rsplit_once('#') {
+        Some((file, sheet))
+            if !sheet.is_empty()
+                && SPREADSHEETS
+                    .iter()
+                    .any(|ext| file.to_lowercase().ends_with(ext)) =>
+        {
+            (file, Some(sheet))
+        }
+        _ => (reference, None),
+    }
+}
+
+/// Parses the BOM `path` (a [`split_sheet`] reference): a spreadsheet by its extension, else
+/// delimited text.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<Bom, BomError> {
     let fail = |line: usize, message: String| BomError {
         path: path.to_owned(),
         line,
         message,
     };
-    let lower = path.to_lowercase();
-    let (table, sheet, mut warnings) = if [".xlsx", ".xlsm", ".xls", ".ods"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-    {
-        let (sheet, table) = sheet_table(bytes).map_err(|message| fail(1, message))?;
+    let (file, named) = split_sheet(path);
+    let lower = file.to_lowercase();
+    let (table, sheet, mut warnings) = if SPREADSHEETS.iter().any(|ext| lower.ends_with(ext)) {
+        let (sheet, table) = sheet_table(bytes, named).map_err(|message| fail(1, message))?;
         (table, Some(sheet), Vec::new())
     } else {
         let (text, warnings) = decode(bytes);
@@ -730,16 +748,29 @@ fn outside_quotes(text: &str, c: char) -> usize {
         .count()
 }
 
-/// The first sheet of a spreadsheet as cells, with 1-based row numbers.
-fn sheet_table(bytes: &[u8]) -> Result<(String, Table), String> {
+/// The sheet `named` (any case; none: the first) of a spreadsheet as cells, with 1-based row
+/// numbers.
+fn sheet_table(bytes: &[u8], named: Option<&str>) -> Result<(String, Table), String> {
     use calamine::Reader as _;
     let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|err| format!("the spreadsheet cannot be read ({err})"))?;
-    let name = workbook
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or("the spreadsheet has no sheet")?;
+    let names = workbook.sheet_names();
+    let name = match named {
+        None => names
+            .first()
+            .cloned()
+            .ok_or("the spreadsheet has no sheet")?,
+        Some(named) => names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(named))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "the spreadsheet has no sheet {named:?} (its sheets: {})",
+                    names.join(", ")
+                )
+            })?,
+    };
     let range = workbook
         .worksheet_range(&name)
         .map_err(|err| format!("sheet {name:?} cannot be read ({err})"))?;

@@ -379,7 +379,8 @@ impl Reader<'_> {
                 let path = design_path(&text);
                 if !is_url(&path) {
                     reader.paths.push(NamedPath {
-                        path: path.clone(),
+                        // A spreadsheet BOM may name its sheet after `#`: the file is checked.
+                        path: crate::bom::split_sheet(&path).0.to_owned(),
                         key: key.to_owned(),
                         line: line_at(reader.text, item.span().start),
                     });

@@ -167,6 +167,26 @@ fn spreadsheets_are_read_from_their_first_sheet() {
 }
 
 #[test]
+fn a_manifest_may_name_the_sheet_after_a_hash() {
+    assert_eq!(
+        bom::split_sheet("bom/parts.xlsx#Fasteners"),
+        ("bom/parts.xlsx", Some("Fasteners"))
+    );
+    assert_eq!(bom::split_sheet("notes#1.csv"), ("notes#1.csv", None));
+    assert_eq!(bom::split_sheet("bom.ods#"), ("bom.ods#", None));
+    let ods = fixture("bom.ods");
+    let named = bom::parse("bom.ods#stückliste", &ods).unwrap();
+    assert_eq!(named.sheet.as_deref(), Some("Stückliste"));
+    assert_eq!(names(&named), ["Rahmenrohr 30×2", "Achse"]);
+    let err = bom::parse("bom.ods#Fasteners", &ods).unwrap_err();
+    assert!(
+        err.message
+            .contains("no sheet \"Fasteners\" (its sheets: Stückliste"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_file_without_a_usable_header_names_what_it_found() {
     let err = bom::parse("bom.csv", b"part_number,price\nX,1\n").unwrap_err();
     assert_eq!(err.line, 1);

@@ -58,7 +58,7 @@ pub(super) fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> 
         .as_deref()
         .and_then(|t| crate::manifest::parse(t).ok());
     let bom = match manifest.as_ref().and_then(|m| m.bom.first()) {
-        Some(path) => text(&path)?.map(|bytes| (path, bytes)),
+        Some(path) => text(crate::bom::split_sheet(&path).0)?.map(|bytes| (path, bytes)),
         None => None,
     };
     Ok(DesignRead {

@@ -131,7 +131,7 @@ async fn show(
             None => None,
         };
         let bom = match manifest.and_then(|m| m.bom.first()) {
-            Some(path) => text(&path)?.map(|bytes| (path, bytes)),
+            Some(path) => text(crate::bom::split_sheet(&path).0)?.map(|bytes| (path, bytes)),
             None => None,
         };
         let upstream = match &record.lineage.parent {

@@ -331,7 +331,9 @@ fn design_documents(
         .unwrap_or_default();
     // The BOM as bytes: it may be a spreadsheet, or text in another encoding than UTF-8.
     let bom = manifest.bom.first().and_then(|path| {
-        let (_, bytes) = store.file(id, &head, &path).ok()?;
+        let (_, bytes) = store
+            .file(id, &head, crate::bom::split_sheet(&path).0)
+            .ok()?;
         crate::bom::parse(&path, &bytes).ok()
     });
     let parent = record.lineage.parent.as_ref().map(|(p, _)| p.to_string());

@@ -197,11 +197,12 @@ impl Store {
         .collect();
         paths.dedup();
         for path in paths {
-            if super::paths::validate(&path).is_err() {
+            let file = crate::bom::split_sheet(&path).0;
+            if super::paths::validate(file).is_err() {
                 continue;
             }
-            let before = blob_at(&pool, &base_tree, &path)?;
-            let after = blob_at(&pool, &merged, &path)?;
+            let before = blob_at(&pool, &base_tree, file)?;
+            let after = blob_at(&pool, &merged, file)?;
             boms.push((path, before, after));
         }
         Ok(MergeCheck {
