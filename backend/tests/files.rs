@@ -22,6 +22,12 @@ async fn commit(app: &TestApp, cookie: &str, changes: Value) -> common::Answer {
     .await
 }
 
+/// [`commit`], requiring 201.
+async fn commit_ok(app: &TestApp, cookie: &str, changes: Value) {
+    let made = commit(app, cookie, changes).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+}
+
 /// `git ls-tree -r` of the design's default branch, as the stock git reads it: mode and path.
 fn ls_tree(app: &TestApp) -> Vec<(String, String)> {
     let id = backend::store::DesignId::new("ada", "lamp").unwrap();
@@ -60,17 +66,11 @@ async fn the_commit_api_sets_the_executable_bit_and_makes_symlinks() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     app.create_design(&ada, "lamp").await;
-    let made = commit(
-        &app,
-        &ada,
-        json!([
+    commit_ok(&app, &ada, json!([
             {"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hi\n", "mode": "executable"},
             {"op": "put", "path": "docs/manifest.toml", "content": "../okh.toml", "mode": "symlink"},
             {"op": "put", "path": "notes/10:30 meeting?.md", "content": "Notes\n"},
-        ]),
-    )
-    .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+        ])).await;
     let tree = ls_tree(&app);
     assert_eq!(mode_of(&tree, "tools/export.sh"), "100755");
     assert_eq!(mode_of(&tree, "docs/manifest.toml"), "120000");
@@ -96,21 +96,14 @@ async fn the_commit_api_sets_the_executable_bit_and_makes_symlinks() {
     );
 
     // An edit without a mode keeps the bit; a mode changes it.
-    let edited = commit(
+    commit_ok(
         &app,
         &ada,
         json!([{"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hello\n"}]),
     )
     .await;
-    assert_eq!(edited.status, StatusCode::CREATED, "{:?}", edited.json());
     assert_eq!(mode_of(&ls_tree(&app), "tools/export.sh"), "100755");
-    let cleared = commit(
-        &app,
-        &ada,
-        json!([{"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hello\n", "mode": "file"}]),
-    )
-    .await;
-    assert_eq!(cleared.status, StatusCode::CREATED, "{:?}", cleared.json());
+    commit_ok(&app, &ada, json!([{"op": "put", "path": "tools/export.sh", "content": "#!/bin/sh\necho hello\n", "mode": "file"}])).await;
     assert_eq!(mode_of(&ls_tree(&app), "tools/export.sh"), "100644");
 
     // The bundle carries the file by its name and says Windows cannot hold it.
@@ -197,13 +190,7 @@ async fn bad_links_and_names_are_refused_naming_them() {
         assert!(message.contains(needle), "{change}: {message}");
     }
     // A link moved where its target would leave the design is refused too.
-    let made = commit(
-        &app,
-        &ada,
-        json!([{"op": "put", "path": "docs/a/link", "content": "../../okh.toml", "mode": "symlink"}]),
-    )
-    .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    commit_ok(&app, &ada, json!([{"op": "put", "path": "docs/a/link", "content": "../../okh.toml", "mode": "symlink"}])).await;
     let moved = commit(
         &app,
         &ada,
@@ -225,13 +212,12 @@ async fn a_json_commit_may_carry_a_large_text_file_up_to_its_stated_limit() {
     app.create_design(&ada, "lamp").await;
     // A STEP file of 8 MiB: four times axum's default body limit.
     let step = "#1=CARTESIAN_POINT('',(0.,0.,0.));\n".repeat(8 << 20 >> 5);
-    let made = commit(
+    commit_ok(
         &app,
         &ada,
         json!([{"op": "put", "path": "cad/frame.step", "content": step}]),
     )
     .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
     let raw = app
         .get("/api/designs/ada/lamp/raw/main/cad/frame.step")
         .await;
@@ -330,13 +316,12 @@ async fn uploads_enter_the_pool_only_with_the_commit_that_uses_them() {
     assert_eq!(stale.status, StatusCode::CONFLICT, "{:?}", stale.json());
     assert!(!has_object(&app, &blob));
 
-    let made = commit(
+    commit_ok(
         &app,
         &ada,
         json!([{"op": "put", "path": "cad/shade.stl", "upload_id": uploaded["upload_id"]}]),
     )
     .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
     assert!(has_object(&app, &blob));
     let raw = app
         .get("/api/designs/ada/lamp/raw/main/cad/shade.stl")
