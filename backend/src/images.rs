@@ -149,6 +149,13 @@ impl ImageProxy {
             .timeout_global(Some(TIMEOUT))
             .max_redirects(3)
             .proxy(None)
+            // The build has native-tls only; ureq's default provider (rustls) would panic on
+            // every https URL.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .build(),
+            )
             .user_agent(concat!("atelier-image-proxy/", env!("CARGO_PKG_VERSION")))
             .build();
         let agent = ureq::Agent::with_parts(

@@ -97,14 +97,14 @@ async fn external_readme_images_come_through_the_signed_proxy() {
         &format!(
             "# Lamp\n\n![build]({host}/badge.svg)\n\n<img src=\"{host}/page.html\" alt=\"page\">\n\n\
              <p align=\"center\"><img src=\"docs/photo.png\" alt=\"photo\"></p>\n\n\
-             ![big]({host}/big.png) ![moved]({host}/moved)\n"
+             ![big]({host}/big.png) ![moved]({host}/moved) ![tls](https://127.0.0.1:{port}/badge.svg)\n"
         ),
     )
     .await;
     assert!(html.contains(r#"<p align="center">"#), "{html}");
     assert!(html.contains("/raw/"), "{html}");
     let urls = proxied(&html);
-    assert_eq!(urls.len(), 4, "{html}");
+    assert_eq!(urls.len(), 5, "{html}");
     assert!(
         !html.contains(&host),
         "no image is fetched by the browser: {html}"
@@ -133,6 +133,16 @@ async fn external_readme_images_come_through_the_signed_proxy() {
     let moved = app.get(&urls[3]).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.headers);
     assert_eq!(moved.body, SVG.as_bytes());
+    // https goes through native-tls: this host speaks plain HTTP, so the handshake fails,
+    // and that is a 502 naming it, not a crash.
+    let tls = app.get(&urls[4]).await;
+    assert_eq!(
+        tls.status,
+        StatusCode::BAD_GATEWAY,
+        "{:?}",
+        String::from_utf8_lossy(&tls.body)
+    );
+    assert!(tls.json().to_string().contains("could not be reached"));
 
     // Only what this instance signed is fetched.
     let (signature, encoded) = urls[0]

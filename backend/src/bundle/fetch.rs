@@ -59,6 +59,11 @@ pub fn fetch(target: &Target, into: &Path, format: Format) -> anyhow::Result<Pat
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(15)))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        )
         .user_agent(concat!("atelier-fetch/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();

@@ -27,6 +27,22 @@ pub fn convert(text: &str) -> Result<Converted, String> {
         .filter(|line| !line.starts_with('%'))
         .collect::<Vec<_>>()
         .join("\n");
+    // Aliases are copied whole by the loader: nested ones grow without bound (a "billion
+    // laughs" file). OKH v1 manifests need none, so any is refused before loading.
+    let mut parser = yaml_rust2::parser::Parser::new_from_str(&yaml);
+    loop {
+        match parser.next_token() {
+            Ok((yaml_rust2::Event::Alias(_), mark)) => {
+                return Err(format!(
+                    "line {}: YAML aliases (*name) are not accepted in a manifest",
+                    mark.line()
+                ));
+            }
+            Ok((yaml_rust2::Event::StreamEnd, _)) => break,
+            Ok(_) => {}
+            Err(err) => return Err(format!("not YAML: {err}")),
+        }
+    }
     let docs = YamlLoader::load_from_str(&yaml).map_err(|err| format!("not YAML: {err}"))?;
     let Some(Yaml::Hash(map)) = docs.into_iter().next() else {
         return Err("an OKH v1 manifest is a YAML mapping of fields".into());
@@ -246,6 +262,12 @@ mod tests {
 
     #[test]
     fn what_is_not_an_okh_v1_manifest_says_so() {
+        let laughs =
+            "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\ntitle: Bomb\n";
+        assert!(
+            convert(laughs).unwrap_err().contains("aliases"),
+            "aliases are refused"
+        );
         assert!(
             convert("title: [unclosed")
                 .unwrap_err()
