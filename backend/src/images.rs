@@ -35,6 +35,23 @@ const CACHE_BYTES: usize = 64 << 20;
 const CACHE_FOR: Duration = Duration::from_secs(3600);
 /// The key file in the data directory.
 const KEY_FILE: &str = "image-proxy.key";
+/// How many fetches from one host run at once; one slow host cannot take every fetch.
+const PER_HOST: usize = 2;
+/// The User-Agent prefix of every fetch; a request bearing it is another proxy (or this one)
+/// fetching through the proxy, which would loop.
+pub const USER_AGENT: &str = concat!("atelier-image-proxy/", env!("CARGO_PKG_VERSION"));
+/// Image types shown; anything else (even another `image/…`) is refused.
+const IMAGE_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "image/svg+xml",
+    "image/bmp",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+];
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -111,6 +128,10 @@ pub enum Error {
     TooLarge,
     #[error("the image host could not be reached: {0}")]
     Unreachable(String),
+    #[error("the image is another image proxy's address, which would loop")]
+    Loop,
+    #[error("the image proxy is busy with {0}; try again shortly")]
+    Busy(String),
 }
 
 /// A fetched image.
@@ -127,6 +148,8 @@ pub struct ImageProxy {
     enabled: bool,
     agent: ureq::Agent,
     cache: Mutex<Cache>,
+    /// Fetches running, by host.
+    hosts: Mutex<HashMap<String, usize>>,
 }
 
 impl std::fmt::Debug for ImageProxy {
@@ -156,7 +179,7 @@ impl ImageProxy {
                     .provider(ureq::tls::TlsProvider::NativeTls)
                     .build(),
             )
-            .user_agent(concat!("atelier-image-proxy/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build();
         let agent = ureq::Agent::with_parts(
             config,
@@ -168,6 +191,7 @@ impl ImageProxy {
             enabled,
             agent,
             cache: Mutex::new(Cache::default()),
+            hosts: Mutex::default(),
         })
     }
 
@@ -186,6 +210,8 @@ impl ImageProxy {
         if let Some(image) = self.cache.lock().expect("cache lock").get(&url) {
             return Ok(image);
         }
+        let host = host_of(&url);
+        let _slot = self.slot(&host)?;
         let image = self.fetch(&url)?;
         self.cache
             .lock()
@@ -194,10 +220,36 @@ impl ImageProxy {
         Ok(image)
     }
 
+    /// The image a signed proxy path names if it is in the cache (cheap: no fetch).
+    pub fn cached(&self, signature: &str, encoded: &str) -> Result<Option<Image>, Error> {
+        if !self.enabled {
+            return Err(Error::Disabled);
+        }
+        let url = self.signer.verify(signature, encoded)?;
+        Ok(self.cache.lock().expect("cache lock").get(&url))
+    }
+
+    /// One of `host`'s [`PER_HOST`] fetch slots, given back when dropped.
+    fn slot(&self, host: &str) -> Result<HostSlot<'_>, Error> {
+        let mut hosts = self.hosts.lock().expect("hosts lock");
+        let running = hosts.entry(host.to_owned()).or_default();
+        if *running >= PER_HOST {
+            return Err(Error::Busy(host.to_owned()));
+        }
+        *running += 1;
+        Ok(HostSlot {
+            hosts: &self.hosts,
+            host: host.to_owned(),
+        })
+    }
+
     fn fetch(&self, url: &str) -> Result<Image, Error> {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             return Err(Error::Scheme(url.to_owned()));
+        }
+        if lower.contains(PATH) {
+            return Err(Error::Loop);
         }
         let mut response = self
             .agent
@@ -219,7 +271,7 @@ impl ImageProxy {
             .unwrap_or_default()
             .trim()
             .to_ascii_lowercase();
-        if !content_type.starts_with("image/") || content_type.len() > 100 {
+        if !IMAGE_TYPES.contains(&content_type.as_str()) {
             return Err(Error::NotAnImage(if content_type.is_empty() {
                 "no content type".into()
             } else {
@@ -241,6 +293,33 @@ impl ImageProxy {
             bytes: bytes.into(),
         })
     }
+}
+
+/// A running fetch from one host; dropping it frees the slot.
+struct HostSlot<'a> {
+    hosts: &'a Mutex<HashMap<String, usize>>,
+    host: String,
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(running) = hosts.get_mut(&self.host) {
+            *running -= 1;
+            if *running == 0 {
+                hosts.remove(&self.host);
+            }
+        }
+    }
+}
+
+/// The host (and port) of `url`, lowercased; the whole URL when it has none.
+fn host_of(url: &str) -> String {
+    ureq::http::Uri::try_from(url)
+        .ok()
+        .and_then(|uri| uri.authority().map(|a| a.as_str().to_ascii_lowercase()))
+        .map(|authority| authority.rsplit('@').next().unwrap_or_default().to_owned())
+        .unwrap_or_else(|| url.chars().take(100).collect())
 }
 
 fn unreachable(err: ureq::Error) -> Error {
@@ -331,6 +410,8 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && c == 0)
+        // The retired 6to4 relay anycast.
+        || (a == 192 && b == 88 && c == 99)
         || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
@@ -342,11 +423,21 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let [.., a, b, c, d] = ip.octets();
         return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
+    // 6to4 (2002::/16) reaches the IPv4 address in its next 32 bits.
+    if segments[0] == 0x2002 {
+        let [_, _, a, b, c, d, ..] = ip.octets();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || (segments[0] & 0xfe00) == 0xfc00
         || (segments[0] & 0xffc0) == 0xfe80
+        // Site-local (deprecated, still routed inside some networks).
+        || (segments[0] & 0xffc0) == 0xfec0
+        // Teredo tunnels to an address it hides; local-use NAT64.
+        || (segments[0] == 0x2001 && segments[1] == 0)
+        || segments[..3] == [0x64, 0xff9b, 1]
         || (segments[0] == 0x2001 && segments[1] == 0x0db8)
         || segments[..6] == [0, 0, 0, 0, 0, 0])
 }
@@ -354,17 +445,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 /// Images by URL, at most [`CACHE_BYTES`] in all, each for [`CACHE_FOR`]; the oldest go first.
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<String, (Instant, Image)>,
+    /// Each image with when it came and its place in the order of arrival (two may come at
+    /// the same `Instant`).
+    entries: HashMap<String, (Instant, u64, Image)>,
     bytes: usize,
+    arrivals: u64,
 }
 
 impl Cache {
     fn get(&mut self, url: &str) -> Option<Image> {
-        let (at, image) = self.entries.get(url)?;
+        let (at, _, image) = self.entries.get(url)?;
         if at.elapsed() < CACHE_FOR {
             return Some(image.clone());
         }
-        if let Some((_, old)) = self.entries.remove(url) {
+        if let Some((_, _, old)) = self.entries.remove(url) {
             self.bytes -= old.bytes.len();
         }
         None
@@ -379,17 +473,21 @@ impl Cache {
             let Some(oldest) = self
                 .entries
                 .iter()
-                .min_by_key(|(_, (at, _))| *at)
+                .min_by_key(|(_, (_, arrival, _))| *arrival)
                 .map(|(url, _)| url.clone())
             else {
                 break;
             };
-            if let Some((_, old)) = self.entries.remove(&oldest) {
+            if let Some((_, _, old)) = self.entries.remove(&oldest) {
                 self.bytes -= old.bytes.len();
             }
         }
         self.bytes += size;
-        if let Some((_, old)) = self.entries.insert(url, (Instant::now(), image)) {
+        self.arrivals += 1;
+        if let Some((_, _, old)) = self
+            .entries
+            .insert(url, (Instant::now(), self.arrivals, image))
+        {
             self.bytes -= old.bytes.len();
         }
     }
@@ -445,10 +543,21 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a00:1",
+            "64:ff9b:1::5db8:d822",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "192.88.99.1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "140.82.112.3", "2606:4700::6810:84e5"] {
+        for public in [
+            "93.184.216.34",
+            "140.82.112.3",
+            "2606:4700::6810:84e5",
+            "2002:5db8:d822::1",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

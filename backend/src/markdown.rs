@@ -181,9 +181,16 @@ impl GithubEvents {
                 }
                 Event::InlineHtml(ref html) => {
                     let tag = html.trim_start_matches('<').to_ascii_lowercase();
-                    if tag.starts_with("a ") || tag.starts_with("a>") {
+                    // `<a …>` and `</a>`, not `<abbr>` or `</aside>`.
+                    let name = |t: &str| {
+                        t.split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                            .next()
+                            .unwrap_or_default()
+                            == "a"
+                    };
+                    if name(&tag) {
                         self.links += 1;
-                    } else if tag.starts_with("/a") {
+                    } else if tag.strip_prefix('/').is_some_and(name) {
                         self.links = self.links.saturating_sub(1);
                     }
                     out.push(event);
@@ -192,6 +199,16 @@ impl GithubEvents {
                     self.code += 1;
                     out.push(event);
                 }
+                // A task's box is a picture of its state with a name screen readers say: no
+                // form control (raw HTML `<input>` is dropped by the sanitizer).
+                Event::TaskListMarker(done) => out.push(Event::Html(
+                    if done {
+                        "<span class=\"task-marker task-done\" role=\"img\" aria-label=\"done\"></span> "
+                    } else {
+                        "<span class=\"task-marker task-todo\" role=\"img\" aria-label=\"to do\"></span> "
+                    }
+                    .into(),
+                )),
                 Event::End(TagEnd::CodeBlock) => {
                     self.code = self.code.saturating_sub(1);
                     out.push(event);
@@ -384,8 +401,9 @@ impl Rewriter {
 fn sanitize(html: &str, rewriter: Rewriter) -> String {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_tags(["input", "picture", "source"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tags(["picture", "source"])
+        .add_tag_attributes("span", ["role", "aria-label"])
+        .add_allowed_classes("span", ["task-marker", "task-done", "task-todo"])
         .add_tag_attributes("source", ["srcset", "media", "type", "width", "height"])
         .add_tag_attributes("img", ["srcset"])
         .add_tag_attributes("a", ["name"])
@@ -413,7 +431,7 @@ fn sanitize(html: &str, rewriter: Rewriter) -> String {
         .id_prefix(Some(ID_PREFIX))
         .attribute_filter(
             move |element, attribute, value| match (element, attribute) {
-                ("input", "type") if value != "checkbox" => None,
+                ("span", "role") if value != "img" => None,
                 ("a", "href") => Some(rewriter.link(value)),
                 ("a", "name") if !value.starts_with(ID_PREFIX) => {
                     Some(Cow::Owned(format!("{ID_PREFIX}{value}")))
@@ -562,7 +580,7 @@ mod tests {
     #[test]
     fn bare_urls_and_emails_become_links_outside_code_and_links() {
         let html = render(
-            "Docs at https://example.org/docs, mirror www.example.net and mail ada@example.org.\n\n`https://in.code` and [https://already.linked](https://x.org)\n\n```\nhttps://in.block\n```\n\nokh.toml stays text.\n",
+            "Docs at https://example.org/docs, mirror www.example.net and mail ada@example.org.\n\n`https://in.code` and [https://already.linked](https://x.org)\n\n```\nhttps://in.block\n```\n\nokh.toml stays text.\n\n<a href=\"https://x.org\">go <abbr>OKH</abbr> https://in.anchor</a>\n",
             &LINKS,
         );
         for expected in [
@@ -572,7 +590,13 @@ mod tests {
         ] {
             assert!(html.contains(expected), "{expected} missing: {html}");
         }
-        for untouched in ["in.code", "already.linked", "in.block", "okh.toml"] {
+        for untouched in [
+            "in.code",
+            "already.linked",
+            "in.block",
+            "okh.toml",
+            "in.anchor",
+        ] {
             assert!(
                 !html.contains(&format!("href=\"https://{untouched}")),
                 "{html}"
@@ -654,10 +678,24 @@ mod tests {
         );
         assert!(html.contains("<table>"), "{html}");
         assert!(
-            html.contains(r#"<input type="checkbox" disabled="" checked="">"#)
-                || html.contains(r#"<input disabled="" type="checkbox" checked="">"#),
+            html.contains(
+                r#"<span class="task-marker task-done" role="img" aria-label="done"></span> done"#
+            ),
             "{html}"
         );
+        assert!(
+            html.contains(r#"aria-label="to do"></span> todo"#),
+            "{html}"
+        );
+        // A form control written as raw HTML is not kept, of any type.
+        for input in [
+            "<input>",
+            "<input type=\"text\" value=\"x\">",
+            "<input type=\"checkbox\">",
+        ] {
+            let html = render(&format!("Name: {input}"), &LINKS);
+            assert!(!html.contains("<input"), "{html}");
+        }
         assert!(html.contains(r##"href="#user-content-1""##), "{html}");
         assert!(html.contains(r#"id="user-content-1""#), "{html}");
     }

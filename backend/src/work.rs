@@ -89,6 +89,16 @@ pub async fn run<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await
 }
 
+/// Runs `work` as [`run`] does if a permit of `kind` is free now; `None` (and `work` not run)
+/// when every permit is taken, for work better refused than queued.
+pub async fn try_run<T: Send + 'static>(
+    kind: Kind,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let _permit = kind.semaphore().try_acquire().ok()?;
+    Some(tokio::task::spawn_blocking(work).await)
+}
+
 /// The writers of each design (by key) waiting for their turn; an entry lives while someone
 /// holds or waits for it.
 static TURNS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =

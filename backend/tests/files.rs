@@ -28,22 +28,26 @@ async fn commit_ok(app: &TestApp, cookie: &str, changes: Value) {
     assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
 }
 
+/// Runs a real tool (git, tar), requiring success; its standard output.
+fn run(command: &mut std::process::Command) -> Vec<u8> {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// `git ls-tree -r` of the design's default branch, as the stock git reads it: mode and path.
 fn ls_tree(app: &TestApp) -> Vec<(String, String)> {
     let id = backend::store::DesignId::new("ada", "lamp").unwrap();
     let git_dir = app.state.store.git_dir(&id).unwrap();
-    let out = std::process::Command::new("git")
+    let out = run(std::process::Command::new("git")
         .arg("--git-dir")
         .arg(&git_dir)
-        .args(["ls-tree", "-r", "-z", "main"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+        .args(["ls-tree", "-r", "-z", "main"]));
+    String::from_utf8(out)
         .unwrap()
         .split('\0')
         .filter(|l| !l.is_empty())
@@ -113,16 +117,9 @@ async fn the_commit_api_sets_the_executable_bit_and_makes_symlinks() {
     assert_eq!(bundle.status, StatusCode::OK, "{:?}", bundle.headers);
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("b.tar.gz"), &bundle.body).unwrap();
-    let out = std::process::Command::new("tar")
+    run(std::process::Command::new("tar")
         .args(["-xzf", "b.tar.gz"])
-        .current_dir(work.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .current_dir(work.path()));
     let root = std::fs::read_dir(work.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -182,6 +179,23 @@ async fn bad_links_and_names_are_refused_naming_them() {
             json!({"op": "put", "path": "f", "content": "x", "mode": "socket"}),
             "unknown variant `socket`",
         ),
+        // A step up after a name could climb out through another link (`x/up -> ..`).
+        (
+            json!({"op": "put", "path": "x/esc", "content": "up/../etc", "mode": "symlink"}),
+            "may step up ('..') only at its start",
+        ),
+        (
+            json!({"op": "put", "path": "hooks", "content": ".git/hooks", "mode": "symlink"}),
+            "\".git\" names git's own directory",
+        ),
+        (
+            json!({"op": "put", "path": "cad/.GitAttributes", "content": "../okh.toml", "mode": "symlink"}),
+            "git reads this file itself",
+        ),
+        (
+            json!({"op": "put", "path": "C:/Windows/x", "content": "x"}),
+            "Windows drive letter",
+        ),
     ] {
         let refused = commit(&app, &ada, json!([change])).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{change}");
@@ -189,6 +203,16 @@ async fn bad_links_and_names_are_refused_naming_them() {
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(message.contains(needle), "{change}: {message}");
     }
+    // The link a chain would need is fine alone, and `./` or `a//b` are harmless.
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "x/up", "content": "..", "mode": "symlink"},
+            {"op": "put", "path": "x/here", "content": "./up//okh.toml", "mode": "symlink"},
+        ]),
+    )
+    .await;
     // A link moved where its target would leave the design is refused too.
     commit_ok(&app, &ada, json!([{"op": "put", "path": "docs/a/link", "content": "../../okh.toml", "mode": "symlink"}])).await;
     let moved = commit(
@@ -224,6 +248,15 @@ async fn a_json_commit_may_carry_a_large_text_file_up_to_its_stated_limit() {
     assert_eq!(raw.body.len(), step.len());
 
     let over = "x".repeat(api::MAX_COMMIT_BODY);
+    // Someone who may not commit is refused for that before the body is read.
+    let stranger = app.sign_up("mallory").await;
+    let refused = commit(
+        &app,
+        &stranger,
+        json!([{"op": "put", "path": "cad/huge.step", "content": over}]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let refused = commit(
         &app,
         &ada,

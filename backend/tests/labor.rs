@@ -746,6 +746,47 @@ async fn a_mailmap_joins_a_contributor_s_addresses_in_contributors_and_labor() {
         app.state.labor.compute_network(&network).await.unwrap(),
         stored
     );
+
+    // A .mailmap too large to read whole is ignored, as git ignores one it cannot use: the
+    // contributors and the ledger still answer, each address on its own.
+    let head = store.resolve(&id("olga/trailer"), "main").unwrap();
+    let mut huge = b"Ada Lovelace <ada@example.org> <ada@old-laptop.local>\n".to_vec();
+    huge.resize((backend::store::MAX_WHOLE_READ + 1) as usize, b'#');
+    store
+        .commit_changes(
+            &id("olga/trailer"),
+            &CommitRequest {
+                branch: "main".into(),
+                expected_head: head,
+                author: at("Olga", "olga@example.org", 1_700_000_600),
+                message: "A mailmap far too large".into(),
+                changes: vec![Change::Put {
+                    path: ".mailmap".into(),
+                    content: huge,
+                    mode: None,
+                }],
+            },
+        )
+        .unwrap();
+    app.state.settled().await;
+    assert_eq!(
+        contributors_of(&app, "olga/trailer").await,
+        [
+            ("Bob".to_owned(), 2),
+            ("Olga".to_owned(), 2),
+            ("Ada Lovelace".to_owned(), 1),
+            ("ada".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        emails(&app.state.labor.compute_network(&network).await.unwrap()),
+        [
+            "ada@example.org",
+            "ada@old-laptop.local",
+            "bob@example.org",
+            "olga@example.org"
+        ]
+    );
 }
 
 /// A design's contributors as the API lists them: name and commit count.

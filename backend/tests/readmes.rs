@@ -199,3 +199,91 @@ async fn the_proxy_refuses_private_addresses_and_can_be_turned_off() {
     assert!(message.to_string().contains("does not fetch images"));
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn the_proxy_refuses_loops_and_odd_types_and_is_busy_rather_than_stalled() {
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    // A host whose `/slow/…` images wait for the test's word; counts who is waiting.
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let slow = {
+        let (waiting, gate) = (waiting.clone(), gate.clone());
+        move || {
+            let (waiting, gate) = (waiting.clone(), gate.clone());
+            async move {
+                waiting.fetch_add(1, Ordering::SeqCst);
+                let _ = gate.acquire().await;
+                ([(header::CONTENT_TYPE, "image/svg+xml")], SVG).into_response()
+            }
+        }
+    };
+    let host = axum::Router::new().route("/slow/{n}", get(slow)).route(
+        "/odd.img",
+        get(|| async { ([(header::CONTENT_TYPE, "image/x-made-up")], "??").into_response() }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, host).await });
+
+    let app = Arc::new(TestApp::with(|config| config.image_proxy_allow_private = true).await);
+    let at = format!("http://127.0.0.1:{port}");
+    let html = readme_of(
+        &app,
+        &format!(
+            "![a]({at}/slow/1.svg) ![b]({at}/slow/2.svg) ![c]({at}/slow/3.svg) \
+             ![odd]({at}/odd.img) ![loop]({at}/api/images/abc/def)\n"
+        ),
+    )
+    .await;
+    let urls = proxied(&html);
+    assert_eq!(urls.len(), 5, "{html}");
+
+    // Only the common image types are shown, and the answer is never sniffed.
+    let odd = app.get(&urls[3]).await;
+    assert_eq!(odd.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        odd.json()
+            .to_string()
+            .contains("image/x-made-up, not an image")
+    );
+    // A proxy address (of any instance) is not fetched again, nor is a proxy served.
+    let looped = app.get(&urls[4]).await;
+    assert_eq!(looped.status, StatusCode::BAD_REQUEST);
+    assert!(looped.json().to_string().contains("would loop"));
+    let from_a_proxy = app
+        .send(
+            axum::http::Request::get(&urls[0])
+                .header(header::USER_AGENT, backend::images::USER_AGENT)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(from_a_proxy.status, StatusCode::BAD_REQUEST);
+    assert_eq!(waiting.load(Ordering::SeqCst), 0);
+
+    // Two fetches from one slow host take its share; a third is told to come back, at once.
+    let first = tokio::spawn({
+        let (app, url) = (app.clone(), urls[0].clone());
+        async move { app.get(&url).await }
+    });
+    let second = tokio::spawn({
+        let (app, url) = (app.clone(), urls[1].clone());
+        async move { app.get(&url).await }
+    });
+    while waiting.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let third = app.get(&urls[2]).await;
+    assert_eq!(third.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(third.headers.contains_key(header::RETRY_AFTER));
+    assert!(third.json().to_string().contains("busy with 127.0.0.1"));
+    gate.add_permits(3);
+    for fetch in [first, second] {
+        let image = fetch.await.unwrap();
+        assert_eq!(image.status, StatusCode::OK);
+        assert_eq!(image.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+    // Its slots are given back: the third comes through now.
+    assert_eq!(app.get(&urls[2]).await.status, StatusCode::OK);
+}

@@ -430,7 +430,8 @@ pub fn image_url(
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return images.map(|signer| signer.url(image));
     }
-    if image.contains(':') || head.is_empty() {
+    // A scheme (`data:`) or drive (`C:`) before the first '/'; a ':' further on is a name's.
+    if image.split('/').next().unwrap_or_default().contains(':') || head.is_empty() {
         return None;
     }
     let path = image.trim_start_matches("./").trim_start_matches('/');
@@ -502,5 +503,29 @@ pub fn empty_summary(id: &DesignId) -> DesignSummary {
         forks: 0,
         empty: true,
         image_url: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::image_url;
+
+    #[test]
+    fn card_images_are_design_files_or_signed_urls_never_other_schemes() {
+        let head = "a".repeat(40);
+        let url = |image: &str| image_url("ada/lamp", &head, Some(image), None);
+        assert_eq!(
+            url("./photos/10:30 side.jpg").as_deref(),
+            Some(format!("/api/designs/ada/lamp/raw/{head}/photos/10%3A30%20side.jpg").as_str())
+        );
+        for refused in [
+            "data:image/png;base64,AAAA",
+            "javascript:alert(1)",
+            "C:/photos/a.jpg",
+            "../secret.png",
+            "https://example.org/a.png",
+        ] {
+            assert_eq!(url(refused), None, "{refused}");
+        }
     }
 }

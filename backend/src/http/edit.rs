@@ -267,12 +267,37 @@ async fn import_bundle(
     ))
 }
 
+/// A commit body over this many bytes (or of unknown length) waits for one of
+/// [`LARGE_COMMITS`]' turns before it is read.
+const LARGE_COMMIT: usize = 2 << 20;
+/// How many large commit bodies are read and parsed at once: at most 4 × 64 MiB in memory.
+static LARGE_COMMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 async fn commit(
     State(app): State<AppState>,
     _caller: SignedIn,
     design: DesignAccess,
-    body: Result<axum::Json<api::NewCommit>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> AppResult<(StatusCode, JsonResponse<api::CommitSummary>)> {
+    let id = design.id.clone();
+    // The role first: nobody else's body is read, let alone parsed.
+    let account = design.require(&app, Role::Maintainer, SCOPE).await?;
+    // Large bodies take a turn of their own, so many at once cannot exhaust memory.
+    let large = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
+        .is_none_or(|length| length > LARGE_COMMIT);
+    // Never closed, so acquiring always gives a permit.
+    let _turn = if large {
+        LARGE_COMMITS.acquire().await.ok()
+    } else {
+        None
+    };
+    let body = <axum::Json<api::NewCommit> as axum::extract::FromRequest<AppState>>::from_request(
+        request, &app,
+    )
+    .await;
     let axum::Json(body) = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(format!(
@@ -284,8 +309,6 @@ async fn commit(
             rejection.into()
         }
     })?;
-    let id = design.id.clone();
-    let account = design.require(&app, Role::Maintainer, SCOPE).await?;
     let expected_head = Oid::from_str(&body.expected_head)
         .ok()
         .filter(|_| body.expected_head.len() == 40)

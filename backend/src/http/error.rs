@@ -242,6 +242,8 @@ impl From<crate::images::Error> for AppError {
             Error::Status(_) | Error::NotAnImage(_) | Error::TooLarge | Error::Unreachable(_) => {
                 Self::BadGateway(err.to_string())
             }
+            Error::Loop => Self::BadRequest(err.to_string()),
+            Error::Busy(_) => Self::Unavailable(err.to_string(), Duration::from_secs(5)),
         }
     }
 }

@@ -100,7 +100,8 @@ impl Store {
             Ok((_, bytes)) if bytes.len() <= MAX_MAILMAP => {
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             }
-            Ok(_) | Err(Error::Missing(_)) => Ok(None),
+            // Too large to be a mailmap (or to read whole): ignored, as git ignores a bad one.
+            Ok(_) | Err(Error::Missing(_) | Error::TooLarge(_)) => Ok(None),
             Err(err) => Err(err),
         }
     }

@@ -63,10 +63,19 @@ pub fn validate(path: &str) -> Result<&str, PathError> {
     for segment in path.split('/') {
         validate_segment(segment).map_err(|reason| fail(Some(segment), reason))?;
     }
+    // `C:/…` would name a drive on Windows, outside any checkout.
+    let first = path.split('/').next().unwrap_or_default().as_bytes();
+    if first.len() >= 2 && first[0].is_ascii_alphabetic() && first[1] == b':' {
+        return Err(fail(
+            path.split('/').next(),
+            "starts like a Windows drive letter (\"C:\")",
+        ));
+    }
     Ok(path)
 }
 
-fn validate_segment(segment: &str) -> Result<(), &'static str> {
+/// Checks one file or folder name; the reason reads after the name ("… is empty").
+pub(crate) fn validate_segment(segment: &str) -> Result<(), &'static str> {
     if segment.is_empty() {
         return Err("is empty (no '//' and no trailing '/')");
     }
@@ -216,8 +225,10 @@ mod tests {
             ("trailing ", Some("trailing ")),
             (&long_segment, Some(&long_segment)),
             (&long_path, None),
+            ("C:/Windows/system.ini", Some("C:")),
+            ("d:", Some("d:")),
         ];
-        assert!(cases.len() >= 28);
+        assert!(cases.len() >= 30);
         for (path, segment) in cases {
             let err = validate(path).expect_err(path);
             assert_eq!(err.segment.as_deref(), *segment, "{path:?}: {err}");

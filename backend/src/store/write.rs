@@ -103,19 +103,38 @@ fn check_link_target(path: &str, target: &[u8]) -> Result<()> {
     if target.starts_with('/') || target.contains('\\') || target.contains(':') {
         return refuse("its target must be a relative path inside the design");
     }
-    let mut depth = path.matches('/').count() as i64;
+    let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
+    if GIT_READS.contains(&name.as_str()) {
+        return refuse("git reads this file itself and refuses it as a link");
+    }
+    // `..` only before the first name: a step up after a name could climb out through another
+    // link (`up -> ..`, then `esc -> up/../x`). With the steps up first, every link resolves
+    // from its own folder, which is inside, so no chain of links leaves the design.
+    let mut up = 0;
+    let mut named = false;
     for segment in target.split('/') {
         match segment {
             "" | "." => {}
-            ".." => depth -= 1,
-            _ => depth += 1,
+            ".." if named => {
+                return refuse("its target may step up ('..') only at its start");
+            }
+            ".." => up += 1,
+            name => {
+                named = true;
+                if let Err(reason) = paths::validate_segment(name) {
+                    return refuse(&format!("its target's segment {name:?} {reason}"));
+                }
+            }
         }
-        if depth < 0 {
-            return refuse("its target leaves the design");
-        }
+    }
+    if up > path.matches('/').count() {
+        return refuse("its target leaves the design");
     }
     Ok(())
 }
+
+/// Files git reads from the tree itself; git refuses them as symlinks (`fsck`), and so do we.
+const GIT_READS: &[&str] = &[".gitmodules", ".gitattributes", ".gitignore", ".mailmap"];
 
 /// Writes `files` (slash-separated paths) as blobs and nested trees; returns the root tree id.
 pub(super) fn tree_from_files(repo: &Repository, files: &BTreeMap<String, Vec<u8>>) -> Result<Oid> {
