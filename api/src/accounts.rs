@@ -13,6 +13,7 @@ pub struct NewAccount {
 /// `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignIn {
+    /// The username, or one of the account's emails.
     pub username: String,
     pub password: String,
 }
@@ -27,7 +28,19 @@ pub struct Account {
     pub created_at: String,
 }
 
-/// `GET /api/session`, and the answer to signing up or in.
+/// `GET /api/session`: who the caller is. Nobody signed in is an answer too (200), with no
+/// `account` and `via: "anonymous"`, so a page that only asks logs no error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    pub account: Option<Account>,
+    /// `session` (cookie), `token`, or `anonymous`.
+    pub via: String,
+    /// The scopes of the token, when `via` is `token`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+}
+
+/// The answer to signing up or in (and to changing the password).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub account: Account,

@@ -143,6 +143,10 @@ pub struct Release {
     pub commit: String,
     pub tagger: Option<Person>,
     pub notes: String,
+    /// The notes rendered as Markdown (sanitized), links and images into the design at the
+    /// release's commit.
+    #[serde(default)]
+    pub notes_html: String,
     /// The release's bundles (zip and tar.gz), built when the release is made.
     #[serde(default)]
     pub bundles: Vec<BundleLink>,

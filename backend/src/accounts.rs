@@ -333,15 +333,26 @@ impl Accounts {
         Ok(row.as_ref().map(account_from))
     }
 
-    /// Checks a username and password. Unknown users cost the same hashing time as wrong
+    /// Checks a login (a username, or one of the account's emails) and password. Unknown users cost the same hashing time as wrong
     /// passwords, so timing does not tell which usernames exist.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Account>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<Option<Account>> {
+        // A login with '@' is one of the account's emails (each belongs to one account).
+        let row = if login.contains('@') {
+            sqlx::query(&format!(
+                "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE id = \
+                 (SELECT account_id FROM account_emails WHERE email = $1)"
+            ))
+            .bind(login.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?
+        } else {
+            sqlx::query(&format!(
+                "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE username = $1"
+            ))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?
+        };
         let (account, hash) = match &row {
             Some(row) if row.get::<i64, _>("is_system") == 0 => (
                 Some(account_from(row)),

@@ -40,7 +40,15 @@ pub fn check(name: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err(format!("{c:?} is not allowed (use a-z, 0-9 and '-')"));
+        // Phrased so the character cannot be read as the whole name ("username 'n' …").
+        return Err(if c.is_ascii_uppercase() {
+            format!(
+                "may not contain the capital {c:?} (use lowercase: {:?})",
+                c.to_ascii_lowercase()
+            )
+        } else {
+            format!("may not contain the character {c:?} (use a-z, 0-9 and '-')")
+        });
     }
     if name.starts_with('-') {
         return Err("must start with a letter or digit".into());
@@ -69,10 +77,10 @@ mod tests {
         for (bad, why) in [
             ("", "must be 1 to 39 characters long"),
             ("-a", "must start with a letter or digit"),
-            ("A", "'A' is not allowed (use a-z, 0-9 and '-')"),
-            ("a_b", "'_' is not allowed (use a-z, 0-9 and '-')"),
-            ("a.b", "'.' is not allowed (use a-z, 0-9 and '-')"),
-            ("é", "'é' is not allowed (use a-z, 0-9 and '-')"),
+            ("A", "may not contain the capital 'A' (use lowercase: 'a')"),
+            ("a_b", "may not contain the character '_' (use a-z, 0-9 and '-')"),
+            ("a.b", "may not contain the character '.' (use a-z, 0-9 and '-')"),
+            ("é", "may not contain the character 'é' (use a-z, 0-9 and '-')"),
         ] {
             assert_eq!(check(bad), Err(why.to_owned()), "{bad}");
         }

@@ -71,13 +71,39 @@ async fn sign_up_sign_in_and_out() {
     let me = app
         .request(Method::GET, "/api/session", &As::Cookie(cookie), None)
         .await;
-    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    // Signed out is an answer, not an error: nobody.
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["account"], serde_json::Value::Null);
+    assert_eq!(me.json()["via"], "anonymous");
+    let nobody = app.get("/api/session").await;
+    assert_eq!(nobody.status, StatusCode::OK);
+    assert_eq!(nobody.json()["account"], serde_json::Value::Null);
 
     let again = app.sign_in("ada").await;
     let me = app
         .request(Method::GET, "/api/session", &As::Cookie(again), None)
         .await;
     assert_eq!(me.status, StatusCode::OK);
+
+    // An account's email signs in as well as its username, in any case.
+    for (login, password, status) in [
+        ("ADA@example.org", common::password("ada"), StatusCode::OK),
+        ("ada@example.org", "not-her-password".to_owned(), StatusCode::UNAUTHORIZED),
+        ("nobody@example.org", common::password("ada"), StatusCode::UNAUTHORIZED),
+    ] {
+        let answer = app
+            .request(
+                Method::POST,
+                "/api/session",
+                &As::Anonymous,
+                Some(json!({"username": login, "password": password})),
+            )
+            .await;
+        assert_eq!(answer.status, status, "{login}");
+        if status == StatusCode::OK {
+            assert_eq!(answer.json()["account"]["username"], "ada");
+        }
+    }
 }
 
 #[tokio::test]
@@ -138,7 +164,7 @@ async fn sign_up_reports_every_bad_field() {
         [
             (
                 "username",
-                "username 'A' is not allowed (use a-z, 0-9 and '-')"
+                "username may not contain the capital 'A' (use lowercase: 'a')"
             ),
             (
                 "email",
@@ -409,7 +435,7 @@ async fn password_change_revokes_every_session() {
         let me = app
             .request(Method::GET, "/api/session", &As::Cookie(old), None)
             .await;
-        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(me.json()["account"], serde_json::Value::Null);
     }
     let me = app
         .request(Method::GET, "/api/session", &As::Cookie(fresh), None)
@@ -623,7 +649,7 @@ async fn wrong_password_and_unknown_user_take_about_the_same_time() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert_eq!(
             answer.json()["error"]["message"],
-            "wrong username or password"
+            "wrong username, email or password"
         );
         took
     }

@@ -634,14 +634,24 @@ async fn releases_are_tags_with_notes() {
             Method::POST,
             "/api/designs/olga/lamp/releases",
             &As::Cookie(olga.clone()),
-            Some(json!({"tag": "v1.0.0", "notes": "First build."})),
+            Some(json!({"tag": "v1.0.0", "notes": "First **build**, see [the frame](cad/frame.scad).\n\n<script>alert(1)</script>"})),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
     assert_eq!(made.json()["tagger"]["account"], "olga");
     let (_, list) = app.json("/api/designs/olga/lamp/releases").await;
     assert_eq!(list["total"], 1);
-    assert_eq!(list["releases"][0]["notes"], "First build.\n");
+    let release = &list["releases"][0];
+    assert!(release["notes"].as_str().unwrap().starts_with("First **build**"));
+    // The notes as sanitized Markdown, their paths at the release's commit, in both answers.
+    let html = release["notes_html"].as_str().unwrap();
+    assert!(html.contains("<strong>build</strong>"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/olga/lamp/blob/{}/cad/frame.scad\"", release["commit"].as_str().unwrap())),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(made.json()["notes_html"], release["notes_html"]);
     let (status, _) = app.json("/api/designs/olga/lamp/tree/v1.0.0").await;
     assert_eq!(status, StatusCode::OK);
     let dup = app

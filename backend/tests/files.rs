@@ -1,11 +1,11 @@
 //! Files exactly as their authors made them, through the commit API: the executable bit and
 //! symbolic links (checked with the real `git`), names Windows cannot hold (accepted, with a
-//! notice in the tree and the bundle manifest), large JSON commits, and a new design's README
+//! notice in the tree and the bundle manifest), large JSON commits, CAD media types, and a new design's README
 //! only on request.
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use common::{As, TestApp};
@@ -374,4 +374,34 @@ async fn uploads_enter_the_pool_only_with_the_commit_that_uses_them() {
             .unwrap()
             .contains("unknown, expired or not yours")
     );
+}
+
+#[tokio::test]
+async fn cad_files_are_served_as_their_registered_types() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let types = [
+        ("cad/frame.stl", "model/stl"),
+        ("cad/FRAME2.STL", "model/stl"),
+        ("cad/frame.step", "model/step"),
+        ("cad/frame.stp", "model/step"),
+        ("cad/frame.3mf", "model/3mf"),
+        ("cad/frame.obj", "model/obj"),
+        ("cad/frame.glb", "model/gltf-binary"),
+        ("cad/plate.dxf", "image/vnd.dxf"),
+        ("cad/frame.scad", "text/plain; charset=utf-8"),
+    ];
+    let changes: Vec<Value> = types
+        .iter()
+        .map(|(path, _)| json!({"op": "put", "path": path, "content": "solid x\nendsolid x\n"}))
+        .collect();
+    commit_ok(&app, &ada, Value::Array(changes)).await;
+    for (path, expected) in types {
+        let raw = app
+            .get(&format!("/api/designs/ada/lamp/raw/main/{path}"))
+            .await;
+        assert_eq!(raw.status, StatusCode::OK, "{path}");
+        assert_eq!(raw.headers[header::CONTENT_TYPE], expected, "{path}");
+    }
 }

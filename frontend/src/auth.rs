@@ -1,7 +1,7 @@
 //! Who is signed in, shared through context: loaded once at start from `GET /api/session`,
 //! updated by the sign-up, sign-in and sign-out pages.
 
-use ::api::{Account, Session};
+use ::api::{Account, Caller};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -24,8 +24,8 @@ impl Auth {
         provide_context(auth);
         spawn_local(async move {
             // 401 simply means signed out.
-            let session = api::get::<Session>("/api/session").await.ok();
-            auth.account.set(session.map(|s| s.account));
+            let caller = api::get::<Caller>("/api/session").await.ok();
+            auth.account.set(caller.and_then(|c| c.account));
             auth.loaded.set(true);
         });
         auth

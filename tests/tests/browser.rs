@@ -163,7 +163,7 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
         .await?;
     assert_eq!(
         error.text().await?,
-        "username 'A' is not allowed (use a-z, 0-9 and '-')"
+        "username may not contain the capital 'A' (use lowercase: 'a')"
     );
     assert_eq!(
         browser.texts("#field-password-error").await?,
@@ -211,7 +211,7 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
         .click()
         .await?;
     let alert = browser.wait_for(".form-error").await?;
-    assert_eq!(alert.text().await?, "wrong username or password");
+    assert_eq!(alert.text().await?, "wrong username, email or password");
     fill("#field-password", "analytical-engine").await?;
     browser
         .client

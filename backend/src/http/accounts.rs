@@ -122,20 +122,30 @@ async fn sign_in(
             attempt.succeeded();
             signed_in(&app, &account, StatusCode::OK).await
         }
-        None => Err(AppError::Unauthorized("wrong username or password".into())),
+        None => Err(AppError::Unauthorized(
+            "wrong username, email or password".into(),
+        )),
     }
 }
 
-async fn session(caller: Caller) -> AppResult<axum::Json<api::Session>> {
-    match caller {
-        Caller::Anonymous => Err(AppError::Unauthorized("not signed in".into())),
-        Caller::Session { account, .. } => Ok(axum::Json(session_body(&account))),
-        Caller::Token { account, scopes } => Ok(axum::Json(api::Session {
-            account: self::account(&account),
+async fn session(caller: Caller) -> axum::Json<api::Caller> {
+    axum::Json(match caller {
+        Caller::Anonymous => api::Caller {
+            account: None,
+            via: "anonymous".into(),
+            scopes: Vec::new(),
+        },
+        Caller::Session { account, .. } => api::Caller {
+            account: Some(self::account(&account)),
+            via: "session".into(),
+            scopes: Vec::new(),
+        },
+        Caller::Token { account, scopes } => api::Caller {
+            account: Some(self::account(&account)),
             via: "token".into(),
             scopes,
-        })),
-    }
+        },
+    })
 }
 
 async fn sign_out(State(app): State<AppState>, caller: SignedIn) -> AppResult<Response> {

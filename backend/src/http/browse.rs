@@ -245,6 +245,7 @@ async fn raw(
     let name = path.rsplit('/').next().unwrap_or(&path);
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match (mime.type_(), mime.subtype()) {
+        _ if let Some(cad) = cad_type(&path) => cad.to_owned(),
         // Text is served as plain text (HTML included): it is data here, not a page.
         (mime_guess::mime::TEXT, _) | (_, mime_guess::mime::JSON) => {
             if mime.subtype() == mime_guess::mime::CSV {
@@ -360,6 +361,24 @@ async fn rendered(
 fn looks_like_text(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8000)];
     !head.contains(&0) && std::str::from_utf8(head).is_ok()
+}
+
+/// The registered media types of CAD and 3D formats, which `mime_guess` gets wrong (`.stl`
+/// as a certificate list) or does not know; OpenSCAD sources are text.
+fn cad_type(path: &str) -> Option<&'static str> {
+    let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "stl" => "model/stl",
+        "step" | "stp" => "model/step",
+        "iges" | "igs" => "model/iges",
+        "3mf" => "model/3mf",
+        "obj" => "model/obj",
+        "gltf" => "model/gltf+json",
+        "glb" => "model/gltf-binary",
+        "dxf" => "image/vnd.dxf",
+        "scad" => "text/plain; charset=utf-8",
+        _ => return None,
+    })
 }
 
 /// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range within `total` bytes, inclusive.
@@ -487,27 +506,48 @@ async fn branches(
     }))
 }
 
+/// A release's notes as sanitized HTML, paths resolved in the design at its commit.
+pub(super) fn release_notes_html(
+    id: &DesignId,
+    release: &store::Release,
+    images: Option<&crate::images::Signer>,
+) -> String {
+    let commit = release.commit;
+    crate::markdown::render(
+        &release.notes,
+        &crate::markdown::Links {
+            raw: &format!("/api/designs/{id}/raw/{commit}/"),
+            view: &format!("/{id}/blob/{commit}/"),
+            dir: "",
+            images,
+        },
+    )
+}
+
 pub async fn list_releases(
     State(app): State<AppState>,
     Path((owner, slug)): Path<(String, String)>,
 ) -> AppResult<JsonResponse<api::ReleaseList>> {
     let id = design_id(&owner, &slug)?;
     let (store, bundles) = (app.store.clone(), app.bundles.clone());
+    let signer = app.images.signer().cloned();
     let releases = blocking(move || -> store::Result<_> {
         Ok(store
             .releases(&id)?
             .into_iter()
             .map(|release| {
                 let links = super::bundles::release_links(&bundles, &id, &release);
-                (release, links)
+                let html = release_notes_html(&id, &release, signer.as_ref());
+                (release, links, html)
             })
             .collect::<Vec<_>>())
     })
     .await?;
     let mut people = People::default();
     let mut out = Vec::with_capacity(releases.len());
-    for (release, bundles) in releases {
+    for (release, bundles, notes_html) in releases {
         out.push(api::Release {
+            notes_html,
             bundles,
             tagger: match &release.tagger {
                 Some(t) => Some(people.person(&app, t).await?),

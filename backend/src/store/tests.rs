@@ -443,7 +443,7 @@ fn invalid_names_are_named_in_the_error() {
     let err = DesignId::new("ada", "Lamp").unwrap_err().to_string();
     assert_eq!(
         err,
-        "invalid slug \"Lamp\": 'L' is not allowed (use a-z, 0-9 and '-')"
+        "invalid slug \"Lamp\": may not contain the capital 'L' (use lowercase: 'l')"
     );
     let err = DesignId::new("", "lamp").unwrap_err().to_string();
     assert_eq!(err, "invalid owner \"\": must be 1 to 39 characters long");

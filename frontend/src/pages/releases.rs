@@ -82,7 +82,7 @@ pub fn Releases() -> impl IntoView {
                                             " · " <A href=design.page(&format!("/commit/{}", r.commit))><code>{r.commit[..10].to_owned()}</code></A>
                                             " · " <A href=design.page(&format!("/tree/{}", r.tag))>"Files"</A>
                                         </p>
-                                        <pre class="release-notes">{r.notes.clone()}</pre>
+                                        <div class="release-notes markdown" inner_html=r.notes_html.clone()></div>
                                         <ul class="bundle-links" aria-label="Downloads">
                                             {r.bundles.into_iter().map(|b| view! { <BundleRow link=b/> }).collect_view()}
                                         </ul>

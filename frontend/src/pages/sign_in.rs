@@ -46,7 +46,7 @@ pub fn SignIn() -> impl IntoView {
         <section class="page sign-in narrow">
             <h1>"Sign in"</h1>
             <form on:submit=submit novalidate>
-                <Field name="username" label="Username" value=username error autocomplete="username"/>
+                <Field name="username" label="Username or email" value=username error autocomplete="username"/>
                 <Field name="password" label="Password" kind="password" value=password error autocomplete="current-password"/>
                 <FormError error/>
                 <button type="submit" disabled=move || busy.get()>
