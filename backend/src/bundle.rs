@@ -366,7 +366,7 @@ impl Bundles {
             .and_then(|m| m.license.clone())
             .into_iter()
             .collect();
-        let root = format!("{}-{}", key.design.slug(), file_name_part(&version));
+        let root = root_name(key, manifest_version.as_deref());
         let parent_ref = |(id, at): &(DesignId, Oid)| api::ParentRef {
             id: id.to_string(),
             commit: at.to_string(),
@@ -545,6 +545,26 @@ impl Bundles {
             }
         }
     }
+}
+
+/// The archive's top folder, which is also its file name: which design (owner and slug), which
+/// folder of it, and which revision, so a fork's, a folder's and a tag's bundles never share
+/// a name with the upstream's. The revision is the tag, else the manifest's version with the
+/// commit's first 12 digits, else those digits alone: `ada-trailer-hitch-v1.2`,
+/// `atelier-anvil-1.0.0-0123456789ab`.
+fn root_name(key: &BundleKey, manifest_version: Option<&str>) -> String {
+    let commit = &key.commit.to_string()[..12];
+    let revision = match (&key.tag, manifest_version) {
+        (Some(tag), _) => file_name_part(tag),
+        (None, Some(version)) => format!("{}-{commit}", file_name_part(version)),
+        (None, None) => commit.to_owned(),
+    };
+    let mut root = format!("{}-{}", key.design.owner(), key.design.slug());
+    if !key.path.is_empty() {
+        root.push('-');
+        root.push_str(&file_name_part(&key.path.replace('/', "-")));
+    }
+    format!("{root}-{revision}")
 }
 
 /// `version` made safe as part of a file name: anything but `[A-Za-z0-9._+-]` becomes `-`.

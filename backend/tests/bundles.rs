@@ -21,6 +21,16 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Follows the redirect of a branch or tag URL; the commit-addressed location.
+/// The anvil sample's bundle folder (and file name) at its head: owner, slug, the manifest's
+/// version and the commit.
+async fn anvil_root(app: &TestApp) -> String {
+    let head = app.json("/api/designs/atelier/anvil").await.1["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    format!("atelier-anvil-1.0.0-{}", &head[..12])
+}
+
 async fn location(app: &TestApp, uri: &str) -> String {
     let answer = app.get(uri).await;
     assert_eq!(
@@ -91,6 +101,7 @@ async fn bundles_are_deterministic_cached_and_open_with_system_tools() {
     let app = TestApp::new().await;
     let work = tempfile::tempdir().unwrap();
     let mut firsts = Vec::new();
+    let root = anvil_root(&app).await;
     for format in Format::ALL {
         let ext = format.extension();
         let commit_url = location(
@@ -118,7 +129,7 @@ async fn bundles_are_deterministic_cached_and_open_with_system_tools() {
         assert_eq!(
             first.headers[header::CONTENT_DISPOSITION],
             format!(
-                "attachment; filename=\"anvil-1.0.0.{ext}\"; filename*=UTF-8''anvil-1.0.0.{ext}"
+                "attachment; filename=\"{root}.{ext}\"; filename*=UTF-8''{root}.{ext}"
             )
         );
         assert!(!first.headers.contains_key(header::ETAG));
@@ -181,13 +192,13 @@ async fn bundles_are_deterministic_cached_and_open_with_system_tools() {
                 .arg("-C")
                 .arg(&into)),
         };
-        let manifest = check_unpacked(&into.join("anvil-1.0.0"));
+        let manifest = check_unpacked(&into.join(&root));
         assert_eq!(manifest.schema, api::BUNDLE_SCHEMA);
         assert_eq!(manifest.design, "atelier/anvil");
         assert_eq!(manifest.commit, head);
         assert_eq!(manifest.version, "1.0.0");
         assert_eq!(manifest.manifest_version.as_deref(), Some("1.0.0"));
-        assert_eq!(manifest.root, "anvil-1.0.0");
+        assert_eq!(manifest.root, root);
         assert_eq!(manifest.licenses, ["CERN-OHL-S-2.0"]);
         assert_eq!(manifest.tag, None);
         let okh = manifest.okh.as_ref().unwrap();
@@ -348,6 +359,9 @@ async fn folder_bundles_sha256_files_and_bad_requests() {
     assert!(report.is_intact(), "{:?}", report.problems);
     let manifest = report.manifest.unwrap();
     assert_eq!(manifest.path.as_deref(), Some("cad"));
+    // A folder's bundle is named for the folder too.
+    let whole = anvil_root(&app).await;
+    assert_eq!(manifest.root, whole.replace("anvil-", "anvil-cad-"));
     let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["cad/body.scad"]);
 
@@ -358,7 +372,7 @@ async fn folder_bundles_sha256_files_and_bad_requests() {
     let full = app.get(&sums_url.replace(".sha256", "")).await;
     assert_eq!(
         String::from_utf8(sums.body).unwrap(),
-        format!("{}  anvil-1.0.0.zip\n", sha256(&full.body))
+        format!("{}  {}.zip\n", sha256(&full.body), anvil_root(&app).await)
     );
 
     for (uri, status, words) in [
@@ -459,6 +473,8 @@ async fn releases_carry_their_bundles_and_downloads_are_counted() {
         .manifest
         .unwrap();
     assert_eq!(manifest.tag.as_deref(), Some("v1.0.0"));
+    // A tag's bundle is named for the tag.
+    assert_eq!(manifest.root, "atelier-anvil-v1.0.0");
 
     // GETs count, HEAD and redirects do not.
     let head = app
@@ -593,6 +609,8 @@ async fn verify_names_every_missing_extra_altered_or_unsafe_file() {
     let app = TestApp::new().await;
     let dir = tempfile::tempdir().unwrap();
     let cli = env!("CARGO_BIN_EXE_atelier");
+    let root = anvil_root(&app).await;
+    let escape = format!("unsafe path \"{root}/../../evil\"");
     for format in Format::ALL {
         let ext = format.extension();
         let url = location(
@@ -627,7 +645,7 @@ async fn verify_names_every_missing_extra_altered_or_unsafe_file() {
                     &good,
                     format,
                     |name, bytes| (!name.ends_with("README.md")).then(|| (name.to_owned(), bytes)),
-                    &[("anvil-1.0.0/evil.sh", b"rm -rf /")],
+                    &[(&format!("{root}/evil.sh"), b"rm -rf /")],
                 ),
                 vec!["missing: README.md", "extra: evil.sh"],
             ),
@@ -657,9 +675,9 @@ async fn verify_names_every_missing_extra_altered_or_unsafe_file() {
                     &good,
                     format,
                     |n, b| Some((n.to_owned(), b)),
-                    &[("anvil-1.0.0/../../evil", b"x")],
+                    &[(&format!("{root}/../../evil"), b"x")],
                 ),
-                vec!["unsafe path \"anvil-1.0.0/../../evil\""],
+                vec![escape.as_str()],
             )),
             Format::TarGz => {
                 cases.push((
@@ -669,7 +687,7 @@ async fn verify_names_every_missing_extra_altered_or_unsafe_file() {
                 ));
                 cases.push((
                     "link",
-                    hostile_tar(&good, "anvil-1.0.0/passwd", tar::EntryType::Symlink),
+                    hostile_tar(&good, &format!("{root}/passwd"), tar::EntryType::Symlink),
                     vec!["passwd: is a symbolic link"],
                 ));
             }
@@ -758,7 +776,7 @@ async fn atelier_fetch_and_curl_get_verified_bundles() {
     assert!(stdout.contains(&head), "{stdout}");
     assert!(stdout.contains("Ada"), "{stdout}");
     assert!(stdout.contains("1.0.0"), "{stdout}");
-    check_unpacked(&out_path.join("anvil-1.0.0"));
+    check_unpacked(&out_path.join(anvil_root(&app).await));
 
     // The same again is refused: nothing is overwritten.
     let again = cli(vec![
@@ -806,7 +824,7 @@ async fn atelier_fetch_and_curl_get_verified_bundles() {
     let (sha, name) = line.trim_end().split_once("  ").unwrap();
     std::fs::write(curl_dir.join("SUMS"), format!("{sha}  bench-1.zip\n")).unwrap();
     assert!(
-        name.starts_with("bench-") && name.ends_with(".zip"),
+        name.starts_with("atelier-bench-") && name.ends_with(".zip"),
         "{name}"
     );
     let check = tokio::process::Command::new("sha256sum")
