@@ -36,6 +36,10 @@ pub struct DesignSummary {
     /// (the file at `head`, or an external image through the image proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// The design this one is a fork of (`owner/slug`), if it is one (a design's detail has it
+    /// with the fork point as `parent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork_of: Option<String>,
 }
 
 /// `GET /api/designs`.

@@ -78,9 +78,18 @@ mod tests {
             ("", "must be 1 to 39 characters long"),
             ("-a", "must start with a letter or digit"),
             ("A", "may not contain the capital 'A' (use lowercase: 'a')"),
-            ("a_b", "may not contain the character '_' (use a-z, 0-9 and '-')"),
-            ("a.b", "may not contain the character '.' (use a-z, 0-9 and '-')"),
-            ("é", "may not contain the character 'é' (use a-z, 0-9 and '-')"),
+            (
+                "a_b",
+                "may not contain the character '_' (use a-z, 0-9 and '-')",
+            ),
+            (
+                "a.b",
+                "may not contain the character '.' (use a-z, 0-9 and '-')",
+            ),
+            (
+                "é",
+                "may not contain the character 'é' (use a-z, 0-9 and '-')",
+            ),
         ] {
             assert_eq!(check(bad), Err(why.to_owned()), "{bad}");
         }

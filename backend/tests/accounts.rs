@@ -88,8 +88,16 @@ async fn sign_up_sign_in_and_out() {
     // An account's email signs in as well as its username, in any case.
     for (login, password, status) in [
         ("ADA@example.org", common::password("ada"), StatusCode::OK),
-        ("ada@example.org", "not-her-password".to_owned(), StatusCode::UNAUTHORIZED),
-        ("nobody@example.org", common::password("ada"), StatusCode::UNAUTHORIZED),
+        (
+            "ada@example.org",
+            "not-her-password".to_owned(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "nobody@example.org",
+            common::password("ada"),
+            StatusCode::UNAUTHORIZED,
+        ),
     ] {
         let answer = app
             .request(

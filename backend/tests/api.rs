@@ -114,11 +114,36 @@ async fn spa_routes_get_index_html_uncached_and_assets_are_immutable() {
         body,
     } = app.get("/atelier/anvil").await;
     assert_eq!(status, StatusCode::OK);
+    // A design's page carries its own title and link-preview tags.
+    let html = String::from_utf8(body).unwrap();
     assert!(
-        String::from_utf8(body)
-            .unwrap()
-            .contains("<title>Atelier</title>")
+        html.contains("<title>Anvil · atelier · Atelier</title>"),
+        "{html}"
     );
+    assert!(
+        html.contains(r#"<meta property="og:title" content="Anvil">"#),
+        "{html}"
+    );
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    // Every page of the app answers 200; what is no page, or names nothing, answers 404 (with
+    // the app, which says so).
+    for (path, expected) in [
+        ("/", StatusCode::OK),
+        ("/search?q=m8", StatusCode::OK),
+        ("/atelier/anvil/blob/main/cad/body.scad", StatusCode::OK),
+        ("/@atelier", StatusCode::OK),
+        ("/atelier/missing", StatusCode::NOT_FOUND),
+        ("/atelier/anvil/no-such-tab", StatusCode::NOT_FOUND),
+        ("/@nobody-here", StatusCode::NOT_FOUND),
+        ("/a/b/c/d/e", StatusCode::NOT_FOUND),
+    ] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, expected, "{path}");
+        assert!(
+            String::from_utf8_lossy(&answer.body).contains("<title>"),
+            "{path}"
+        );
+    }
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     assert!(
         headers[header::CONTENT_SECURITY_POLICY]

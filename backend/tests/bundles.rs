@@ -128,9 +128,7 @@ async fn bundles_are_deterministic_cached_and_open_with_system_tools() {
         );
         assert_eq!(
             first.headers[header::CONTENT_DISPOSITION],
-            format!(
-                "attachment; filename=\"{root}.{ext}\"; filename*=UTF-8''{root}.{ext}"
-            )
+            format!("attachment; filename=\"{root}.{ext}\"; filename*=UTF-8''{root}.{ext}")
         );
         assert!(!first.headers.contains_key(header::ETAG));
 

@@ -642,12 +642,20 @@ async fn releases_are_tags_with_notes() {
     let (_, list) = app.json("/api/designs/olga/lamp/releases").await;
     assert_eq!(list["total"], 1);
     let release = &list["releases"][0];
-    assert!(release["notes"].as_str().unwrap().starts_with("First **build**"));
+    assert!(
+        release["notes"]
+            .as_str()
+            .unwrap()
+            .starts_with("First **build**")
+    );
     // The notes as sanitized Markdown, their paths at the release's commit, in both answers.
     let html = release["notes_html"].as_str().unwrap();
     assert!(html.contains("<strong>build</strong>"), "{html}");
     assert!(
-        html.contains(&format!("href=\"/olga/lamp/blob/{}/cad/frame.scad\"", release["commit"].as_str().unwrap())),
+        html.contains(&format!(
+            "href=\"/olga/lamp/blob/{}/cad/frame.scad\"",
+            release["commit"].as_str().unwrap()
+        )),
         "{html}"
     );
     assert!(!html.contains("<script"), "{html}");

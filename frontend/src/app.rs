@@ -26,6 +26,7 @@ use crate::pages::search::Search;
 use crate::pages::settings::Settings;
 use crate::pages::sign_in::SignIn;
 use crate::pages::sign_up::SignUp;
+use crate::pages::welcome::Welcome;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view=Search/>
                     <Route path=path!("/signin") view=SignIn/>
                     <Route path=path!("/signup") view=SignUp/>
+                    <Route path=path!("/welcome") view=Welcome/>
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/new") view=NewDesign/>
                     <Route path=path!("/components/:key") view=Component/>

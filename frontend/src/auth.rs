@@ -23,7 +23,7 @@ impl Auth {
         };
         provide_context(auth);
         spawn_local(async move {
-            // 401 simply means signed out.
+            // Nobody signed in answers 200 with no account.
             let caller = api::get::<Caller>("/api/session").await.ok();
             auth.account.set(caller.and_then(|c| c.account));
             auth.loaded.set(true);
@@ -38,4 +38,31 @@ impl Auth {
     pub fn username(&self) -> Option<String> {
         self.account.read().as_ref().map(|a| a.username.clone())
     }
+}
+
+/// The sign-in page, returning to where the reader is now once signed in.
+pub fn sign_in_here() -> String {
+    let location = window().location();
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    sign_in_returning_to(&here)
+}
+
+/// The sign-in page, returning to `path` (an address of this app) once signed in.
+pub fn sign_in_returning_to(path: &str) -> String {
+    if path == "/" || path.starts_with("/signin") || path.starts_with("/signup") {
+        "/signin".to_owned()
+    } else {
+        format!("/signin?next={}", api::encode(path))
+    }
+}
+
+/// Where to go after signing in: `next` when it is an address of this app (a path: never
+/// another site, as `//host` or `/\host` would be), else Explore.
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .unwrap_or_else(|| "/".to_owned())
 }

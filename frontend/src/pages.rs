@@ -20,3 +20,4 @@ pub mod search;
 pub mod settings;
 pub mod sign_in;
 pub mod sign_up;
+pub mod welcome;

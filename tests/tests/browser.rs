@@ -180,6 +180,17 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
+    // A new account lands on what to do next.
+    let heading = browser.wait_for(".welcome h1").await?;
+    assert_eq!(heading.text().await?, "Welcome to Atelier");
+    assert_eq!(browser.client.current_url().await?.path(), "/welcome");
+    assert_eq!(browser.client.title().await?, "Welcome · Atelier");
+    browser
+        .client
+        .find(Locator::LinkText("Your profile"))
+        .await?
+        .click()
+        .await?;
     let heading = browser.wait_for(".profile h1").await?;
     assert_eq!(heading.text().await?, "@ada");
     assert_eq!(browser.client.current_url().await?.path(), "/@ada");
@@ -277,7 +288,7 @@ async fn sign_up(browser: &Browser, server: &TestServer, username: &str) -> anyh
         .await?
         .click()
         .await?;
-    browser.wait_for(".profile h1").await?;
+    browser.wait_for(".welcome h1").await?;
     Ok(())
 }
 
@@ -1187,5 +1198,237 @@ async fn a_readme_shows_raw_html_images_anchor_links_and_proxied_pictures() -> a
     );
     assert_eq!(browser.client.current_url().await?.path(), "/atelier/lamp");
     browser.wait_for(".readme h1").await?;
+    browser.close().await
+}
+
+/// The HTTP status `path` answers with, read off the wire.
+async fn status_of(server: &TestServer, path: &str) -> anyhow::Result<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await?;
+    stream
+        .write_all(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                server.addr
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
+}
+
+/// Whether the page scrolls sideways: its scroll width and its width.
+async fn sideways(browser: &Browser) -> anyhow::Result<Option<(f64, f64)>> {
+    let widths = browser
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await?;
+    let (scroll, client) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    Ok((scroll > client).then_some((scroll, client)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    let design = "/atelier/gravity-water-filter";
+    // Each page, what its title says, and the status the server gives it.
+    let pages: Vec<(String, &str, u16)> = vec![
+        ("/".into(), "Explore designs · Atelier", 200),
+        ("/?sort=name".into(), "Explore designs · Atelier", 200),
+        ("/search?q=bucket".into(), "Search · Atelier", 200),
+        ("/signin".into(), "Sign in · Atelier", 200),
+        ("/signup".into(), "Sign up · Atelier", 200),
+        ("/labor/policy".into(), "Labor policy · Atelier", 200),
+        ("/@atelier".into(), "@atelier · Atelier", 200),
+        (
+            design.into(),
+            "Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/tree/main"),
+            "Files · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/blob/main/README.md"),
+            "Files · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/blob/main/bom.csv"),
+            "Files · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/commits/main"),
+            "History · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/releases"),
+            "Releases · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/network"),
+            "Network · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/contributors"),
+            "Contributors · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        (
+            format!("{design}/proposals"),
+            "Proposals · Gravity Water Filter · atelier · Atelier",
+            200,
+        ),
+        ("/no/such/page/here".into(), "Page not found · Atelier", 404),
+    ];
+    for (path, _, status) in &pages {
+        assert_eq!(status_of(&server, path).await?, *status, "{path}");
+    }
+    assert_eq!(status_of(&server, "/atelier/no-such-design").await?, 404);
+    assert_eq!(status_of(&server, "/@nobody").await?, 404);
+
+    for (width, height) in [(390, 844), (1280, 900)] {
+        browser.client.set_window_size(width, height).await?;
+        for (path, title, _) in &pages {
+            browser.goto(&server.url(path)).await?;
+            browser.wait_for("main h1").await?;
+            // Wait for the page's data: the title names the design once it has loaded.
+            let mut seen = String::new();
+            for _ in 0..100 {
+                seen = browser.client.title().await?;
+                if seen == *title {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert_eq!(seen, *title, "{path}");
+            if let Some((scroll, client)) = sideways(&browser).await? {
+                browser.screenshot(&format!("sideways-{width}")).await?;
+                panic!("{path} at {width} px scrolls sideways: {scroll} > {client}");
+            }
+        }
+    }
+
+    // In-app navigation moves focus to the new page's heading.
+    browser.client.set_window_size(1280, 900).await?;
+    browser.goto(&server.url("/")).await?;
+    browser
+        .wait_for("a[href='/atelier/gravity-water-filter']")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for(".design-title h1").await?;
+    let mut focused = serde_json::Value::Null;
+    for _ in 0..50 {
+        focused = browser
+            .client
+            .execute(
+                "return document.activeElement.tagName + ' ' + document.activeElement.textContent",
+                vec![],
+            )
+            .await?;
+        if focused.as_str().is_some_and(|f| f.starts_with("H1")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(focused.as_str(), Some("H1 Gravity Water Filter"));
+
+    // Fork while signed out: sign in, and come back to the design.
+    sign_up(&browser, &server, "ada").await?;
+    browser.client.set_window_size(390, 844).await?;
+    browser.goto(&server.url("/settings")).await?;
+    browser.wait_for(".emails code").await?;
+    assert!(
+        sideways(&browser).await?.is_none(),
+        "settings scroll sideways"
+    );
+    // The account menu opens on the screen of a phone, and Escape closes it.
+    browser
+        .wait_for(".account-menu summary")
+        .await?
+        .click()
+        .await?;
+    let rect = browser
+        .client
+        .execute(
+            "const r = document.querySelector('.account-menu ul').getBoundingClientRect(); \
+             return [r.left, r.right, document.documentElement.clientWidth]",
+            vec![],
+        )
+        .await?;
+    let (left, right, viewport) = (
+        rect[0].as_f64().unwrap(),
+        rect[1].as_f64().unwrap(),
+        rect[2].as_f64().unwrap(),
+    );
+    assert!(
+        left >= 0.0 && right <= viewport,
+        "menu at {left}..{right} of {viewport}"
+    );
+    browser
+        .client
+        .find(Locator::Css(".account-menu summary"))
+        .await?
+        .send_keys(&Key::Escape.to_string())
+        .await?;
+    let open = browser
+        .client
+        .execute(
+            "return document.querySelector('.account-menu').open",
+            vec![],
+        )
+        .await?;
+    assert_eq!(open, serde_json::Value::Bool(false));
+    for path in ["/new", "/welcome"] {
+        browser.goto(&server.url(path)).await?;
+        browser.wait_for("main h1").await?;
+        assert!(
+            sideways(&browser).await?.is_none(),
+            "{path} scrolls sideways"
+        );
+    }
+    browser
+        .wait_for(".account-menu summary")
+        .await?
+        .click()
+        .await?;
+    click_button(&browser, "Sign out").await?;
+    browser.wait_for("nav a[href='/signin']").await?;
+
+    browser.client.set_window_size(1280, 900).await?;
+    browser.goto(&server.url(design)).await?;
+    browser.wait_for(".design-title h1").await?;
+    click_button(&browser, "Fork").await?;
+    browser
+        .wait_for("#field-username")
+        .await?
+        .send_keys("ada")
+        .await?;
+    browser
+        .wait_for("#field-password")
+        .await?
+        .send_keys("ada-password")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for(".account-menu summary").await?;
+    browser.wait_for(".design-title h1").await?;
+    assert_eq!(browser.client.current_url().await?.path(), design);
     browser.close().await
 }

@@ -455,6 +455,7 @@ pub fn summary_of_row(row: DesignRow, images: Option<&crate::images::Signer>) ->
         updated: rfc3339(row.updated),
         manifest_error: row.manifest_error,
         forks: row.forks.max(0) as u64,
+        fork_of: row.parent,
         id: row.id,
         empty: false,
     }
@@ -483,6 +484,7 @@ pub fn summary(record: DesignRecord, images: Option<&crate::images::Signer>) -> 
         updated: rfc3339(record.updated),
         manifest_error,
         forks: 0,
+        fork_of: record.lineage.parent.as_ref().map(|(id, _)| id.to_string()),
         empty: false,
     }
 }
@@ -503,6 +505,7 @@ pub fn empty_summary(id: &DesignId) -> DesignSummary {
         forks: 0,
         empty: true,
         image_url: None,
+        fork_of: None,
     }
 }
 

@@ -553,8 +553,7 @@ async fn release(
     .await?;
     let mut people = People::default();
     let bundles = super::bundles::release_links(&app.bundles, &design.id, &release);
-    let notes_html =
-        super::browse::release_notes_html(&design.id, &release, app.images.signer());
+    let notes_html = super::browse::release_notes_html(&design.id, &release, app.images.signer());
     Ok((
         StatusCode::CREATED,
         JsonResponse(api::Release {

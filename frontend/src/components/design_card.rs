@@ -1,4 +1,5 @@
-//! One design in a list: its picture, name (linked), one-line function, license and owner.
+//! One design in a list: its picture, name (linked), what it is a fork of, one-line function,
+//! license, owner, last update and fork count.
 
 use ::api::DesignSummary;
 use leptos::prelude::*;
@@ -10,14 +11,30 @@ pub fn DesignCard(design: DesignSummary) -> impl IntoView {
     let license = design
         .license
         .unwrap_or_else(|| "No license stated".to_owned());
+    let updated = (!design.updated.is_empty()).then(|| {
+        let day = design.updated.get(..10).unwrap_or_default().to_owned();
+        view! { <time datetime=design.updated.clone() title=design.updated.clone()>{format!("updated {day}")}</time> }
+    });
+    let forks = (design.forks > 0).then(|| {
+        format!(
+            "{} fork{}",
+            design.forks,
+            if design.forks == 1 { "" } else { "s" }
+        )
+    });
     view! {
         <li class="card">
             <CardImage url=design.image_url/>
             <h2 class="card-title"><A href=href>{design.name}</A></h2>
+            {design.fork_of.map(|parent| view! {
+                <p class="card-fork">"fork of " <A href=format!("/{parent}")>{parent.clone()}</A></p>
+            })}
             <p class="card-function">{design.function}</p>
             <p class="card-meta">
                 <span class="license" title="License (SPDX)">{license}</span>
                 <span class="owner">"by " {design.owner}</span>
+                {updated}
+                {forks.map(|f| view! { <span>{f}</span> })}
             </p>
         </li>
     }

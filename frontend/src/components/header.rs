@@ -12,6 +12,7 @@ use crate::components::search_form::SearchForm;
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = Auth::get();
+    let location = leptos_router::hooks::use_location();
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">"Atelier"</A>
@@ -20,7 +21,7 @@ pub fn Header() -> impl IntoView {
                     <li><A href="/" exact=true>"Explore"</A></li>
                     <li><A href="/search">"Search"</A></li>
                     <Show when=move || auth.loaded.get() && auth.account.read().is_none()>
-                        <li><A href="/signin">"Sign in"</A></li>
+                        <li><A href=move || crate::auth::sign_in_returning_to(&location.pathname.get())>"Sign in"</A></li>
                         <li><A href="/signup">"Sign up"</A></li>
                     </Show>
                 </ul>
@@ -49,6 +50,19 @@ fn AccountMenu(username: String) -> impl IntoView {
     view! {
         <details class="account-menu" prop:open=move || open.get() on:toggle=move |ev| {
             open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open());
+        } on:keydown=move |ev| {
+            // Escape closes the menu and gives focus back to its button.
+            if ev.key() == "Escape" && open.get_untracked() {
+                open.set(false);
+                if let Some(summary) = document()
+                    .query_selector(".account-menu summary")
+                    .ok()
+                    .flatten()
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    let _ = summary.focus();
+                }
+            }
         }>
             <summary aria-label=format!("Account menu for {username}")>{username.clone()}</summary>
             <ul role="list" on:click=move |_| open.set(false)>

@@ -12,6 +12,7 @@ use crate::components::status::{ErrorView, Loading};
 pub fn Component() -> impl IntoView {
     let params = use_params_map();
     let key = Signal::derive(move || params.read().get("key").unwrap_or_default());
+    Effect::new(move |_| crate::title::set(&format!("Component {}", key.get())));
     let used = LocalResource::new(move || {
         api::get::<WhereUsed>(format!("/api/components/{}", api::encode(&key.get())))
     });

@@ -18,9 +18,11 @@ use crate::design::DesignContext;
 #[component]
 pub fn DesignLayout() -> impl IntoView {
     let params = use_params_map();
-    let owner = Signal::derive(move || params.read().get("owner").unwrap_or_default());
-    let slug = Signal::derive(move || params.read().get("slug").unwrap_or_default());
-    let design = DesignContext::provide(owner, slug);
+    // Memos: a tab's own parameters (rev, path) change the map, not the design, and must not
+    // reload the design (which would blank the header while it loads again).
+    let owner = Memo::new(move |_| params.read().get("owner").unwrap_or_default());
+    let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
+    let design = DesignContext::provide(owner.into(), slug.into());
     view! {
         <section class="page design">
             <Suspense fallback=|| view! { <Loading what="the design"/> }>
@@ -38,11 +40,41 @@ pub fn DesignLayout() -> impl IntoView {
     }
 }
 
+/// The tab a design page's `path` shows (under the design's `base`), for its title.
+fn tab_of(path: &str, base: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix(base)?.trim_start_matches('/');
+    let first = rest.split('/').next().unwrap_or_default();
+    Some(match first {
+        "" => return None,
+        "tree" | "blob" => "Files",
+        "edit" | "new" => "Edit",
+        "commits" => "History",
+        "commit" => "Commit",
+        "compare" => "Compare",
+        "proposals" => "Proposals",
+        "releases" => "Releases",
+        "network" => "Network",
+        "contributors" => "Contributors",
+        _ => return None,
+    })
+}
+
 #[component]
 fn DesignHeader(detail: DesignDetail) -> impl IntoView {
     let design = DesignContext::get();
     let summary = detail.summary.clone();
     let branch = detail.default_branch.clone();
+    // The title names the tab and the design.
+    let location = leptos_router::hooks::use_location();
+    let who = format!("{} · {}", summary.name, summary.owner);
+    let base = format!("/{}", summary.id);
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        crate::title::set(&match tab_of(&path, &base) {
+            Some(tab) => format!("{tab} · {who}"),
+            None => who.clone(),
+        });
+    });
     let tab = |label: &'static str, rest: String| {
         let exact = rest.is_empty();
         view! { <li><A href=move || design.page(&rest) exact=exact>{label}</A></li> }
@@ -107,7 +139,7 @@ fn ForkButton() -> impl IntoView {
     let busy = RwSignal::new(false);
     let fork = move |_| {
         if auth.account.get_untracked().is_none() {
-            navigate("/signin", Default::default());
+            navigate(&crate::auth::sign_in_here(), Default::default());
             return;
         }
         busy.set(true);

@@ -162,6 +162,7 @@ pub fn Contributors() -> impl IntoView {
 /// `/labor/entries/:id`: how one entry was computed.
 #[component]
 pub fn EntryPage() -> impl IntoView {
+    crate::title::set("Labor entry");
     let params = use_params_map();
     let entry = LocalResource::new(move || {
         api::get::<LaborEntry>(format!(
@@ -204,6 +205,7 @@ pub fn EntryPage() -> impl IntoView {
 /// `/labor/policy`: the published policy.
 #[component]
 pub fn PolicyPage() -> impl IntoView {
+    crate::title::set("Labor policy");
     let policy = LocalResource::new(|| api::get::<LaborPolicy>("/api/labor/policy"));
     view! {
         <section class="page labor-policy narrow">

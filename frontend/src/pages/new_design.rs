@@ -41,6 +41,7 @@ fn failed(message: String) -> ApiError {
 
 #[component]
 pub fn NewDesign() -> impl IntoView {
+    crate::title::set("New design");
     let auth = Auth::get();
     let navigate = use_navigate();
     let slug = RwSignal::new(String::new());
@@ -131,7 +132,7 @@ pub fn NewDesign() -> impl IntoView {
         <section class="page new-design narrow">
             <h1>"New design"</h1>
             <Show when=move || auth.account.read().is_some()
-                fallback=|| view! { <p>"Sign in to start a design. " <A href="/signin">"Sign in"</A></p> }>
+                fallback=|| view! { <p>"Sign in to start a design. " <A href=crate::auth::sign_in_returning_to("/new")>"Sign in"</A></p> }>
                 <Show when=move || created_empty.get().is_none() fallback=move || {
                     let id = created_empty.get().unwrap_or_default();
                     let url = clone_url(&id);

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::title::set("Page not found");
     view! {
         <section class="page not-found">
             <h1>"Page not found"</h1>

@@ -18,6 +18,10 @@ pub fn Profile() -> impl IntoView {
             .get("user")
             .and_then(|u| u.strip_prefix('@').map(str::to_owned))
     };
+    Effect::new(move |_| match username() {
+        Some(name) => crate::title::set(&format!("@{name}")),
+        None => crate::title::set("Page not found"),
+    });
     move || match username() {
         Some(username) => view! { <ProfileOf username/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),

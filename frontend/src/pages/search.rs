@@ -55,6 +55,7 @@ fn search_url(
 
 #[component]
 pub fn Search() -> impl IntoView {
+    crate::title::set("Search");
     let query = use_query_map();
     let navigate = use_navigate();
     let typed = RwSignal::new(query.get_untracked().get("q").unwrap_or_default());

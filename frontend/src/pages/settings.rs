@@ -16,6 +16,7 @@ use crate::components::status::{ErrorView, Loading};
 
 #[component]
 pub fn Settings() -> impl IntoView {
+    crate::title::set("Settings");
     let auth = Auth::get();
     view! {
         <section class="page settings">
@@ -24,7 +25,7 @@ pub fn Settings() -> impl IntoView {
                 when=move || auth.account.read().is_some()
                 fallback=move || view! {
                     <Show when=move || auth.loaded.get() fallback=|| view! { <Loading what="your account"/> }>
-                        <p>"Settings are for signed-in people. " <A href="/signin">"Sign in"</A></p>
+                        <p>"Settings are for signed-in people. " <A href=crate::auth::sign_in_returning_to("/settings")>"Sign in"</A></p>
                     </Show>
                 }
             >

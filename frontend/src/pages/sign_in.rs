@@ -13,12 +13,14 @@ use crate::components::field::{Field, FormError};
 
 #[component]
 pub fn SignIn() -> impl IntoView {
+    crate::title::set("Sign in");
     let auth = Auth::get();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
+    let query = leptos_router::hooks::use_query_map();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -35,7 +37,11 @@ pub fn SignIn() -> impl IntoView {
                 Ok(session) => {
                     error.set(None);
                     auth.account.set(Some(session.account));
-                    navigate("/", Default::default());
+                    // Back to the page that asked for the sign-in.
+                    navigate(
+                        &crate::auth::safe_next(query.get_untracked().get("next")),
+                        Default::default(),
+                    );
                 }
                 Err(err) => error.set(Some(err)),
             }

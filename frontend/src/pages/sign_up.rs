@@ -13,6 +13,7 @@ use crate::components::field::{Field, FormError};
 
 #[component]
 pub fn SignUp() -> impl IntoView {
+    crate::title::set("Sign up");
     let auth = Auth::get();
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -36,9 +37,8 @@ pub fn SignUp() -> impl IntoView {
             match api::post::<_, Session>("/api/accounts", &body).await {
                 Ok(session) => {
                     error.set(None);
-                    let path = format!("/@{}", session.account.username);
                     auth.account.set(Some(session.account));
-                    navigate(&path, Default::default());
+                    navigate("/welcome", Default::default());
                 }
                 Err(err) => error.set(Some(err)),
             }
