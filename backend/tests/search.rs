@@ -376,3 +376,41 @@ async fn cards_carry_the_manifest_picture_served_by_the_instance() {
     assert_eq!(picture.headers["content-type"], "image/svg+xml");
     assert!(designs.iter().all(|d| d["image_url"].is_string()), "{list}");
 }
+
+#[tokio::test]
+async fn a_part_number_finds_every_design_whose_bom_uses_it() {
+    let app = samples().await;
+    // Five sample BOMs list ISO 4017 M8x40 bolts, however each spells them.
+    let users = [
+        "atelier/cargo-bike-trailer",
+        "atelier/gravity-water-filter",
+        "atelier/microcar-chassis",
+        "atelier/small-wind-turbine",
+        "atelier/solar-food-dryer",
+    ];
+    for query in ["q=M8x40", "q=m8x40", "q=M8X40"] {
+        let found = ids(&app, query).await;
+        for user in users {
+            assert!(
+                found.contains(&user.to_owned()),
+                "{query}: {user} missing from {found:?}"
+            );
+        }
+    }
+    // The component list's count and the design search agree.
+    let (_, bolt) = app.json("/api/components/iso-4017-m8x40").await;
+    let used: Vec<&str> = bolt["uses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["design"].as_str().unwrap())
+        .collect();
+    assert!(used.len() >= 5, "{bolt}");
+    let found = ids(&app, "q=M8x40").await;
+    for id in used {
+        assert!(
+            found.contains(&id.to_owned()),
+            "{id} uses the bolt but is not found"
+        );
+    }
+}

@@ -1345,6 +1345,47 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
     }
     assert_eq!(focused.as_str(), Some("H1 Gravity Water Filter"));
 
+    // The Overview offers the downloads; switching tabs keeps the design's header as it is
+    // (not reloaded: the very element stays).
+    let zip = browser
+        .wait_for(".download a[href$='/bundle/main.zip']")
+        .await?;
+    assert_eq!(zip.text().await?, "main (.zip)");
+    browser
+        .wait_for(".download a[href$='/bundle/main.tar.gz']")
+        .await?;
+    browser
+        .client
+        .execute(
+            "document.querySelector('.design-title h1').dataset.kept = 'yes'",
+            vec![],
+        )
+        .await?;
+    for tab in ["Files", "History", "Releases", "Overview"] {
+        browser
+            .client
+            .find(Locator::XPath(&format!(
+                "//nav[@aria-label='Design']//a[normalize-space()='{tab}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        browser.wait_for("nav.tabs a[aria-current='page']").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let kept = browser
+            .client
+            .execute(
+                "const h = document.querySelector('.design-title h1'); return h && h.dataset.kept",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            kept.as_str(),
+            Some("yes"),
+            "the header was redrawn on {tab}"
+        );
+    }
+
     // Fork while signed out: sign in, and come back to the design.
     sign_up(&browser, &server, "ada").await?;
     browser.client.set_window_size(390, 844).await?;

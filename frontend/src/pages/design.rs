@@ -204,6 +204,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                 {detail.bom.clone().map(|bom| view! { <BomTable bom/> })}
             </div>
             <aside class="overview-side" aria-label="About this design">
+                {(!summary.empty).then(|| view! { <Download branch=detail.default_branch.clone()/> })}
                 <CloneUrl id=summary.id.clone()/>
                 <dl class="facts">
                     <dt>"License"</dt><dd><code>{summary.license.clone().unwrap_or_else(|| "not stated".into())}</code></dd>
@@ -419,6 +420,49 @@ fn assembly_order(rows: Vec<BomRow>) -> Vec<(usize, BomRow)> {
         .into_iter()
         .filter_map(|(depth, i)| rows[i].take().map(|row| (depth, row)))
         .collect()
+}
+
+/// Download: the default branch as zip or tar.gz, and the latest release's bundles with their
+/// sha256 (loaded beside the overview; a design without releases shows the branch only).
+#[component]
+fn Download(branch: String) -> impl IntoView {
+    let design = DesignContext::get();
+    let releases =
+        LocalResource::new(move || api::get::<::api::ReleaseList>(design.api("/releases")));
+    let link =
+        |rev: &str, format: &str| design.api(&format!("/bundle/{}.{format}", api::encode(rev)));
+    view! {
+        <section class="download" aria-labelledby="download-title">
+            <h2 id="download-title">"Download"</h2>
+            <p class="download-buttons">
+                <a class="button" href=link(&branch, "zip") download="">{format!("{branch} (.zip)")}</a>
+                <a class="button secondary" href=link(&branch, "tar.gz") download="">".tar.gz"</a>
+            </p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    releases.await.ok().and_then(|list| list.releases.into_iter().next()).map(|release| {
+                        let tag = release.tag.clone();
+                        let shown = tag.clone();
+                        view! {
+                            <div class="latest-release">
+                                <p>"Latest release " <A href=design.page("/releases")><strong>{shown}</strong></A></p>
+                                <ul>
+                                    {release.bundles.into_iter().map(|bundle| { let tag = tag.clone(); view! {
+                                        <li>
+                                            <a href=bundle.url.clone() download="">{format!("{tag}.{}", bundle.format)}</a>
+                                            {bundle.sha256.map(|sha| view! {
+                                                <code class="sha256" title="sha256 of the archive">{format!("sha256 {sha}")}</code>
+                                            })}
+                                        </li>
+                                    }}).collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
 }
 
 /// The design's git URL with a copy button (clone anonymously; push with a token).
