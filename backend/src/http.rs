@@ -19,6 +19,7 @@ pub mod git;
 mod health;
 mod images;
 mod labor;
+mod markdown;
 mod proposals;
 mod search;
 mod spa;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(images::router())
         .merge(labor::router())
+        .merge(markdown::router())
         .merge(proposals::router())
         .merge(events::router())
         // Every matched route naming a design passes the one gate (after `authenticate`).

@@ -287,3 +287,55 @@ async fn the_proxy_refuses_loops_and_odd_types_and_is_busy_rather_than_stalled()
     // Its slots are given back: the third comes through now.
     assert_eq!(app.get(&urls[2]).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn markdown_previews_render_as_the_design_would_show_them() {
+    let app = TestApp::new().await;
+    let preview = |body: Value| {
+        let app = &app;
+        async move {
+            app.request(
+                axum::http::Method::POST,
+                "/api/markdown",
+                &common::As::Anonymous,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let rendered = preview(json!({
+        "text": "# Build\n\nSee [the frame](frame.scad) and ![side](side.png).\n\n<script>alert(1)</script>",
+        "context": "atelier/anvil",
+        "path": "docs/build.md",
+    }))
+    .await;
+    assert_eq!(rendered.status, StatusCode::OK);
+    assert_eq!(
+        rendered.headers[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    let html = String::from_utf8(rendered.body).unwrap();
+    assert!(html.contains("<h1"), "{html}");
+    assert!(
+        html.contains(r#"href="/atelier/anvil/blob/main/docs/frame.scad""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"src="/api/designs/atelier/anvil/raw/main/docs/side.png""#),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+
+    let unknown = preview(json!({"text": "x", "context": "atelier/none"})).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad = preview(json!({"text": "x", "context": "not an id"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("context")
+    );
+    let huge = preview(json!({"text": "x".repeat((1 << 20) + 1)})).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -26,6 +26,20 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> R
     decode(send(Request::patch(path), Some(body)).await?).await
 }
 
+/// `POST path` with a JSON body; the answer as text (for endpoints that answer HTML).
+pub async fn post_for_text<B: Serialize>(path: &str, body: &B) -> Result<String, ApiError> {
+    send(Request::post(path), Some(body))
+        .await?
+        .text()
+        .await
+        .map_err(|err| {
+            ApiError::new(
+                "decode",
+                format!("The server sent an unreadable answer ({err})."),
+            )
+        })
+}
+
 /// `DELETE path`; expects no content.
 pub async fn delete(path: &str) -> Result<(), ApiError> {
     send(Request::delete(path), None::<&()>).await.map(drop)

@@ -355,6 +355,47 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
         "# Solar dryer, Lisbon variant\n\nTested in the Lisbon summer.\n",
     )
     .await?;
+    // Preview shows the Markdown as it will render.
+    click_button(&browser, "Preview").await?;
+    let heading = browser.wait_for(".editor-preview h1").await?;
+    assert_eq!(heading.text().await?, "Solar dryer, Lisbon variant");
+    click_button(&browser, "Preview").await?;
+    // Unsaved: leaving by a link asks first, and staying keeps the text; the browser's own
+    // leaving is held up too.
+    browser
+        .client
+        .find(Locator::XPath(
+            "//nav[@aria-label='Design']//a[normalize-space()='History']",
+        ))
+        .await?
+        .click()
+        .await?;
+    assert!(
+        browser
+            .client
+            .get_alert_text()
+            .await?
+            .contains("not committed"),
+        "a confirmation is asked"
+    );
+    browser.client.dismiss_alert().await?;
+    let text = browser
+        .wait_for("#editor-text")
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(
+        text.as_deref(),
+        Some("# Solar dryer, Lisbon variant\n\nTested in the Lisbon summer.\n")
+    );
+    let held = browser
+        .client
+        .execute(
+            "const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented",
+            vec![],
+        )
+        .await?;
+    assert_eq!(held, serde_json::Value::Bool(true));
     browser
         .wait_for("#field-message")
         .await?
