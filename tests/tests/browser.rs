@@ -1426,6 +1426,21 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
             "the header was redrawn on {tab}"
         );
     }
+    // The Overview's contributor count is the Contributors tab's list of commit authors.
+    let counted = browser
+        .wait_for(".facts a[href$='/contributors']")
+        .await?
+        .text()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".facts a[href$='/contributors']"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for(".authors li").await?;
+    let authors = browser.texts(".authors li").await?;
+    assert_eq!(counted, authors.len().to_string(), "{authors:?}");
 
     // Fork while signed out: sign in, and come back to the design.
     sign_up(&browser, &server, "ada").await?;

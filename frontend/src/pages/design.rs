@@ -212,7 +212,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                     <dt>"Version"</dt><dd>{summary.version.clone().unwrap_or_else(|| "not stated".into())}</dd>
                     <dt>"Readiness"</dt><dd>{readiness.unwrap_or_else(|| "not stated".into())}</dd>
                     <dt>"Commits"</dt><dd><A href=design.page(&format!("/commits/{}", detail.default_branch))>{detail.counts.commits}</A></dd>
-                    <dt>"Contributors"</dt><dd>{detail.counts.contributors}</dd>
+                    <dt>"Contributors"</dt><dd><A href=design.page("/contributors")>{detail.counts.contributors}</A></dd>
                     <dt>"Forks"</dt><dd><A href=design.page("/network")>{detail.counts.forks}</A></dd>
                     <dt>"Latest commit"</dt>
                     <dd><A href=design.page(&format!("/commit/{}", head.id))>{head.summary.clone()}</A>

@@ -1,7 +1,7 @@
 //! Labor: a person's ledger (on their profile), a design's contributors and shares, one entry's
 //! explanation, and the published policy.
 
-use ::api::{AccountLabor, Amount, DesignLabor, LaborEntry, LaborPolicy};
+use ::api::{AccountLabor, Amount, ContributorList, DesignLabor, LaborEntry, LaborPolicy};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -125,8 +125,35 @@ fn EntriesTable(entries: Vec<LaborEntry>) -> impl IntoView {
 pub fn Contributors() -> impl IntoView {
     let design = DesignContext::get();
     let labor = LocalResource::new(move || api::get::<DesignLabor>(design.api("/labor")));
+    // The commit authors: the people the Overview counts.
+    let authors =
+        LocalResource::new(move || api::get::<ContributorList>(design.api("/contributors")));
     view! {
         <div class="contributors">
+            <h2>"Commit authors"</h2>
+            <Suspense fallback=|| view! { <Loading what="commit authors"/> }>
+                {move || Suspend::new(async move {
+                    match authors.await {
+                        Ok(list) if list.contributors.is_empty() => view! { <p class="empty">"No commits yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <p class="hint">{format!("{} {} made the commits of this design.", list.total, if list.total == 1 { "person" } else { "people" })}</p>
+                            <ul class="authors">
+                                {list.contributors.into_iter().map(|c| view! {
+                                    <li>
+                                        {match c.account.clone() {
+                                            Some(a) => view! { <A href=format!("/@{a}")>{c.name.clone()}</A> }.into_any(),
+                                            None => view! { <span>{c.name.clone()} " " <span class="badge muted">"unclaimed"</span></span> }.into_any(),
+                                        }}
+                                        {format!(" — {} commit{}", c.commits, if c.commits == 1 { "" } else { "s" })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h2>"Credited work"</h2>
             <Suspense fallback=|| view! { <Loading what="contributors"/> }>
                 {move || Suspend::new(async move {
                     match labor.await {
