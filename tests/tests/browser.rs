@@ -408,7 +408,10 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
         .await?;
     browser.screenshot("editor").await?;
     click_button(&browser, "Commit changes").await?;
-    let heading = browser.wait_for(".markdown h1").await?;
+    // The file's own page, not the editor's preview.
+    let heading = browser
+        .wait_for(".markdown:not(.editor-preview) h1")
+        .await?;
     assert_eq!(heading.text().await?, "Solar dryer, Lisbon variant");
 
     browser

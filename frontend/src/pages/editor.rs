@@ -153,10 +153,12 @@ pub fn Editor(#[prop(optional)] create: bool) -> impl IntoView {
                     </p>
                 </Show>
                 <div class="markdown editor-preview" hidden=move || !previewing.get() aria-live="polite">
-                    {move || match preview.get() {
-                        None => view! { <p class="loading">"Rendering…"</p> }.into_any(),
-                        Some(Ok(html)) => view! { <div inner_html=html></div> }.into_any(),
-                        Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                    // Only while previewing: a hidden copy of the text would linger in the page.
+                    {move || match (previewing.get(), preview.get()) {
+                        (false, _) => ().into_any(),
+                        (true, None) => view! { <p class="loading">"Rendering…"</p> }.into_any(),
+                        (true, Some(Ok(html))) => view! { <div inner_html=html></div> }.into_any(),
+                        (true, Some(Err(message))) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                     }}
                 </div>
                 <label for="editor-text" class="visually-hidden">"File content"</label>
