@@ -267,7 +267,12 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("lamp.tar.gz"), &archive.body).unwrap();
     let listed = std::process::Command::new("tar")
-        .args(["-xzOf", "lamp.tar.gz", "lamp-2/atelier-bundle.json"])
+        .args([
+            "-xzOf",
+            "lamp.tar.gz",
+            "--wildcards",
+            "*/atelier-bundle.json",
+        ])
         .current_dir(work.path())
         .output()
         .unwrap();
@@ -275,6 +280,8 @@ async fn a_design_with_bad_fields_keeps_its_name_license_and_bom() {
     let bundle: api::BundleManifest = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(bundle.licenses, ["CERN-OHL-P-2.0"]);
     assert_eq!(bundle.name, "Desk Lamp");
+    // Named for the design, the manifest's version and the commit.
+    assert_eq!(bundle.root, format!("ada-lamp-2-{}", &bundle.commit[..12]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
