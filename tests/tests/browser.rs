@@ -1530,5 +1530,30 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
     browser.wait_for(".account-menu summary").await?;
     browser.wait_for(".design-title h1").await?;
     assert_eq!(browser.client.current_url().await?.path(), design);
+
+    // A fork of one's own fork asks for a new slug instead of refusing.
+    click_button(&browser, "Fork").await?;
+    browser.wait_for(".lineage").await?;
+    assert_eq!(
+        browser.client.current_url().await?.path(),
+        "/ada/gravity-water-filter"
+    );
+    click_button(&browser, "Fork").await?;
+    let slug = browser.wait_for("#fork-slug").await?;
+    assert_eq!(
+        slug.prop("value").await?.as_deref(),
+        Some("gravity-water-filter-2")
+    );
+    click_button(&browser, "Fork under this name").await?;
+    for _ in 0..100 {
+        if browser.client.current_url().await?.path() == "/ada/gravity-water-filter-2" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        browser.client.current_url().await?.path(),
+        "/ada/gravity-water-filter-2"
+    );
     browser.close().await
 }

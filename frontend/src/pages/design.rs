@@ -137,24 +137,45 @@ fn ForkButton() -> impl IntoView {
     let navigate = use_navigate();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let fork = move |_| {
-        if auth.account.get_untracked().is_none() {
-            navigate(&crate::auth::sign_in_here(), Default::default());
-            return;
-        }
+    // Set when the fork needs a slug of its own (the caller's design, or a fork they already
+    // have): the form asks for one instead of refusing.
+    let asking = RwSignal::new(false);
+    let new_slug = RwSignal::new(String::new());
+    let send = move |slug: Option<String>| {
         busy.set(true);
         let navigate = navigate.clone();
         let path = design.api("/forks");
         spawn_local(async move {
-            match api::post::<_, DesignSummary>(&path, &NewFork::default()).await {
+            match api::post::<_, DesignSummary>(&path, &NewFork { slug: slug.clone() }).await {
                 Ok(fork) => {
                     error.set(None);
+                    asking.set(false);
                     navigate(&format!("/{}", fork.id), Default::default());
+                }
+                Err(err) if err.error.code == "conflict" && slug.is_none() => {
+                    new_slug.set(format!("{}-2", design.slug.get_untracked()));
+                    error.set(Some(err.error.message));
+                    asking.set(true);
                 }
                 Err(err) => error.set(Some(err.error.message)),
             }
             busy.set(false);
         });
+    };
+    let fork = {
+        let send = send.clone();
+        let navigate = use_navigate();
+        move |_| {
+            if auth.account.get_untracked().is_none() {
+                navigate(&crate::auth::sign_in_here(), Default::default());
+                return;
+            }
+            send(None);
+        }
+    };
+    let fork_as = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(Some(new_slug.get_untracked().trim().to_owned()));
     };
     view! {
         <div class="fork">
@@ -163,6 +184,15 @@ fn ForkButton() -> impl IntoView {
                 {move || if busy.get() { "Forking…" } else { "Fork" }}
             </button>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Show when=move || asking.get()>
+                <form class="fork-as" on:submit=fork_as.clone()>
+                    <label for="fork-slug">"Fork as"</label>
+                    <input id="fork-slug" type="text" autocomplete="off" spellcheck="false"
+                        prop:value=move || new_slug.get()
+                        on:input=move |ev| new_slug.set(event_target_value(&ev))/>
+                    <button type="submit" disabled=move || busy.get()>"Fork under this name"</button>
+                </form>
+            </Show>
         </div>
     }
 }
