@@ -177,19 +177,11 @@ fn with_design_tags(html: &str, row: &crate::catalog::DesignRow, origin: Option<
     }
 }
 
-/// Text made safe inside an HTML attribute or element.
+/// Text made safe inside a double-quoted HTML attribute or an element.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    // Writing into a `String` cannot fail.
+    let _ = pulldown_cmark_escape::escape_html(&mut out, text);
     out
 }
 
