@@ -19,6 +19,7 @@ mod history;
 mod labor;
 mod proposals;
 mod search;
+pub mod tsdc;
 
 pub use accounts::*;
 pub use bundles::*;

@@ -67,6 +67,12 @@ pub enum Order {
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub owner: Option<String>,
+    /// Only designs under this SPDX expression (compared without case, as SPDX ids are).
+    pub license: Option<String>,
+    /// Only designs at this technology readiness level (compared without case).
+    pub readiness: Option<String>,
+    /// Forks are listed too; `false` lists only designs that are no one's fork.
+    pub include_forks: bool,
     pub order: Order,
     /// Rows to skip and to return.
     pub offset: u64,
@@ -206,23 +212,48 @@ impl Catalog {
             Order::Name => "name_key, id",
             Order::Forks => "forks DESC, id",
         };
-        let (filter, owner) = match &query.owner {
-            Some(owner) => ("WHERE owner = $1", owner.as_str()),
-            // Always true, so both queries take one parameter.
-            None => ("WHERE $1 = $1", ""),
+        // Every value is a bound parameter; only the fixed column names enter the SQL text.
+        let mut clauses = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
+        for (clause, value) in [
+            ("owner = ", &query.owner),
+            ("LOWER(license) = LOWER(", &query.license),
+            ("LOWER(readiness) = LOWER(", &query.readiness),
+        ] {
+            if let Some(value) = value {
+                values.push(value);
+                let close = if clause.ends_with('(') { ")" } else { "" };
+                clauses.push(format!("{clause}${}{close}", values.len()));
+            }
+        }
+        if !query.include_forks {
+            clauses.push("parent IS NULL".to_owned());
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
         };
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM designs {filter}"))
-            .bind(owner)
-            .fetch_one(&self.pool)
+        let count_sql = format!("SELECT COUNT(*) FROM designs {filter}");
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for value in &values {
+            count = count.bind(*value);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM designs {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            values.len() + 1,
+            values.len() + 2
+        );
+        let mut rows = sqlx::query_as::<_, DesignRow>(&sql);
+        for value in &values {
+            rows = rows.bind(*value);
+        }
+        let rows = rows
+            .bind(clamp(query.limit))
+            .bind(clamp(query.offset))
+            .fetch_all(&self.pool)
             .await?;
-        let rows = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM designs {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
-        ))
-        .bind(owner)
-        .bind(clamp(query.limit))
-        .bind(clamp(query.offset))
-        .fetch_all(&self.pool)
-        .await?;
         Ok((rows, total.max(0) as u64))
     }
 

@@ -404,6 +404,10 @@ fn sanitize(html: &str, rewriter: Rewriter) -> String {
         .add_tags(["picture", "source"])
         .add_tag_attributes("span", ["role", "aria-label"])
         .add_allowed_classes("span", ["task-marker", "task-done", "task-todo"])
+        // Code blocks and tables scroll inside their box on narrow screens: keyboard users
+        // reach them (WCAG 2.1.1). A fixed value, whatever the source wrote.
+        .set_tag_attribute_value("pre", "tabindex", "0")
+        .set_tag_attribute_value("table", "tabindex", "0")
         .add_tag_attributes("source", ["srcset", "media", "type", "width", "height"])
         .add_tag_attributes("img", ["srcset"])
         .add_tag_attributes("a", ["name"])
@@ -676,7 +680,12 @@ mod tests {
             "| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1]\n\n[^1]: Note.\n\n- [x] done\n- [ ] todo\n",
             &LINKS,
         );
-        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains(r#"<table tabindex="0">"#), "{html}");
+        let code = render(
+            "```\nlong line\n```\n\n<pre tabindex=\"-1\">raw</pre>\n",
+            &LINKS,
+        );
+        assert_eq!(code.matches(r#"<pre tabindex="0">"#).count(), 2, "{code}");
         assert!(
             html.contains(
                 r#"<span class="task-marker task-done" role="img" aria-label="done"></span> done"#

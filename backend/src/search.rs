@@ -31,7 +31,7 @@ pub use query::{
 };
 
 /// Bumped whenever the schema or the way documents are built changes: the index is rebuilt.
-const SCHEMA_VERSION: &str = "atelier-search-9";
+const SCHEMA_VERSION: &str = "atelier-search-10";
 /// Longest query accepted, in characters; the rest is cut.
 pub const MAX_QUERY_CHARS: usize = 256;
 
@@ -86,6 +86,9 @@ pub struct Fields {
     pub parent: Field,
     pub updated: Field,
     pub forks: Field,
+    /// How many forks away from its network's root a design is (0 for a root): relevance
+    /// ranks an upstream above its forks when their text matches alike.
+    pub fork_depth: Field,
     pub commits: Field,
     pub contributors: Field,
     pub version: Field,
@@ -137,6 +140,7 @@ fn schema() -> (Schema, Fields) {
         parent: b.add_text_field("parent", STRING | STORED),
         updated: b.add_i64_field("updated", INDEXED | STORED | FAST),
         forks: b.add_u64_field("forks", STORED | FAST),
+        fork_depth: b.add_u64_field("fork_depth", FAST),
         commits: b.add_u64_field("commits", STORED),
         contributors: b.add_u64_field("contributors", STORED),
         version: b.add_text_field("version", STORED),

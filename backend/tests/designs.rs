@@ -463,6 +463,35 @@ async fn forks_share_history_but_not_new_commits() {
     assert_eq!(most_forked["designs"][0]["id"], "olga/lamp");
     assert_eq!(most_forked["designs"][0]["forks"], 2);
 
+    // The list filters: forks left out, a license (in any case), a readiness level.
+    let ids = |list: &Value| -> Vec<String> {
+        list["designs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, all) = app.json("/api/designs?per_page=100").await;
+    assert!(ids(&all).contains(&"sam/lamp".to_owned()), "{all}");
+    let (_, roots) = app.json("/api/designs?forks=false&per_page=100").await;
+    assert!(ids(&roots).contains(&"olga/lamp".to_owned()), "{roots}");
+    assert!(
+        !ids(&roots).iter().any(|id| id.starts_with("sam/")),
+        "{roots}"
+    );
+    assert_eq!(roots["total"], ids(&roots).len());
+    let (_, licensed) = app
+        .json("/api/designs?license=cern-ohl-w-2.0&forks=false")
+        .await;
+    assert_eq!(ids(&licensed), ["olga/lamp"]);
+    let (_, none) = app.json("/api/designs?license=MIT").await;
+    assert_eq!(none["total"], 0, "{none}");
+    let (_, none) = app.json("/api/designs?readiness=OTRL-9").await;
+    assert_eq!(none["total"], 0, "{none}");
+    let bad = app.get("/api/designs?forks=sometimes").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
     // A fork of a fork knows its whole ancestry.
     let max = app.sign_up("max").await;
     let grandchild = app

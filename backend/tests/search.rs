@@ -43,6 +43,13 @@ async fn relevance_on_the_sample_designs() {
         "{plain:?}"
     );
 
+    // A `tsdc` code is found by its name: `CNC` parts are "CNC milling", a word no sample's
+    // README or other manifest text uses (the CNC router's manifest says "milling" itself).
+    let milling = ids(&app, "q=milling&per_page=50").await;
+    for id in ["atelier/solar-food-dryer", "atelier/timber-tiny-house"] {
+        assert!(milling.contains(&id.to_owned()), "milling: {milling:?}");
+    }
+
     let typo = ids(&app, "q=turbne").await;
     assert!(
         in_top(&typo, "atelier/small-wind-turbine", 3),
@@ -203,6 +210,69 @@ async fn a_commit_is_searchable_within_two_seconds() {
         .await;
     assert_eq!(parent["designs"][0]["id"], "atelier/solar-food-dryer");
     assert_eq!(parent["designs"][0]["forks"], 1);
+}
+
+#[tokio::test]
+async fn an_upstream_ranks_above_its_forks_for_the_same_text() {
+    let app = samples().await;
+    // Two levels of forks of the water filter, each the same text as its upstream.
+    let ada = app.sign_up("ada").await;
+    let bob = app.sign_up("bob").await;
+    for (who, from) in [
+        (&ada, "atelier/gravity-water-filter"),
+        (&bob, "ada/gravity-water-filter"),
+    ] {
+        let fork = app
+            .request(
+                Method::POST,
+                &format!("/api/designs/{from}/forks"),
+                &As::Cookie(who.clone()),
+                None,
+            )
+            .await;
+        assert_eq!(fork.status, StatusCode::CREATED, "{:?}", fork.json());
+        if from.starts_with("atelier/") {
+            // The fork's README is a little shorter (its task list dropped), which on text
+            // alone would rank it first.
+            let readme = app
+                .get("/api/designs/atelier/gravity-water-filter/raw/main/README.md")
+                .await;
+            let text = String::from_utf8(readme.body.to_vec()).unwrap();
+            let shorter: String = text
+                .lines()
+                .filter(|line| !line.starts_with("- ["))
+                .map(|line| format!("{line}\n"))
+                .collect();
+            assert!(shorter.len() < text.len());
+            app.commit_changes(
+                who,
+                "ada/gravity-water-filter",
+                "Drop the task list",
+                json!([{"op": "put", "path": "README.md", "content": shorter}]),
+            )
+            .await;
+        }
+    }
+    let expected = [
+        "atelier/gravity-water-filter",
+        "ada/gravity-water-filter",
+        "bob/gravity-water-filter",
+    ];
+    let started = Instant::now();
+    loop {
+        let hits = ids(&app, "q=%22water%20filter%22").await;
+        let network: Vec<&str> = hits
+            .iter()
+            .map(String::as_str)
+            .filter(|id| id.ends_with("/gravity-water-filter"))
+            .collect();
+        if network.len() == 3 {
+            assert_eq!(network, expected, "{hits:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{hits:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,12 @@ struct ListParams {
     sort: DesignSort,
     /// Only designs owned by this account.
     owner: Option<String>,
+    /// Only designs under this SPDX license expression.
+    license: Option<String>,
+    /// Only designs at this technology readiness level.
+    readiness: Option<String>,
+    /// `false` leaves forks out (designs that are no one's fork). Default `true`.
+    forks: Option<bool>,
 }
 
 async fn list(
@@ -53,6 +59,9 @@ async fn list(
         .catalog
         .list(&ListQuery {
             owner: params.owner,
+            license: params.license.filter(|l| !l.is_empty()),
+            readiness: params.readiness.filter(|r| !r.is_empty()),
+            include_forks: params.forks.unwrap_or(true),
             order,
             offset: u64::from(page - 1) * u64::from(per_page),
             limit: u64::from(per_page),

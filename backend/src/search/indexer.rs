@@ -428,6 +428,10 @@ fn design_documents(
     for category in &categories {
         design.add_text(f.category, category.to_lowercase());
         design.add_facet(f.category_facet, Facet::from_path([category.as_str()]));
+        // "welding" finds the designs whose parts say `WEL`.
+        if let Some(name) = api::tsdc::name(category) {
+            design.add_text(f.keywords, normalize(name));
+        }
     }
     let mut families = BTreeSet::new();
     for material in &materials {
@@ -443,6 +447,12 @@ fn design_documents(
     }
     design.add_i64(f.updated, record.updated);
     design.add_u64(f.forks, fork_counts.get(id).copied().unwrap_or(0));
+    let depth = if parent.is_some() {
+        store.ancestry(id)?.len() as u64
+    } else {
+        0
+    };
+    design.add_u64(f.fork_depth, depth);
     design.add_u64(f.commits, store.commit_count(id)?);
     design.add_u64(f.contributors, store.authors(id)?.len() as u64);
     design.add_text(f.version, &version);

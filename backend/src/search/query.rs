@@ -208,6 +208,24 @@ fn facet_of(doc: &TantivyDocument, field: Field) -> Option<String> {
 }
 
 /// One pass over the matches: the count, the top documents, and the counts of each facet.
+/// Relevance with each fork level costing a tenth of the score, so an upstream ranks above the
+/// forks that carry its text, while a fork that matches much better still comes first.
+fn upstreams_first(
+    top: TopDocs,
+) -> impl tantivy::collector::Collector<Fruit = Vec<(f32, DocAddress)>> + 'static {
+    top.tweak_score(|segment: &tantivy::SegmentReader| {
+        let depth = segment
+            .fast_fields()
+            .u64("fork_depth")
+            .map(|column| column.first_or_default_col(0))
+            .ok();
+        move |doc: tantivy::DocId, score: tantivy::Score| match &depth {
+            Some(depth) => score * 0.9f32.powi(depth.get_val(doc).min(20) as i32),
+            None => score,
+        }
+    })
+}
+
 fn collect<T: tantivy::collector::Fruit>(
     searcher: &Searcher,
     query: &dyn Query,
@@ -360,7 +378,7 @@ impl Search {
         }
         let top = TopDocs::with_limit(per_page).and_offset(offset);
         let (total, addresses, facets): (usize, Vec<(f32, DocAddress)>, Facets) = match query.sort {
-            Sort::Relevance => collect(&searcher, &built, top.order_by_score(), DESIGN_FACETS)?,
+            Sort::Relevance => collect(&searcher, &built, upstreams_first(top), DESIGN_FACETS)?,
             Sort::Updated => {
                 let (total, docs, facets) = collect(
                     &searcher,
