@@ -1,14 +1,38 @@
 //! The one typed fetch helper: JSON in, `api::ApiError` out for every failure. Every
 //! state-changing request carries the CSRF header the server requires.
+//!
+//! A read made under a reactive owner (a page's resource, say) is aborted when that owner is
+//! cleaned up: leaving a page cancels the reads it still waits for. Writes always run to the
+//! end, so leaving a page never loses a commit half sent.
+
+use std::future::Future;
 
 use ::api::{ApiError, CSRF_HEADER};
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::{Owner, on_cleanup};
+use send_wrapper::SendWrapper;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// `GET path` and decode the JSON answer.
-pub async fn get<T: DeserializeOwned>(path: impl AsRef<str>) -> Result<T, ApiError> {
-    decode(send(Request::get(path.as_ref()), None::<&()>).await?).await
+/// `GET path` and decode the JSON answer. Not an `async fn`: the abort is tied to the owner
+/// current when the read is asked for, before the future is first polled.
+pub fn get<T: DeserializeOwned>(
+    path: impl AsRef<str>,
+) -> impl Future<Output = Result<T, ApiError>> {
+    let abort = abort_on_cleanup();
+    let request = Request::get(path.as_ref()).abort_signal(abort.map(|c| c.signal()).as_ref());
+    async move { decode(send(request, None::<&()>).await?).await }
+}
+
+/// An `AbortController` aborted when the current reactive owner is cleaned up; `None` outside
+/// any owner. Aborting a request that has finished does nothing.
+fn abort_on_cleanup() -> Option<web_sys::AbortController> {
+    let _owner = Owner::current()?;
+    let controller = web_sys::AbortController::new().ok()?;
+    // The app is single-threaded (wasm32): the wrapper is only ever touched on this thread.
+    let kept = SendWrapper::new(controller.clone());
+    on_cleanup(move || kept.abort());
+    Some(controller)
 }
 
 /// `POST path` with a JSON body; decodes the JSON answer.

@@ -7,4 +7,5 @@ pub mod field;
 pub mod header;
 pub mod search_form;
 pub mod status;
+pub mod time;
 pub mod upload;

@@ -17,6 +17,10 @@ pub struct DesignContext {
     /// Read from `detail` here, outside the pages' `Suspense`s: a page that read the resource
     /// itself would join its loading, and a reload would keep the page waiting.
     default_branch: Memo<String>,
+    /// A confirmation to show on the page that made a write ("Committed …"). It lives here
+    /// because the reload after the write redraws the page below the header; it is cleared
+    /// when the reader goes to another page.
+    pub notice: RwSignal<Option<String>>,
 }
 
 impl DesignContext {
@@ -39,6 +43,12 @@ impl DesignContext {
             ))
         });
         let default_branch = Memo::new(move |_| detail.with(default_branch_of));
+        let notice = RwSignal::new(None);
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |_| {
+            location.pathname.track();
+            notice.set(None);
+        });
         let context = Self {
             owner,
             slug,
@@ -46,6 +56,7 @@ impl DesignContext {
             version,
             maintainers,
             default_branch,
+            notice,
         };
         provide_context(context);
         context

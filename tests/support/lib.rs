@@ -203,6 +203,60 @@ impl Browser {
         Ok(path)
     }
 
+    /// A page the test has reached: saves its screenshot, then fails if axe-core finds a
+    /// critical or serious accessibility violation on it.
+    pub async fn checkpoint(&self, name: &str) -> Result<()> {
+        self.screenshot(name).await?;
+        let violations = self.accessibility_violations().await?;
+        if !violations.is_empty() {
+            bail!(
+                "{name}: axe-core found critical or serious violations:\n{}",
+                violations.join("\n")
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs axe-core (`$ATELIER_AXE`, installed by `cargo xtask setup`) on the current page and
+    /// returns its critical and serious violations, one line each: rule, impact, the elements.
+    pub async fn accessibility_violations(&self) -> Result<Vec<String>> {
+        let path = std::env::var_os("ATELIER_AXE").map(PathBuf::from).context(
+            "ATELIER_AXE is not set: run the browser tests with `cargo xtask test` \
+             (setup installs axe-core)",
+        )?;
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading axe-core from {}", path.display()))?;
+        self.client
+            .execute(&format!("{source}\n;return typeof axe;"), vec![])
+            .await?;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']}).then(
+                   r => done(r.violations
+                     .filter(v => v.impact === 'critical' || v.impact === 'serious')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' | ' +
+                       v.nodes.slice(0, 4).map(n => n.target.join(' ') +
+                         (n.failureSummary ? ' [' + n.failureSummary.replace(/\\s+/g, ' ') + ']' : ''))
+                       .join('; '))),
+                   e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
+    /// Sends a Chrome DevTools Protocol command through chromedriver (throttling, emulation,
+    /// scripts that run before a page's own) and returns its result.
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        Ok(self.client.issue_cmd(Cdp { cmd, params }).await?)
+    }
+
     pub async fn close(self) -> Result<()> {
         self.client.clone().close().await?;
         Ok(())
@@ -214,6 +268,31 @@ impl Drop for Browser {
         let group = format!("-{}", self.driver.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.wait();
+    }
+}
+
+/// chromedriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.cmd, "params": self.params});
+        (axum::http::Method::POST, Some(body.to_string()))
     }
 }
 

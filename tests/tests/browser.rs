@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use anyhow::Context as _;
 use atelier_tests::{Browser, TestServer, dist_dir, sample_designs};
 use fantoccini::Locator;
 use fantoccini::key::Key;
@@ -48,7 +49,60 @@ async fn explore_lists_every_sample_design() -> anyhow::Result<()> {
             .is_some_and(|a| a.len() == expected.len() && a.iter().all(|v| v == true)),
         "every card has a loaded picture: {shown}"
     );
-    browser.screenshot("explore").await?;
+    browser.checkpoint("explore").await?;
+
+    // Filters on the page itself: a license (from the index's values), then forks left out.
+    let with_license: Vec<String> = sample_designs()
+        .into_iter()
+        .filter(|(slug, _)| {
+            std::fs::read_to_string(
+                atelier_tests::sample_designs_dir()
+                    .join(slug)
+                    .join("okh.toml"),
+            )
+            .unwrap()
+            .contains("license = \"CERN-OHL-S-2.0\"")
+        })
+        .map(|(_, name)| name)
+        .collect();
+    assert!(with_license.len() >= 2, "{with_license:?}");
+    browser
+        .wait_for("#explore-license option[value='CERN-OHL-S-2.0']")
+        .await?
+        .click()
+        .await?;
+    let mut shown = Vec::new();
+    for _ in 0..100 {
+        shown = browser
+            .texts(".design-list .card-title")
+            .await
+            .unwrap_or_default();
+        shown.sort();
+        if shown == with_license {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, with_license);
+    let url = browser.client.current_url().await?;
+    assert_eq!(url.query(), Some("license=CERN-OHL-S-2.0"));
+    browser.wait_for("#explore-forks").await?.click().await?;
+    for _ in 0..100 {
+        if browser.client.current_url().await?.query() == Some("license=CERN-OHL-S-2.0&forks=hide")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        browser.client.current_url().await?.query(),
+        Some("license=CERN-OHL-S-2.0&forks=hide")
+    );
+    // The samples are no one's forks: the same designs stay.
+    browser.wait_for(".design-list .card-title").await?;
+    let mut kept = browser.texts(".design-list .card-title").await?;
+    kept.sort();
+    assert_eq!(kept, with_license);
 
     // The search page shows the pictures too, and never scrolls sideways at 1280 px.
     browser.client.set_window_size(1280, 900).await?;
@@ -91,7 +145,7 @@ async fn header_search_box_finds_a_design_by_keyboard() -> anyhow::Result<()> {
         .expect("the cargo-bike-trailer sample exists")
         .1;
     assert!(titles.contains(&trailer), "{titles:?}");
-    browser.screenshot("search-trailer").await?;
+    browser.checkpoint("search-trailer").await?;
 
     // Following a result opens the design page.
     browser
@@ -110,7 +164,7 @@ async fn header_search_box_finds_a_design_by_keyboard() -> anyhow::Result<()> {
             .path()
             .ends_with("/atelier/cargo-bike-trailer")
     );
-    browser.screenshot("design").await?;
+    browser.checkpoint("design").await?;
     browser.close().await
 }
 
@@ -120,7 +174,7 @@ async fn unknown_pages_and_designs_say_so() -> anyhow::Result<()> {
     browser.goto(&server.url("/no/such/page/here")).await?;
     let heading = browser.wait_for(".not-found h1").await?;
     assert_eq!(heading.text().await?, "Page not found");
-    browser.screenshot("not-found").await?;
+    browser.checkpoint("not-found").await?;
 
     browser.goto(&server.url("/atelier/no-such-design")).await?;
     let alert = browser.wait_for(".error[role=alert]").await?;
@@ -130,7 +184,7 @@ async fn unknown_pages_and_designs_say_so() -> anyhow::Result<()> {
             .await?
             .contains("design atelier/no-such-design not found")
     );
-    browser.screenshot("design-not-found").await?;
+    browser.checkpoint("design-not-found").await?;
     browser.close().await
 }
 
@@ -169,7 +223,7 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
         browser.texts("#field-password-error").await?,
         ["password must be at least 10 characters long"]
     );
-    browser.screenshot("sign-up-errors").await?;
+    browser.checkpoint("sign-up-errors").await?;
 
     fill("#field-username", "ada").await?;
     fill("#field-email", "ada@example.org").await?;
@@ -194,7 +248,7 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
     let heading = browser.wait_for(".profile h1").await?;
     assert_eq!(heading.text().await?, "@ada");
     assert_eq!(browser.client.current_url().await?.path(), "/@ada");
-    browser.screenshot("profile").await?;
+    browser.checkpoint("profile").await?;
 
     // Sign out through the account menu (keyboard-usable <details>).
     browser
@@ -254,7 +308,7 @@ async fn sign_up_sign_out_sign_in_and_create_a_token() -> anyhow::Result<()> {
         browser.texts(".tokens .token-name").await?,
         ["workshop laptop"]
     );
-    browser.screenshot("settings-token").await?;
+    browser.checkpoint("settings-token").await?;
 
     // The secret works as a bearer token.
     let session = server
@@ -331,7 +385,7 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
         !browser.texts(".bom tbody tr").await?.is_empty(),
         "the BOM table is shown"
     );
-    browser.screenshot("design-overview").await?;
+    browser.checkpoint("design-overview").await?;
     click_button(&browser, "Fork").await?;
     browser.wait_for(".lineage").await?;
     assert_eq!(
@@ -406,7 +460,7 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
         .await?
         .send_keys("1.5")
         .await?;
-    browser.screenshot("editor").await?;
+    browser.checkpoint("editor").await?;
     click_button(&browser, "Commit changes").await?;
     // The file's own page, not the editor's preview.
     let heading = browser
@@ -424,12 +478,94 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
         meta[0].contains("@ada") && meta[0].contains("1.5 h"),
         "{meta:?}"
     );
-    browser.screenshot("history").await?;
+    browser.checkpoint("history").await?;
     first.click().await?;
     browser.wait_for(".file-diff").await?;
     let trailers = browser.texts(".commit-head dd").await?;
     assert!(trailers.contains(&"design".to_owned()), "{trailers:?}");
-    browser.screenshot("commit").await?;
+    browser.checkpoint("commit").await?;
+    // The time reads in the reader's language and zone; the exact moment is on hover.
+    let time = browser.wait_for(".commit-head time").await?;
+    let iso = time.attr("datetime").await?.unwrap_or_default();
+    let title = time.attr("title").await?.unwrap_or_default();
+    let local = browser
+        .client
+        .execute(
+            "return new Date(arguments[0]).toLocaleString(navigator.language, \
+             {dateStyle: 'medium', timeStyle: 'short'})",
+            vec![iso.clone().into()],
+        )
+        .await?;
+    assert!(
+        iso.ends_with('Z') && title.ends_with(&format!("({iso})")),
+        "{iso} / {title}"
+    );
+    assert_eq!(Some(time.text().await?.as_str()), local.as_str());
+    assert_ne!(time.text().await?, iso);
+
+    // A large change starts collapsed, so the page stays short; it opens on request.
+    let made = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             (async () => {
+               const design = await (await fetch('/api/designs/ada/solar-food-dryer')).json();
+               const rows = Array.from({length: 1500}, (_, i) => 'cut ' + i).join('\\n') + '\\n';
+               const r = await fetch('/api/designs/ada/solar-food-dryer/commits', {
+                 method: 'POST',
+                 headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
+                 body: JSON.stringify({branch: 'main', expected_head: design.head,
+                   message: 'Add the cut list', changes: [{op: 'put', path: 'cut-list.txt', content: rows}]}),
+               });
+               done([r.status, (await r.json()).id]);
+             })().catch(e => done(['failed', String(e)]));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(made[0], 201, "{made}");
+    let big = made[1].as_str().unwrap_or_default().to_owned();
+    browser
+        .goto(&server.url(&format!("/ada/solar-food-dryer/commit/{big}")))
+        .await?;
+    let note = browser
+        .wait_for_text(".file-diff .diff-note", "1500 changed lines")
+        .await?;
+    assert!(note.contains("large change"), "{note}");
+    let height = browser
+        .client
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await?;
+    assert!(
+        height.as_f64().unwrap() < 3000.0,
+        "collapsed page is {height} px tall"
+    );
+    let added = "return document.querySelectorAll('.file-diff tr.added').length";
+    assert_eq!(browser.client.execute(added, vec![]).await?, 0);
+    click_button(&browser, "Show the diff").await?;
+    browser.wait_for(".file-diff tr.added").await?;
+    assert_eq!(browser.client.execute(added, vec![]).await?, 1500);
+
+    // Uploads: a file sent to the drop zone's input, committed, then confirmed and listed.
+    let part = tempfile::tempdir()?;
+    let stl = part.path().join("bracket.stl");
+    std::fs::write(&stl, "solid bracket\nendsolid bracket\n")?;
+    browser
+        .goto(&server.url("/ada/solar-food-dryer/tree/main"))
+        .await?;
+    browser
+        .wait_for(".upload input[type=file]")
+        .await?
+        .send_keys(&stl.display().to_string())
+        .await?;
+    browser.wait_for_text(".uploads li", "uploaded").await?;
+    click_button(&browser, "Commit uploaded files").await?;
+    let confirmed = browser
+        .wait_for_text(".upload [role=status]", "Committed")
+        .await?;
+    assert!(confirmed.contains("Add bracket.stl"), "{confirmed}");
+    browser
+        .wait_for_text(".file-list a, table a", "bracket.stl")
+        .await?;
 
     browser.goto(&server.url("/ada/solar-food-dryer")).await?;
     let readme = browser.wait_for(".readme h1").await?;
@@ -507,7 +643,7 @@ async fn two_editors_of_one_file_get_a_conflict_and_lose_nothing() -> anyhow::Re
         .await?
         .unwrap_or_default();
     assert!(kept.contains("Second browser's text."), "{kept}");
-    second.screenshot("conflict").await?;
+    second.checkpoint("conflict").await?;
     click_button(&second, "Reapply my changes on top").await?;
     second.wait_for(".markdown h1").await?;
 
@@ -554,7 +690,13 @@ async fn instant_search_facets_and_where_used() -> anyhow::Result<()> {
             .iter()
             .any(|m| m.eq_ignore_ascii_case("nema"))
     );
-    browser.screenshot("search-nema").await?;
+    browser.checkpoint("search-nema").await?;
+    // Category codes show their names.
+    let facets = browser.texts(".facet a").await?;
+    assert!(
+        facets.iter().any(|f| f.starts_with("CNC milling (CNC)")),
+        "{facets:?}"
+    );
 
     // A facet narrows the results and shows as a removable chip.
     let facet = browser.wait_for(".facet a").await?;
@@ -572,6 +714,31 @@ async fn instant_search_facets_and_where_used() -> anyhow::Result<()> {
             .unwrap_or_default()
             .contains("license=")
     );
+    // Only the chosen value claims to be current.
+    let current = browser.texts(".facet a[aria-current]").await?;
+    assert_eq!(current.len(), 1, "{current:?}");
+
+    // On a phone the filters fold behind a button, so the first result is in view.
+    browser.client.set_window_size(390, 844).await?;
+    browser.goto(&server.url("/search?q=bolt")).await?;
+    browser.wait_for(".hits .card-title").await?;
+    let in_view = "const r = document.querySelector('.hits .hit').getBoundingClientRect(); \
+                   return r.top < window.innerHeight";
+    assert_eq!(
+        browser.client.execute(in_view, vec![]).await?,
+        serde_json::Value::Bool(true)
+    );
+    assert!(!browser.wait_for(".facet a").await?.is_displayed().await?);
+    let toggle = browser.wait_for(".filters-toggle").await?;
+    assert_eq!(
+        toggle.attr("aria-expanded").await?.as_deref(),
+        Some("false")
+    );
+    toggle.click().await?;
+    assert!(browser.wait_for(".facet a").await?.is_displayed().await?);
+    assert_eq!(toggle.attr("aria-expanded").await?.as_deref(), Some("true"));
+    browser.client.set_window_size(1280, 900).await?;
+    browser.goto(&server.url("/search?q=NEMA")).await?;
 
     // The component list leads to where-used.
     browser.wait_for(".component-results a").await?;
@@ -591,7 +758,7 @@ async fn instant_search_facets_and_where_used() -> anyhow::Result<()> {
         designs.contains(&"atelier/community-3d-printer".to_owned()),
         "{designs:?}"
     );
-    browser.screenshot("where-used").await?;
+    browser.checkpoint("where-used").await?;
     browser.close().await
 }
 
@@ -613,7 +780,7 @@ async fn labor_shows_on_designs_profiles_and_entries() -> anyhow::Result<()> {
         !browser.texts(".shares .badge").await?.is_empty(),
         "unclaimed authors are marked"
     );
-    browser.screenshot("contributors").await?;
+    browser.checkpoint("contributors").await?;
 
     // A person who commits gets a labor section with an explained entry.
     sign_up(&browser, &server, "ada").await?;
@@ -652,7 +819,7 @@ async fn labor_shows_on_designs_profiles_and_entries() -> anyhow::Result<()> {
     assert!(found, "the commit shows in ada's labor");
     let totals = browser.texts(".labor-totals dd").await?;
     assert_eq!(totals[0], "2.00", "{totals:?}");
-    browser.screenshot("labor-profile").await?;
+    browser.checkpoint("labor-profile").await?;
     browser
         .client
         .find(Locator::LinkText("explain"))
@@ -661,7 +828,7 @@ async fn labor_shows_on_designs_profiles_and_entries() -> anyhow::Result<()> {
         .await?;
     let lede = browser.wait_for(".labor-entry .lede").await?;
     assert_eq!(lede.text().await?, "2.00 × 1 × 1 = 2.00 units");
-    browser.screenshot("labor-entry").await?;
+    browser.checkpoint("labor-entry").await?;
     browser.close().await
 }
 
@@ -696,7 +863,7 @@ async fn a_release_page_offers_verifiable_bundles() -> anyhow::Result<()> {
         link,
         "/api/designs/atelier/gravity-water-filter/bundle/v9.9.9.zip"
     );
-    browser.screenshot("release-bundles").await?;
+    browser.checkpoint("release-bundles").await?;
 
     // What the link downloads is the archive the page vouches for, and it verifies.
     let dir = tempfile::tempdir()?;
@@ -814,7 +981,7 @@ async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow
         .await?
         .send_keys("Measured drying times")
         .await?;
-    proposer.screenshot("proposal-new").await?;
+    proposer.checkpoint("proposal-new").await?;
     click_button(&proposer, "Propose changes").await?;
     proposer
         .wait_for_text(".proposal-header h2", "Measured drying times")
@@ -861,7 +1028,7 @@ async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow
         .await?
         .send_keys("Please say how the tomatoes were cut.")
         .await?;
-    maintainer.screenshot("proposal-review").await?;
+    maintainer.checkpoint("proposal-review").await?;
     click_button(&maintainer, "Submit review").await?;
     maintainer
         .wait_for_text(".review-form", "Add line comments from the Files tab")
@@ -902,7 +1069,7 @@ async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow
     maintainer
         .wait_for_text(".proposal-header", "Merged")
         .await?;
-    maintainer.screenshot("proposal-merged").await?;
+    maintainer.checkpoint("proposal-merged").await?;
 
     // The proposer's work is validated: 2 h + 1 h of design (the commit form's default type).
     eventually(
@@ -918,7 +1085,7 @@ async fn propose_review_revise_approve_merge_and_see_validated_labor() -> anyhow
     .await?;
     let totals = proposer.texts(".labor-totals dd").await?;
     assert_eq!(totals[3], "0.00", "nothing pending: {totals:?}");
-    proposer.screenshot("proposal-labor-validated").await?;
+    proposer.checkpoint("proposal-labor-validated").await?;
     maintainer.close().await?;
     proposer.close().await
 }
@@ -979,7 +1146,7 @@ async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyh
         )),
         "{help}"
     );
-    browser.screenshot("new-design-empty").await?;
+    browser.checkpoint("new-design-empty").await?;
 
     // A bundle of a history on master: uploaded with a progress bar, then the imported
     // design's page, whose pages follow master.
@@ -1039,7 +1206,7 @@ async fn new_designs_start_empty_for_a_push_or_from_an_uploaded_bundle() -> anyh
         url.prop("value").await?.unwrap_or_default(),
         server.url("/ada/trailer.git")
     );
-    browser.screenshot("design-clone-url").await?;
+    browser.checkpoint("design-clone-url").await?;
     browser
         .client
         .find(Locator::XPath(
@@ -1091,7 +1258,7 @@ async fn a_bom_shows_its_assembly_tree_and_the_page_never_scrolls_sideways() -> 
         scroll <= client,
         "the page scrolls sideways: {scroll} > {client}"
     );
-    browser.screenshot("bom-tree").await?;
+    browser.checkpoint("bom-tree").await?;
     browser.close().await
 }
 
@@ -1202,7 +1369,7 @@ async fn a_readme_shows_raw_html_images_anchor_links_and_proxied_pictures() -> a
     browser
         .wait_for_text(".readme .markdown-alert-tip", "PETG")
         .await?;
-    browser.screenshot("readme-github-like").await?;
+    browser.checkpoint("readme-github-like").await?;
 
     // The anchor link scrolls to its heading and keeps the page.
     browser
@@ -1336,9 +1503,29 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
         ),
         ("/no/such/page/here".into(), "Page not found · Atelier", 404),
     ];
+    // Pages whose addresses are found by following the app's own links.
+    let mut pages = pages;
+    for (from, link, title) in [
+        (
+            format!("{design}/commits/main"),
+            "a[href*='/commit/']",
+            "Commit · Gravity Water Filter · atelier · Atelier",
+        ),
+        ("/search?q=bucket".to_owned(), "a[href^='/components/']", ""),
+    ] {
+        browser.goto(&server.url(&from)).await?;
+        let href = browser
+            .wait_for(link)
+            .await?
+            .attr("href")
+            .await?
+            .with_context(|| format!("{link} on {from} has no href"))?;
+        pages.push((href, title, 200));
+    }
     for (path, _, status) in &pages {
         assert_eq!(status_of(&server, path).await?, *status, "{path}");
     }
+    let mut inaccessible = Vec::new();
     assert_eq!(status_of(&server, "/atelier/no-such-design").await?, 404);
     assert_eq!(status_of(&server, "/@nobody").await?, 404);
 
@@ -1356,13 +1543,35 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            assert_eq!(seen, *title, "{path}");
+            if !title.is_empty() {
+                assert_eq!(seen, *title, "{path}");
+            }
+            if width == 390 && path == design {
+                // On a phone the design's header and tabs leave most of the screen to content.
+                let bottom = browser
+                    .client
+                    .execute(
+                        "return document.querySelector('nav.tabs').getBoundingClientRect().bottom",
+                        vec![],
+                    )
+                    .await?;
+                eprintln!("header and tabs end at {bottom} px of 844");
+                assert!(bottom.as_f64().unwrap() < 422.0, "tabs end at {bottom} px");
+            }
             if let Some((scroll, client)) = sideways(&browser).await? {
                 browser.screenshot(&format!("sideways-{width}")).await?;
                 panic!("{path} at {width} px scrolls sideways: {scroll} > {client}");
             }
+            for violation in browser.accessibility_violations().await? {
+                inaccessible.push(format!("{path} at {width} px: {violation}"));
+            }
         }
     }
+    assert!(
+        inaccessible.is_empty(),
+        "axe-core found critical or serious violations:\n{}",
+        inaccessible.join("\n")
+    );
 
     // In-app navigation moves focus to the new page's heading.
     browser.client.set_window_size(1280, 900).await?;
@@ -1429,6 +1638,57 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
             "the header was redrawn on {tab}"
         );
     }
+    // Leaving a page cancels the reads it still waits for: with every read held up, open
+    // Files and leave it for History at once; the Files reads are aborted, History loads.
+    browser
+        .client
+        .execute(
+            "window.__aborted = [];
+             const real = window.fetch;
+             window.__realFetch = real;
+             window.fetch = (input, init) => {
+               const url = String(input.url || input);
+               const signal = (init && init.signal) || input.signal;
+               signal && signal.addEventListener('abort', () => window.__aborted.push(url));
+               return new Promise(r => setTimeout(r, 1500)).then(() => real(input, init));
+             };",
+            vec![],
+        )
+        .await?;
+    for tab in ["Files", "History"] {
+        browser
+            .client
+            .find(Locator::XPath(&format!(
+                "//nav[@aria-label='Design']//a[normalize-space()='{tab}']"
+            )))
+            .await?
+            .click()
+            .await?;
+    }
+    browser.wait_for(".commit-list .commit-summary").await?;
+    let aborted = browser
+        .client
+        .execute("return window.__aborted", vec![])
+        .await?;
+    assert!(
+        aborted.as_array().is_some_and(|a| a
+            .iter()
+            .any(|u| u.as_str().is_some_and(|u| u.contains("/tree/")))),
+        "the Files page's reads were not cancelled: {aborted}"
+    );
+    browser
+        .client
+        .execute("window.fetch = window.__realFetch", vec![])
+        .await?;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//nav[@aria-label='Design']//a[normalize-space()='Overview']",
+        ))
+        .await?
+        .click()
+        .await?;
+
     // The Overview's contributor count is the Contributors tab's list of commit authors.
     let counted = browser
         .wait_for(".facts a[href$='/contributors']")
@@ -1491,13 +1751,15 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
         )
         .await?;
     assert_eq!(open, serde_json::Value::Bool(false));
-    for path in ["/new", "/welcome"] {
+    for path in ["/settings", "/new", "/welcome"] {
         browser.goto(&server.url(path)).await?;
         browser.wait_for("main h1").await?;
         assert!(
             sideways(&browser).await?.is_none(),
             "{path} scrolls sideways"
         );
+        let violations = browser.accessibility_violations().await?;
+        assert!(violations.is_empty(), "{path}: {violations:#?}");
     }
     browser
         .wait_for(".account-menu summary")

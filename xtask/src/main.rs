@@ -28,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench|soak> [-- AR
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
   test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
   bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db,
-          proposals, soak)
+          proposals, soak, git, paint)
   soak    [quick]: load and abuse a release `atelier serve` on loopback for at most ten minutes
           (mixed reads, writers, slow uploads, wrong passwords, a 1 GiB file); prints a table";
 
@@ -196,9 +196,25 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         "proposals",
         "soak",
         "git",
+        "paint",
     ];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
+    }
+    if name.as_str() == "paint" {
+        // The browser benchmark: the built SPA in headless Chromium.
+        let tools = setup::ensure(ws, setup::Needs::everything())?;
+        spa::build(ws, &tools)?;
+        let chromedriver = tools
+            .chromedriver
+            .context("setup did not provide chromedriver")?;
+        return run_cmd(
+            ws.cargo()
+                .args(["bench", "-p", "atelier-tests", "--bench", "paint", "--"])
+                .args(rest)
+                .env("ATELIER_TEST_DIST", ws.dist())
+                .env("ATELIER_CHROMEDRIVER", chromedriver),
+        );
     }
     let mut cmd = ws.cargo();
     cmd.args(["bench", "-p", "backend", "--bench", name, "--"])
@@ -244,6 +260,10 @@ fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
         .chromedriver
         .clone()
         .context("setup did not provide chromedriver")?;
+    let axe = tools
+        .axe
+        .clone()
+        .context("setup did not provide axe-core")?;
     let cluster = step("start PostgreSQL", postgres::Cluster::start)?;
     let (mut passed, mut failed, mut broken) = (0, 0, Vec::new());
     for database in ["sqlite", "postgres"] {
@@ -254,6 +274,7 @@ fn test(ws: &Workspace, args: &[String]) -> Result<(u64, u64)> {
                     .args(args)
                     .env("ATELIER_TEST_DIST", ws.dist())
                     .env("ATELIER_CHROMEDRIVER", &chromedriver)
+                    .env("ATELIER_AXE", &axe)
                     .env("ATELIER_TEST_POSTGRES", cluster.url())
                     .env("ATELIER_TEST_DATABASE", database),
             )

@@ -26,6 +26,9 @@ const DEBIAN_WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
 const MIN_WASM_OPT_VERSION: u32 = 116;
 
+/// axe-core from npm: the accessibility engine the browser tests run on every page.
+const AXE_NPM: &str = "axe-core@4.14.1";
+
 /// What a task needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Needs {
@@ -57,23 +60,26 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub wasm_opt: Option<PathBuf>,
     pub chromedriver: Option<PathBuf>,
+    /// `axe.min.js`, for the browser tests' accessibility check.
+    pub axe: Option<PathBuf>,
 }
 
 pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
     let wasm_std = ensure_wasm_std()?;
     let wasm_bindgen = ensure_wasm_bindgen(ws)?;
     let wasm_opt = find_wasm_opt(ws);
-    let chromedriver = if needs.browser {
+    let (chromedriver, axe) = if needs.browser {
         ensure_archive_tools()?;
-        Some(ensure_browser()?)
+        (Some(ensure_browser()?), Some(ensure_axe(ws)?))
     } else {
-        None
+        (None, None)
     };
     Ok(Tools {
         wasm_std,
         wasm_bindgen,
         wasm_opt,
         chromedriver,
+        axe,
     })
 }
 
@@ -279,6 +285,38 @@ fn ensure_browser() -> Result<PathBuf> {
         "the browser tests drive headless Chromium through chromedriver",
     )?;
     which("chromedriver").context("chromium-driver is installed but chromedriver is not on PATH")
+}
+
+/// axe-core, pinned, from npm into `<target>/tools` (MPL-2.0; used only by the tests, never
+/// shipped). Required: the browser suite fails every page on a serious accessibility violation.
+fn ensure_axe(ws: &Workspace) -> Result<PathBuf> {
+    let script = ws.tools().join("node_modules/axe-core/axe.min.js");
+    let version = AXE_NPM.rsplit('@').next().unwrap_or_default();
+    let package = ws.tools().join("node_modules/axe-core/package.json");
+    let installed = std::fs::read_to_string(&package)
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")));
+    if installed && script.is_file() {
+        return Ok(script);
+    }
+    eprintln!(
+        "setup: installing {AXE_NPM} from npm into {} (the browser tests check every page with it)",
+        ws.tools().display()
+    );
+    std::fs::create_dir_all(ws.tools())?;
+    run_cmd(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(ws.tools())
+            .arg(AXE_NPM),
+    )
+    .context("installing axe-core with npm (Node.js and npm are needed for the browser tests)")?;
+    if !script.is_file() {
+        bail!(
+            "npm installed {AXE_NPM} but {} is missing",
+            script.display()
+        );
+    }
+    Ok(script)
 }
 
 fn which(program: &str) -> Option<PathBuf> {

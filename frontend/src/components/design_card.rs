@@ -3,6 +3,8 @@
 
 use ::api::DesignSummary;
 use leptos::prelude::*;
+
+use crate::components::time::Time;
 use leptos_router::components::A;
 
 #[component]
@@ -12,8 +14,7 @@ pub fn DesignCard(design: DesignSummary) -> impl IntoView {
         .license
         .unwrap_or_else(|| "No license stated".to_owned());
     let updated = (!design.updated.is_empty()).then(|| {
-        let day = design.updated.get(..10).unwrap_or_default().to_owned();
-        view! { <time datetime=design.updated.clone() title=design.updated.clone()>{format!("updated {day}")}</time> }
+        view! { <Time iso=design.updated.clone() prefix="updated "/> }
     });
     let forks = (design.forks > 0).then(|| {
         format!(

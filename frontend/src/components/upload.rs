@@ -31,7 +31,8 @@ pub fn UploadZone(folder: Signal<String>) -> impl IntoView {
     let items = RwSignal::new(Vec::<Item>::new());
     let over = RwSignal::new(false);
     let expected_head = RwSignal::new(String::new());
-    let committed = RwSignal::new(None::<String>);
+    // In the design's context: the reload after the commit redraws this page.
+    let committed = design.notice;
     Effect::new(move |_| {
         if let Some(Ok(detail)) = design.detail.get() {
             expected_head.set(detail.summary.head);

@@ -173,7 +173,7 @@ fn CsvTable(text: String, sep: char) -> impl IntoView {
     let mut rows = parse_delimited(&text, sep).into_iter();
     let header = rows.next().unwrap_or_default();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Table">
             <table class="csv">
                 <thead><tr>{header.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
                 <tbody>

@@ -2,6 +2,8 @@
 
 use ::api::{CommitDetail, CommitSummary, Comparison};
 use leptos::prelude::*;
+
+use crate::components::time::{Shown, Time};
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -55,9 +57,9 @@ fn CommitHead(commit: CommitSummary) -> impl IntoView {
     view! {
         <header class="commit-head">
             <h2>{commit.summary.clone()}</h2>
-            {(!body.is_empty()).then(|| view! { <pre class="commit-body">{body}</pre> })}
+            {(!body.is_empty()).then(|| view! { <pre class="commit-body" tabindex="0">{body}</pre> })}
             <dl class="facts">
-                <dt>"Author"</dt><dd>{who(commit.author.clone())} ", " <time datetime=commit.author.time.clone()>{commit.author.time.clone()}</time></dd>
+                <dt>"Author"</dt><dd>{who(commit.author.clone())} ", " <Time iso=commit.author.time.clone() shown=Shown::DateTime/></dd>
                 {(commit.committer.name != commit.author.name).then(|| view! { <dt>"Committer"</dt><dd>{who(commit.committer.clone())}</dd> })}
                 <dt>"Commit"</dt><dd><code>{commit.id.clone()}</code></dd>
                 {commit.parents.first().cloned().map(|parent| view! {

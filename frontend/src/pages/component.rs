@@ -28,7 +28,7 @@ pub fn Component() -> impl IntoView {
                                 {used.part_number.clone().map(|p| view! { "Part number " <code>{p}</code> " · " })}
                                 {format!("used in {} design{}", used.used_in, if used.used_in == 1 { "" } else { "s" })}
                             </p>
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0" role="region" aria-label="Designs that use it">
                                 <table class="where-used">
                                     <thead><tr>
                                         <th scope="col">"Design"</th><th scope="col">"As written"</th>

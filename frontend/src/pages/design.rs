@@ -5,6 +5,8 @@ use ::api::{
     Bom, BomRow, Change, CommitSummary, DesignDetail, DesignSummary, NewFork, SuggestedFile,
 };
 use leptos::prelude::*;
+
+use crate::components::time::Time;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -246,7 +248,7 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                     <dt>"Forks"</dt><dd><A href=design.page("/network")>{detail.counts.forks}</A></dd>
                     <dt>"Latest commit"</dt>
                     <dd><A href=design.page(&format!("/commit/{}", head.id))>{head.summary.clone()}</A>
-                        <br/><span class="muted">{head.author.name.clone()} ", " <time datetime=head.author.time.clone()>{head.author.time.get(..10).unwrap_or_default().to_owned()}</time></span></dd>
+                        <br/><span class="muted">{head.author.name.clone()} ", " <Time iso=head.author.time.clone()/></span></dd>
                 </dl>
                 {manifest.clone().map(|m| {
                     let (standard, other): (Vec<_>, Vec<_>) = m.fields.into_iter().partition(|f| f.standard);

@@ -2,6 +2,8 @@
 
 use ::api::CommitList;
 use leptos::prelude::*;
+
+use crate::components::time::Time;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -55,7 +57,7 @@ pub fn History() -> impl IntoView {
                                                 <A href=href attr:class="commit-summary">{c.summary.clone()}</A>
                                                 <span class="muted">
                                                     {c.author.account.clone().map(|a| format!("@{a}")).unwrap_or_else(|| format!("{} (unclaimed)", c.author.name))}
-                                                    " · " <time datetime=c.author.time.clone()>{c.author.time.get(..10).unwrap_or_default().to_owned()}</time>
+                                                    " · " <Time iso=c.author.time.clone()/>
                                                     {labor.map(|h| format!(" · {h} h"))}
                                                 </span>
                                                 <code class="commit-id">{c.id[..10].to_owned()}</code>

@@ -3,6 +3,8 @@
 
 use ::api::{AccountLabor, Amount, ContributorList, DesignLabor, LaborEntry, LaborPolicy};
 use leptos::prelude::*;
+
+use crate::components::time::{Shown, Time};
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -95,7 +97,7 @@ pub fn AccountLaborView(username: String) -> impl IntoView {
 #[component]
 fn EntriesTable(entries: Vec<LaborEntry>) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Labor entries">
             <table class="labor-entries">
                 <thead><tr>
                     <th scope="col">"Date"</th><th scope="col">"Design"</th><th scope="col">"Work"</th>
@@ -105,7 +107,7 @@ fn EntriesTable(entries: Vec<LaborEntry>) -> impl IntoView {
                 <tbody>
                     {entries.into_iter().map(|e| view! {
                         <tr>
-                            <td>{e.committed_at.get(..10).unwrap_or_default().to_owned()}</td>
+                            <td><Time iso=e.committed_at.clone()/></td>
                             <td><A href=format!("/{}/commit/{}", e.design, e.commit)>{e.design.clone()}</A></td>
                             <td>{e.work_type.clone()}</td>
                             <td class="num">{units(e.hours)}{e.estimated.then_some(" (est.)")}</td>
@@ -208,7 +210,7 @@ pub fn EntryPage() -> impl IntoView {
                             <dl class="facts">
                                 <dt>"Contributor"</dt><dd>{e.account.clone().map(|a| format!("@{a}")).unwrap_or_else(|| format!("{} (unclaimed)", e.contributor))}</dd>
                                 <dt>"Commit"</dt><dd><A href=format!("/{}/commit/{}", e.design, e.commit)><code>{e.commit[..10].to_owned()}</code></A> " in " {e.design.clone()}</dd>
-                                <dt>"Date"</dt><dd>{e.committed_at.clone()}</dd>
+                                <dt>"Date"</dt><dd><Time iso=e.committed_at.clone() shown=Shown::DateTime/></dd>
                                 <dt>"Work type"</dt><dd>{format!("{} (weight {})", e.work_type, e.weight)}</dd>
                                 <dt>"Hours"</dt><dd>{format!("{}{}", units(e.hours), if e.estimated { ", estimated (none declared)" } else { "" })}</dd>
                                 <dt>"Skill"</dt><dd>{format!("{} (× {})", e.skill, e.multiplier)}</dd>

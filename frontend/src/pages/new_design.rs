@@ -140,7 +140,7 @@ pub fn NewDesign() -> impl IntoView {
                         <div class="push-help" role="status">
                             <p class="success">{format!("{id} is ready for your history.")}</p>
                             <p>"In your repository, push every branch and tag (git asks for your username and an API token with the designs:write scope as the password; see Settings → API tokens):"</p>
-                            <pre><code>{format!("git remote add atelier {url}\ngit push atelier --all\ngit push atelier --tags")}</code></pre>
+                            <pre tabindex="0" aria-label="Commands to push"><code>{format!("git remote add atelier {url}\ngit push atelier --all\ngit push atelier --tags")}</code></pre>
                             <p>"The first push sets the design's default branch: main if you push one, else master, else the first branch pushed."</p>
                             <A href=format!("/{id}")>"Go to the design"</A>
                         </div>

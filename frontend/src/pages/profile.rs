@@ -2,6 +2,8 @@
 
 use ::api::{Account, DesignList, paging::MAX_PER_PAGE};
 use leptos::prelude::*;
+
+use crate::components::time::{self as time};
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
@@ -50,7 +52,7 @@ fn ProfileOf(username: String) -> impl IntoView {
                             <h1>"@" {account.username.clone()}</h1>
                             <p class="lede">
                                 {if account.is_system { "This instance's own account: it holds the sample designs.".to_owned() }
-                                 else { format!("Member since {}", account.created_at.get(..10).unwrap_or_default()) }}
+                                 else { format!("Member since {}", time::local(&account.created_at, time::Shown::Date).unwrap_or_default()) }}
                                 {account.is_admin.then(|| view! { <span class="badge">"instance admin"</span> })}
                             </p>
                         }.into_any(),

@@ -11,6 +11,8 @@ use ::api::{
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+
+use crate::components::time::{Shown, Time};
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -238,7 +240,7 @@ fn Timeline(list: ReviewList) -> impl IntoView {
                     <li class=format!("review review-{}", r.verdict)>
                         <p>
                             <strong>{r.author.clone()}</strong> " " {verdict_label(&r.verdict)}
-                            <span class="muted">{format!(" on revision {} · {}", r.revision, r.created_at.get(..10).unwrap_or_default())}</span>
+                            <span class="muted">{format!(" on revision {} · ", r.revision)}<Time iso=r.created_at.clone() shown=Shown::DateTime/></span>
                             {r.hours.map(|h| view! { <span class="muted">{format!(" · {h} h of review")}</span> })}
                             {r.stale.then(|| view! { <span class="badge" title="Made on an older revision">" stale"</span> })}
                         </p>
@@ -253,7 +255,7 @@ fn Timeline(list: ReviewList) -> impl IntoView {
             }).collect_view()}
             {list.comments.into_iter().filter(|c| c.review_id.is_none() && c.in_reply_to.is_none() && c.path.is_none()).map(|c| view! {
                 <li class="comment">
-                    <p><strong>{c.author.clone()}</strong> <span class="muted">{format!(" commented · {}", c.created_at.get(..10).unwrap_or_default())}</span></p>
+                    <p><strong>{c.author.clone()}</strong> <span class="muted">" commented · "<Time iso=c.created_at.clone() shown=Shown::DateTime/></span></p>
                     <div class="markdown" inner_html=c.body_html.clone()></div>
                 </li>
             }).collect_view()}
@@ -611,7 +613,7 @@ fn Commits() -> impl IntoView {
                             {list.commits.into_iter().map(|c| view! {
                                 <li>
                                     <A href=design.page(&format!("/commit/{}", c.id))>{c.summary.clone()}</A>
-                                    <span class="muted">{format!(" {} · {}", c.author.name, c.author.time.get(..10).unwrap_or_default())}</span>
+                                    <span class="muted">{format!(" {} · ", c.author.name)}<Time iso=c.author.time.clone()/></span>
                                     " " <code>{c.id[..10].to_owned()}</code>
                                 </li>
                             }).collect_view()}

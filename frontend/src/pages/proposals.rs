@@ -4,6 +4,8 @@
 use ::api::{ApiError, NewProposal, Proposal, ProposalList};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+
+use crate::components::time::Time;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -36,7 +38,7 @@ pub fn Proposals() -> impl IntoView {
     let filter = move |key: &'static str, label: &'static str, count: i64| {
         let href = design.page(&format!("/proposals?state={key}"));
         let current = move || (state.get() == key).then_some("page");
-        view! { <li><A href=href attr:aria-current=current>{format!("{label} ({count})")}</A></li> }
+        view! { <li><a href=href aria-current=current>{format!("{label} ({count})")}</a></li> }
     };
     view! {
         <div class="proposals">
@@ -65,7 +67,7 @@ pub fn Proposals() -> impl IntoView {
                                                     <li>
                                                         <span class=class>{label}</span> " "
                                                         <A href=design.page(&format!("/proposals/{}", p.number))>{p.title.clone()}</A>
-                                                        <span class="muted">{format!(" #{} by {} · {} ← {}:{} · {}", p.number, p.author, p.base.branch, p.head.design, p.head.branch, p.created_at.get(..10).unwrap_or_default())}</span>
+                                                        <span class="muted">{format!(" #{} by {} · {} ← {}:{} · ", p.number, p.author, p.base.branch, p.head.design, p.head.branch)}<Time iso=p.created_at.clone()/></span>
                                                     </li>
                                                 }
                                             }).collect_view()}

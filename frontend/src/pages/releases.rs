@@ -3,6 +3,8 @@
 use ::api::{ApiError, BundleLink, NewRelease, Release, ReleaseList};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+
+use crate::components::time::Time;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
@@ -78,7 +80,7 @@ pub fn Releases() -> impl IntoView {
                                     <li>
                                         <h2><code>{r.tag.clone()}</code></h2>
                                         <p class="muted">
-                                            {r.tagger.as_ref().map(|t| format!("{}, {}", t.name, t.time.get(..10).unwrap_or_default()))}
+                                            {r.tagger.as_ref().map(|t| view! { {format!("{}, ", t.name)}<Time iso=t.time.clone()/> })}
                                             " · " <A href=design.page(&format!("/commit/{}", r.commit))><code>{r.commit[..10].to_owned()}</code></A>
                                             " · " <A href=design.page(&format!("/tree/{}", r.tag))>"Files"</A>
                                         </p>

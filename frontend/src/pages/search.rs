@@ -193,9 +193,21 @@ fn Results(found: DesignSearch) -> impl IntoView {
         }
     );
     let facets = found.facets.clone();
+    // On a phone the filters fold behind a button so the first result is in view.
+    let filters_open = RwSignal::new(false);
+    let chosen = active.len();
     view! {
         <div class="search-layout">
-            <aside class="facets" aria-label="Filters">
+            <aside id="search-facets" class="facets" class:open=move || filters_open.get() aria-label="Filters">
+                <button type="button" class="secondary filters-toggle" aria-controls="search-facets"
+                    aria-expanded=move || filters_open.get().to_string()
+                    on:click=move |_| filters_open.update(|open| *open = !*open)>
+                    {move || match (filters_open.get(), chosen) {
+                        (true, _) => "Hide filters".to_owned(),
+                        (false, 0) => "Filters".to_owned(),
+                        (false, n) => format!("Filters ({n} chosen)"),
+                    }}
+                </button>
                 {FACETS.iter().map(|(key, label)| {
                     let values = facets.get(*key).cloned().unwrap_or_default();
                     let selected = params.get(key);
@@ -208,9 +220,12 @@ fn Results(found: DesignSearch) -> impl IntoView {
                                     let href = search_url(&params, &[(key, if on { None } else { Some(v.value.clone()) }), ("page", None)]);
                                     view! {
                                         <li>
-                                            <A href=href attr:aria-pressed=on.to_string() attr:class=if on { "facet-on" } else { "" }>
-                                                {v.value.clone()} <span class="count-badge">{v.count}</span>
-                                            </A>
+                                            // A plain link (the router still handles it): `<A>` would
+                                            // manage `aria-current` itself. Only the chosen value claims it.
+                                            <a href=href aria-current=on.then_some("true") class=if on { "facet-on" } else { "" }>
+                                                {if *key == "category" { ::api::tsdc::label(&v.value) } else { v.value.clone() }}
+                                                <span class="count-badge">{v.count}</span>
+                                            </a>
                                         </li>
                                     }
                                 }).collect_view()}
@@ -226,7 +241,8 @@ fn Results(found: DesignSearch) -> impl IntoView {
                         "Filtered by "
                         {active.into_iter().map(|(key, value)| {
                             let href = search_url(&params, &[(key.as_str(), None), ("page", None)]);
-                            view! { <A href=href attr:class="chip" attr:title="Remove this filter">{format!("{key}: {value}")} " ×"</A> " " }
+                            let shown = if key == "category" { ::api::tsdc::label(&value) } else { value };
+                            view! { <A href=href attr:class="chip" attr:title="Remove this filter">{format!("{key}: {shown}")} " ×"</A> " " }
                         }).collect_view()}
                     </p>
                 })}

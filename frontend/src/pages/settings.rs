@@ -6,6 +6,8 @@ use ::api::{
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+
+use crate::components::time::{Shown, Time};
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
@@ -239,7 +241,7 @@ fn Tokens() -> impl IntoView {
                             <p class="empty">"No tokens yet."</p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <table class="tokens">
+                            <table class="tokens" tabindex="0" aria-label="API tokens">
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Scopes"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.tokens.into_iter().map(|t| {
@@ -248,7 +250,7 @@ fn Tokens() -> impl IntoView {
                                             <tr>
                                                 <td class="token-name">{t.name}</td>
                                                 <td>{if t.scopes.is_empty() { "none (identify only)".to_owned() } else { t.scopes.join(", ") }}</td>
-                                                <td><time datetime=t.created_at.clone()>{t.created_at.clone()}</time></td>
+                                                <td><Time iso=t.created_at.clone() shown=Shown::DateTime/></td>
                                                 <td>{t.last_used_at.unwrap_or_else(|| "never".into())}</td>
                                                 <td><button type="button" class="link-button" on:click=move |_| revoke(id)>"Revoke"</button></td>
                                             </tr>
