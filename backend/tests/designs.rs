@@ -984,3 +984,40 @@ async fn large_files_stream_from_the_blob_cache_with_ranges_loose_or_packed() {
         .await;
     assert_eq!(text.headers[header::CONTENT_ENCODING], "gzip");
 }
+
+#[tokio::test]
+async fn the_list_filters_by_owner_license_and_readiness_together() {
+    let designs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../designs");
+    let samples = std::fs::read_dir(&designs)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    let app = TestApp::with(|config| config.designs = designs).await;
+    let ids = |list: &Value| -> Vec<String> {
+        list["designs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The samples: two at OTRL-7, and of those one under CERN-OHL-S-2.0.
+    let (_, seven) = app.json("/api/designs?readiness=otrl-7&sort=name").await;
+    assert_eq!(
+        ids(&seven),
+        ["atelier/gravity-water-filter", "atelier/small-wind-turbine"],
+        "{seven}"
+    );
+    let (_, all_three) = app
+        .json("/api/designs?owner=atelier&license=CERN-OHL-S-2.0&readiness=OTRL-7&forks=false&per_page=1")
+        .await;
+    assert_eq!(
+        ids(&all_three),
+        ["atelier/small-wind-turbine"],
+        "{all_three}"
+    );
+    assert_eq!(all_three["total"], 1);
+    // Empty values filter nothing.
+    let (_, unfiltered) = app.json("/api/designs?owner=&license=&readiness=").await;
+    assert_eq!(unfiltered["total"], samples, "{unfiltered}");
+}

@@ -233,7 +233,9 @@ impl Browser {
             .client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
-                 axe.run(document, {resultTypes: ['violations']}).then(
+                 // target-size (WCAG 2.2: touch targets of 24 px) is off by default; on here.
+                 axe.run(document, {resultTypes: ['violations'],
+                                    rules: {'target-size': {enabled: true}}}).then(
                    r => done(r.violations
                      .filter(v => v.impact === 'critical' || v.impact === 'serious')
                      .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' | ' +

@@ -52,7 +52,7 @@ async fn explore_lists_every_sample_design() -> anyhow::Result<()> {
     browser.checkpoint("explore").await?;
 
     // Filters on the page itself: a license (from the index's values), then forks left out.
-    let with_license: Vec<String> = sample_designs()
+    let mut with_license: Vec<String> = sample_designs()
         .into_iter()
         .filter(|(slug, _)| {
             std::fs::read_to_string(
@@ -65,6 +65,7 @@ async fn explore_lists_every_sample_design() -> anyhow::Result<()> {
         })
         .map(|(_, name)| name)
         .collect();
+    with_license.sort();
     assert!(with_license.len() >= 2, "{with_license:?}");
     browser
         .wait_for("#explore-license option[value='CERN-OHL-S-2.0']")

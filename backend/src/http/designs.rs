@@ -58,7 +58,7 @@ async fn list(
     let (rows, total) = app
         .catalog
         .list(&ListQuery {
-            owner: params.owner,
+            owner: params.owner.filter(|o| !o.is_empty()),
             license: params.license.filter(|l| !l.is_empty()),
             readiness: params.readiness.filter(|r| !r.is_empty()),
             include_forks: params.forks.unwrap_or(true),

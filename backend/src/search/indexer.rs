@@ -447,8 +447,9 @@ fn design_documents(
     }
     design.add_i64(f.updated, record.updated);
     design.add_u64(f.forks, fork_counts.get(id).copied().unwrap_or(0));
+    // A fork whose ancestry cannot be read (an ancestor being deleted) still gets indexed.
     let depth = if parent.is_some() {
-        store.ancestry(id)?.len() as u64
+        store.ancestry(id).map_or(1, |chain| chain.len() as u64)
     } else {
         0
     };

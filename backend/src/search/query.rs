@@ -207,7 +207,6 @@ fn facet_of(doc: &TantivyDocument, field: Field) -> Option<String> {
         })
 }
 
-/// One pass over the matches: the count, the top documents, and the counts of each facet.
 /// Relevance with each fork level costing a tenth of the score, so an upstream ranks above the
 /// forks that carry its text, while a fork that matches much better still comes first.
 fn upstreams_first(
@@ -226,6 +225,7 @@ fn upstreams_first(
     })
 }
 
+/// One pass over the matches: the count, the top documents, and the counts of each facet.
 fn collect<T: tantivy::collector::Fruit>(
     searcher: &Searcher,
     query: &dyn Query,

@@ -47,6 +47,16 @@ fn generated(path: &str) -> bool {
     NAMES.contains(&name.as_str()) || ENDINGS.iter().any(|end| name.ends_with(end))
 }
 
+/// Added and removed lines: what the reader is told is changed.
+fn changed_of(file: &FileChange) -> usize {
+    file.hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .filter(|l| l.origin == "+" || l.origin == "-")
+        .count()
+}
+
+/// Every line the diff would draw (context included): what the page's budget counts.
 fn lines_of(file: &FileChange) -> usize {
     file.hunks.iter().map(|h| h.lines.len()).sum()
 }
@@ -90,7 +100,7 @@ fn FileDiff(file: FileChange, collapsed: Option<&'static str>) -> impl IntoView 
         None => file.path.clone(),
     };
     if let Some(why) = collapsed {
-        let lines = lines_of(&file);
+        let lines = changed_of(&file);
         let shown = RwSignal::new(false);
         let status = file.status.clone();
         let file = StoredValue::new(file);

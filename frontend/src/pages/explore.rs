@@ -56,6 +56,11 @@ impl View {
         }
     }
 
+    /// Whether a filter narrows the list (sort and page do not).
+    fn filtered(&self) -> bool {
+        !self.license.is_empty() || !self.readiness.is_empty() || self.hide_forks
+    }
+
     /// The same view at another page.
     fn at(&self, page: u64) -> String {
         Self {
@@ -146,7 +151,9 @@ pub fn Explore() -> impl IntoView {
         };
         view! {
             <label for=format!("explore-{key}")>{label}</label>
-            <select id=format!("explore-{key}") on:change=choose(key) prop:value=current>
+            // The chosen option is marked `selected` (compared without case, as the server
+            // compares): a `prop:value` in another case would leave the box blank.
+            <select id=format!("explore-{key}") on:change=choose(key)>
                 <option value="">"Any"</option>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -173,7 +180,7 @@ pub fn Explore() -> impl IntoView {
                 <span class="tool">
                     <label for="explore-sort">"Sort by"</label>
                     <select id="explore-sort" on:change=choose("sort") prop:value=move || view_of.get().sort>
-                        {SORTS.iter().map(|(key, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
+                        {move || SORTS.iter().map(|(key, label)| view! { <option value=*key selected=view_of.get().sort == *key>{*label}</option> }).collect_view()}
                     </select>
                 </span>
                 <span class="tool">{select("license", "License")}</span>
@@ -187,7 +194,7 @@ pub fn Explore() -> impl IntoView {
             <Suspense fallback=|| view! { <Loading what="designs"/> }>
                 {move || Suspend::new(async move {
                     match designs.await {
-                        Ok(list) if list.designs.is_empty() && list.total == 0 && view_of.get_untracked().url() == "/" => view! {
+                        Ok(list) if list.designs.is_empty() && list.total == 0 && !view_of.get_untracked().filtered() => view! {
                             <p class="empty">"No designs yet. Designs imported or created on this instance appear here."</p>
                         }.into_any(),
                         Ok(list) if list.designs.is_empty() && list.total == 0 => view! {
