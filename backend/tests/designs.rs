@@ -32,6 +32,16 @@ async fn with_lamp() -> (TestApp, String) {
     (app, olga)
 }
 
+/// The ids of a design list, in its order.
+fn ids(list: &Value) -> Vec<String> {
+    list["designs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn commit_body(head: &str, message: &str, changes: Value) -> Option<Value> {
     Some(json!({"branch": "main", "expected_head": head, "message": message, "changes": changes}))
 }
@@ -464,14 +474,6 @@ async fn forks_share_history_but_not_new_commits() {
     assert_eq!(most_forked["designs"][0]["forks"], 2);
 
     // The list filters: forks left out, a license (in any case), a readiness level.
-    let ids = |list: &Value| -> Vec<String> {
-        list["designs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let (_, all) = app.json("/api/designs?per_page=100").await;
     assert!(ids(&all).contains(&"sam/lamp".to_owned()), "{all}");
     let (_, roots) = app.json("/api/designs?forks=false&per_page=100").await;
@@ -993,14 +995,6 @@ async fn the_list_filters_by_owner_license_and_readiness_together() {
         .filter(|e| e.as_ref().unwrap().path().is_dir())
         .count();
     let app = TestApp::with(|config| config.designs = designs).await;
-    let ids = |list: &Value| -> Vec<String> {
-        list["designs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     // The samples: two at OTRL-7, and of those one under CERN-OHL-S-2.0.
     let (_, seven) = app.json("/api/designs?readiness=otrl-7&sort=name").await;
     assert_eq!(

@@ -359,6 +359,19 @@ async fn click_button(browser: &Browser, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Clicks one of the design's tabs ("Files", "History", …).
+async fn click_tab(browser: &Browser, tab: &str) -> anyhow::Result<()> {
+    browser
+        .client
+        .find(Locator::XPath(&format!(
+            "//nav[@aria-label='Design']//a[normalize-space()='{tab}']"
+        )))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 /// Replaces the editor's text (select all, then type).
 async fn set_editor_text(browser: &Browser, text: &str) -> anyhow::Result<()> {
     let area = browser.wait_for("#editor-text").await?;
@@ -417,14 +430,7 @@ async fn fork_edit_the_readme_commit_and_see_it() -> anyhow::Result<()> {
     click_button(&browser, "Preview").await?;
     // Unsaved: leaving by a link asks first, and staying keeps the text; the browser's own
     // leaving is held up too.
-    browser
-        .client
-        .find(Locator::XPath(
-            "//nav[@aria-label='Design']//a[normalize-space()='History']",
-        ))
-        .await?
-        .click()
-        .await?;
+    click_tab(&browser, "History").await?;
     assert!(
         browser
             .client
@@ -1616,14 +1622,7 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
         )
         .await?;
     for tab in ["Files", "History", "Releases", "Overview"] {
-        browser
-            .client
-            .find(Locator::XPath(&format!(
-                "//nav[@aria-label='Design']//a[normalize-space()='{tab}']"
-            )))
-            .await?
-            .click()
-            .await?;
+        click_tab(&browser, tab).await?;
         browser.wait_for("nav.tabs a[aria-current='page']").await?;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let kept = browser
@@ -1657,14 +1656,7 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
         )
         .await?;
     for tab in ["Files", "History"] {
-        browser
-            .client
-            .find(Locator::XPath(&format!(
-                "//nav[@aria-label='Design']//a[normalize-space()='{tab}']"
-            )))
-            .await?
-            .click()
-            .await?;
+        click_tab(&browser, tab).await?;
     }
     browser.wait_for(".commit-list .commit-summary").await?;
     let aborted = browser
@@ -1681,14 +1673,7 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
         .client
         .execute("window.fetch = window.__realFetch", vec![])
         .await?;
-    browser
-        .client
-        .find(Locator::XPath(
-            "//nav[@aria-label='Design']//a[normalize-space()='Overview']",
-        ))
-        .await?
-        .click()
-        .await?;
+    click_tab(&browser, "Overview").await?;
 
     // The Overview's contributor count is the Contributors tab's list of commit authors.
     let counted = browser
