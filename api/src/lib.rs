@@ -17,6 +17,7 @@ mod designs;
 mod events;
 mod history;
 mod labor;
+mod models;
 mod proposals;
 mod search;
 pub mod tsdc;
@@ -27,6 +28,7 @@ pub use designs::*;
 pub use events::*;
 pub use history::*;
 pub use labor::*;
+pub use models::*;
 pub use proposals::*;
 pub use search::*;
 

@@ -498,6 +498,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         bundles,
         blobs,
         images: backend::images::ImageProxy::open(data, true, false).unwrap(),
+        meshes: backend::mesh::Cache::default(),
         catalog,
         proposals,
         consumers: Vec::new(),

@@ -20,6 +20,7 @@ mod health;
 mod images;
 mod labor;
 mod markdown;
+mod models;
 mod proposals;
 mod search;
 mod spa;
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .merge(images::router())
         .merge(labor::router())
         .merge(markdown::router())
+        .merge(models::router())
         .merge(proposals::router())
         .merge(events::router())
         // Every matched route naming a design passes the one gate (after `authenticate`).

@@ -17,6 +17,7 @@ pub mod import;
 pub mod labor;
 pub mod manifest;
 pub mod markdown;
+pub mod mesh;
 pub mod names;
 pub mod proposals;
 pub mod scaffold;

@@ -38,6 +38,8 @@ pub struct App {
     pub blobs: crate::blobs::Blobs,
     /// README images from other sites, shown through the signed image proxy.
     pub images: crate::images::ImageProxy,
+    /// 3D models measured and prepared for the viewer (in memory, by blob id).
+    pub meshes: crate::mesh::Cache,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
     /// Change proposals (consumer `proposals`: revisions and mergeability).
@@ -172,6 +174,7 @@ impl App {
             bundles,
             blobs,
             images,
+            meshes: crate::mesh::Cache::default(),
             proposals,
             catalog,
             consumers,

@@ -9,3 +9,4 @@ pub mod search_form;
 pub mod status;
 pub mod time;
 pub mod upload;
+pub mod viewer;

@@ -125,6 +125,15 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver and a browser session. Screenshots go to `<target>/screenshots/`.
     pub async fn start(target_tmpdir: &Path) -> Result<Self> {
+        Self::start_with(target_tmpdir, &[]).await
+    }
+
+    /// A browser whose WebGL is switched off (`--disable-3d-apis`), as on machines without it.
+    pub async fn start_without_webgl(target_tmpdir: &Path) -> Result<Self> {
+        Self::start_with(target_tmpdir, &["--disable-3d-apis"]).await
+    }
+
+    async fn start_with(target_tmpdir: &Path, args: &[&str]) -> Result<Self> {
         let chromedriver = std::env::var_os("ATELIER_CHROMEDRIVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("chromedriver"));
@@ -144,7 +153,7 @@ impl Browser {
         std::fs::create_dir_all(target_tmpdir)?;
         let profile = tempfile::tempdir_in(target_tmpdir)?;
         let browser = Self {
-            client: connect(port, profile.path()).await?,
+            client: connect(port, profile.path(), args).await?,
             driver,
             screenshots: target_tmpdir.join("../screenshots"),
             _profile: profile,
@@ -303,15 +312,25 @@ fn free_port() -> Result<u16> {
 }
 
 /// Connects to chromedriver once it listens (it takes a moment to start).
-async fn connect(port: u16, profile: &Path) -> Result<Client> {
-    let mut chrome = serde_json::json!({
-        "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--window-size=1280,900",
-            format!("--user-data-dir={}", profile.display()),
-        ],
-    });
+async fn connect(port: u16, profile: &Path, extra: &[&str]) -> Result<Client> {
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        // WebGL on the CPU (SwiftShader), for the 3D viewer: there is no GPU here.
+        "--use-angle=swiftshader".into(),
+        "--enable-unsafe-swiftshader".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-dev-shm-usage".into(),
+        "--window-size=1280,900".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let mut chrome = serde_json::json!({ "args": args });
     if Path::new("/usr/bin/chromium").exists() {
         chrome["binary"] = "/usr/bin/chromium".into();
     }

@@ -1805,3 +1805,156 @@ async fn every_page_fits_phones_and_desktops_has_its_title_and_status() -> anyho
     );
     browser.close().await
 }
+
+/// The viewer's canvas under `scope`: how many of its pixels are drawn (not transparent), of
+/// how many, and a fingerprint of the picture.
+async fn canvas_pixels(browser: &Browser, scope: &str) -> anyhow::Result<(u64, u64, u64)> {
+    let found = browser
+        .client
+        .execute(
+            "const c = document.querySelector(arguments[0] + ' canvas');
+             const copy = document.createElement('canvas');
+             copy.width = c.width; copy.height = c.height;
+             const g = copy.getContext('2d');
+             g.drawImage(c, 0, 0);
+             const d = g.getImageData(0, 0, copy.width, copy.height).data;
+             let drawn = 0, print = 0;
+             for (let i = 3; i < d.length; i += 4) if (d[i] > 0) drawn++;
+             for (let i = 0; i < d.length; i += 61) print = (print * 31 + d[i]) >>> 0;
+             return [drawn, copy.width * copy.height, print];",
+            vec![scope.into()],
+        )
+        .await?;
+    let at = |i: usize| found[i].as_u64().unwrap_or_default();
+    Ok((at(0), at(1), at(2)))
+}
+
+/// How many frames the viewer under `scope` has drawn.
+async fn frames(browser: &Browser, scope: &str) -> anyhow::Result<u64> {
+    let found = browser
+        .client
+        .execute(
+            "return Number(document.querySelector(arguments[0] + ' canvas').dataset.frames || 0);",
+            vec![scope.into()],
+        )
+        .await?;
+    Ok(found.as_u64().unwrap_or_default())
+}
+
+/// Waits until the viewer under `scope` has drawn more than `after` frames.
+async fn next_frame(browser: &Browser, scope: &str, after: u64) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if frames(browser, scope).await? > after {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the viewer under {scope} drew no new frame")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_is_shown_in_3d_turned_by_keys_and_measured() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    let path = "cad/candle-spacer.stl";
+    // What the sample measures, by the parser itself.
+    let bytes = std::fs::read(
+        atelier_tests::sample_designs_dir()
+            .join("gravity-water-filter")
+            .join(path),
+    )?;
+    let size = backend::mesh::parse(backend::mesh::Format::Stl, &bytes)?
+        .stats()
+        .context("no triangles")?
+        .size();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        browser.client.set_window_size(width, height).await?;
+        browser
+            .goto(&server.url(&format!("/atelier/gravity-water-filter/blob/main/{path}")))
+            .await?;
+        let scope = "figure.model-view[data-state=\"shown\"]";
+        browser.wait_for(scope).await?;
+        next_frame(&browser, scope, 0).await?;
+        let (drawn, all, before) = canvas_pixels(&browser, scope).await?;
+        assert!(
+            drawn * 50 > all,
+            "{width} px: only {drawn} of {all} pixels are drawn"
+        );
+        // The caption gives the measurements.
+        let expected = format!("{:.1} × {:.1} × {:.1} mm", size[0], size[1], size[2]);
+        let caption = browser
+            .wait_for(&format!("{scope} figcaption"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            caption.starts_with(&expected),
+            "{caption:?} lacks {expected:?}"
+        );
+        assert_eq!(
+            sideways(&browser).await?,
+            None,
+            "{width} px scrolls sideways"
+        );
+        browser.checkpoint(&format!("model-{width}")).await?;
+
+        // Keys on the focused view turn it; W switches the wireframe, as its button says.
+        let canvas = browser.wait_for(&format!("{scope} canvas")).await?;
+        let seen = frames(&browser, scope).await?;
+        canvas.send_keys(&char::from(Key::Left).to_string()).await?;
+        next_frame(&browser, scope, seen).await?;
+        let (_, _, turned) = canvas_pixels(&browser, scope).await?;
+        assert_ne!(turned, before, "the arrow key did not turn the view");
+        let seen = frames(&browser, scope).await?;
+        canvas.send_keys("w").await?;
+        next_frame(&browser, scope, seen).await?;
+        let pressed = browser
+            .wait_for(&format!("{scope} .model-tools button[aria-pressed]"))
+            .await?
+            .attr("aria-pressed")
+            .await?;
+        assert_eq!(pressed.as_deref(), Some("true"));
+        // Reset brings the first picture back.
+        let seen = frames(&browser, scope).await?;
+        canvas.send_keys("w").await?;
+        canvas.send_keys("0").await?;
+        next_frame(&browser, scope, seen).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let (_, _, reset) = canvas_pixels(&browser, scope).await?;
+        assert_eq!(reset, before, "Reset did not bring the first view back");
+    }
+
+    // The Overview shows the manifest's first part model.
+    browser.client.set_window_size(1280, 900).await?;
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter"))
+        .await?;
+    let scope = ".overview-model figure.model-view[data-state=\"shown\"]";
+    browser.wait_for(scope).await?;
+    next_frame(&browser, scope, 0).await?;
+    let (drawn, all, _) = canvas_pixels(&browser, scope).await?;
+    assert!(drawn * 50 > all, "overview: only {drawn} of {all} pixels");
+    let heading = browser.wait_for(".overview-model h2").await?.text().await?;
+    assert!(heading.contains(path), "{heading:?}");
+    browser.close().await?;
+
+    // Without WebGL the page says so and still gives the measurements.
+    let plain = Browser::start_without_webgl(Path::new(TMP)).await?;
+    plain
+        .goto(&server.url(&format!("/atelier/gravity-water-filter/blob/main/{path}")))
+        .await?;
+    let note = plain
+        .wait_for_text(
+            "figure.model-view[data-state=\"no-webgl\"] .model-note",
+            "WebGL",
+        )
+        .await?;
+    assert!(note.contains("cannot draw 3D"), "{note:?}");
+    let caption = plain
+        .wait_for("figure.model-view figcaption")
+        .await?
+        .text()
+        .await?;
+    assert!(caption.contains(" mm · "), "{caption:?}");
+    plain.checkpoint("model-no-webgl").await?;
+    plain.close().await
+}

@@ -28,6 +28,10 @@ const MIN_WASM_OPT_VERSION: u32 = 116;
 
 /// axe-core from npm: the accessibility engine the browser tests run on every page.
 const AXE_NPM: &str = "axe-core@4.14.1";
+/// three.js from npm: the 3D viewer's renderer, bundled into the viewer's own script (MIT).
+const THREE_NPM: &str = "three@0.187.0";
+/// esbuild from npm: bundles and minifies the viewer with three.js (MIT).
+const ESBUILD_NPM: &str = "esbuild@0.28.2";
 
 /// What a task needs.
 #[derive(Debug, Clone, Copy)]
@@ -62,15 +66,33 @@ pub struct Tools {
     pub chromedriver: Option<PathBuf>,
     /// `axe.min.js`, for the browser tests' accessibility check.
     pub axe: Option<PathBuf>,
+    /// esbuild, and the `node_modules` that holds three.js, for the 3D viewer's script.
+    pub esbuild: PathBuf,
+    pub node_modules: PathBuf,
 }
 
 pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
     let wasm_std = ensure_wasm_std()?;
     let wasm_bindgen = ensure_wasm_bindgen(ws)?;
     let wasm_opt = find_wasm_opt(ws);
+    ensure_npm(
+        ws,
+        THREE_NPM,
+        "three/build/three.module.js",
+        "the 3D viewer draws with it",
+    )?;
+    let esbuild = ensure_npm(ws, ESBUILD_NPM, ".bin/esbuild", "it bundles the 3D viewer")?;
     let (chromedriver, axe) = if needs.browser {
         ensure_archive_tools()?;
-        (Some(ensure_browser()?), Some(ensure_axe(ws)?))
+        (
+            Some(ensure_browser()?),
+            Some(ensure_npm(
+                ws,
+                AXE_NPM,
+                "axe-core/axe.min.js",
+                "the browser tests check every page with it",
+            )?),
+        )
     } else {
         (None, None)
     };
@@ -80,6 +102,8 @@ pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
         wasm_opt,
         chromedriver,
         axe,
+        esbuild,
+        node_modules: ws.tools().join("node_modules"),
     })
 }
 
@@ -287,19 +311,22 @@ fn ensure_browser() -> Result<PathBuf> {
     which("chromedriver").context("chromium-driver is installed but chromedriver is not on PATH")
 }
 
-/// axe-core, pinned, from npm into `<target>/tools` (MPL-2.0; used only by the tests, never
-/// shipped). Required: the browser suite fails every page on a serious accessibility violation.
-fn ensure_axe(ws: &Workspace) -> Result<PathBuf> {
-    let script = ws.tools().join("node_modules/axe-core/axe.min.js");
-    let version = AXE_NPM.rsplit('@').next().unwrap_or_default();
-    let package = ws.tools().join("node_modules/axe-core/package.json");
-    let installed = std::fs::read_to_string(&package)
+/// A pinned npm package installed into `<target>/tools` (once; again when the pin changes):
+/// the path of its `file` under `node_modules`. Used for build and test tools only, never for
+/// anything the server runs (axe-core is MPL-2.0, three.js and esbuild are MIT).
+fn ensure_npm(ws: &Workspace, spec: &str, file: &str, why: &str) -> Result<PathBuf> {
+    let (name, version) = spec
+        .rsplit_once('@')
+        .context("an npm spec is name@version")?;
+    let modules = ws.tools().join("node_modules");
+    let path = modules.join(file);
+    let installed = std::fs::read_to_string(modules.join(name).join("package.json"))
         .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")));
-    if installed && script.is_file() {
-        return Ok(script);
+    if installed && path.exists() {
+        return Ok(path);
     }
     eprintln!(
-        "setup: installing {AXE_NPM} from npm into {} (the browser tests check every page with it)",
+        "setup: installing {spec} from npm into {} ({why})",
         ws.tools().display()
     );
     std::fs::create_dir_all(ws.tools())?;
@@ -307,16 +334,13 @@ fn ensure_axe(ws: &Workspace) -> Result<PathBuf> {
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(ws.tools())
-            .arg(AXE_NPM),
+            .arg(spec),
     )
-    .context("installing axe-core with npm (Node.js and npm are needed for the browser tests)")?;
-    if !script.is_file() {
-        bail!(
-            "npm installed {AXE_NPM} but {} is missing",
-            script.display()
-        );
+    .with_context(|| format!("installing {spec} with npm (Node.js and npm are needed)"))?;
+    if !path.exists() {
+        bail!("npm installed {spec} but {} is missing", path.display());
     }
-    Ok(script)
+    Ok(path)
 }
 
 fn which(program: &str) -> Option<PathBuf> {

@@ -1,5 +1,6 @@
 //! Builds the single-page app into `<target>/dist`: cargo (wasm-release profile) →
-//! wasm-bindgen → optional wasm-opt → content-hashed files under `assets/` and an `index.html`.
+//! wasm-bindgen → optional wasm-opt → content-hashed files under `assets/` and an `index.html`;
+//! and the 3D viewer (`frontend/viewer/viewer.js` with three.js, bundled by esbuild).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -73,6 +74,24 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<()> {
         ".css",
         concat_styles(&ws.root.join("style"))?.as_bytes(),
     )?;
+    // The 3D viewer: its script and three.js in one minified module, loaded only by pages
+    // that show a model (the app finds its name in a `<meta>` of `index.html`).
+    let viewer = staging.join("viewer.js");
+    run_cmd(
+        Command::new(&tools.esbuild)
+            .arg(ws.root.join("frontend/viewer/viewer.js"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--target=es2020",
+                "--legal-comments=eof",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", viewer.display()))
+            .env("NODE_PATH", &tools.node_modules),
+    )?;
+    let viewer_name = hashed(&next, "viewer", ".js", &std::fs::read(&viewer)?)?;
     let boot = format!(
         "import init from \"/assets/{js_name}\";\ninit({{ module_or_path: \"/assets/{wasm_name}\" }});\n"
     );
@@ -84,7 +103,8 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<()> {
         .replace("{{css}}", &format!("/assets/{css_name}"))
         .replace("{{js}}", &format!("/assets/{js_name}"))
         .replace("{{wasm}}", &format!("/assets/{wasm_name}"))
-        .replace("{{boot}}", &format!("/assets/{boot_name}"));
+        .replace("{{boot}}", &format!("/assets/{boot_name}"))
+        .replace("{{viewer}}", &format!("/assets/{viewer_name}"));
     std::fs::write(next.join("index.html"), index)?;
 
     let dist = ws.dist();

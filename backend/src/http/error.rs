@@ -34,6 +34,9 @@ pub enum AppError {
     NotAllowed(String),
     /// 413: an upload over the configured limit.
     PayloadTooLarge(String),
+    /// 422 with its own code (e.g. `bad_model`): the request is well formed, but what it
+    /// names cannot be processed (a model file that breaks its format); the message says where.
+    Unprocessable(&'static str, String),
     /// 414 `uri_too_long`.
     UriTooLong(String),
     /// 431 `headers_too_large`.
@@ -93,6 +96,7 @@ impl IntoResponse for AppError {
             Self::NotAllowed(msg) => (StatusCode::METHOD_NOT_ALLOWED, "not_allowed", msg, vec![]),
             Self::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg, vec![]),
             Self::UriTooLong(msg) => (StatusCode::URI_TOO_LONG, "uri_too_long", msg, vec![]),
+            Self::Unprocessable(code, msg) => (StatusCode::UNPROCESSABLE_ENTITY, code, msg, vec![]),
             Self::HeadersTooLarge(msg) => (
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "headers_too_large",
@@ -245,6 +249,12 @@ impl From<crate::images::Error> for AppError {
             Error::Loop => Self::BadRequest(err.to_string()),
             Error::Busy(_) => Self::Unavailable(err.to_string(), Duration::from_secs(5)),
         }
+    }
+}
+
+impl From<crate::mesh::Error> for AppError {
+    fn from(err: crate::mesh::Error) -> Self {
+        Self::Unprocessable("bad_model", err.to_string())
     }
 }
 

@@ -8,6 +8,8 @@
 use ::api::FileChange;
 use leptos::prelude::*;
 
+use crate::components::viewer::{ModelChange, is_model};
+
 use crate::pages::files::human_size;
 
 /// Lines of one file drawn without asking.
@@ -61,8 +63,16 @@ fn lines_of(file: &FileChange) -> usize {
     file.hunks.iter().map(|h| h.lines.len()).sum()
 }
 
+/// Model files whose change is drawn at once; more wait behind a button each.
+const MODELS_OPEN: usize = 2;
+
+/// The files' diffs. With `revs` (the revisions before and after), changed 3D models are
+/// shown before and after in the viewer too.
 #[component]
-pub fn Diff(files: Vec<FileChange>) -> impl IntoView {
+pub fn Diff(
+    files: Vec<FileChange>,
+    #[prop(optional)] revs: Option<(String, String)>,
+) -> impl IntoView {
     if files.is_empty() {
         return view! { <p class="empty">"No file changed."</p> }.into_any();
     }
@@ -88,7 +98,18 @@ pub fn Diff(files: Vec<FileChange>) -> impl IntoView {
         .collect();
     view! {
         <p class="count">{format!("{} file{} changed", files.len(), if files.len() == 1 { "" } else { "s" })}</p>
-        {files.into_iter().map(|(file, collapsed)| view! { <FileDiff file collapsed/> }).collect_view()}
+        {
+            let mut models = 0;
+            files.into_iter().map(|(file, collapsed)| {
+                let model = revs.clone().filter(|_| is_model(&file.path)).map(|(old, new)| {
+                    models += 1;
+                    let before = (file.status != "added").then(|| file.old_path.clone().unwrap_or_else(|| file.path.clone()));
+                    let after = (file.status != "deleted").then(|| file.path.clone());
+                    view! { <ModelChange before after old new open=models <= MODELS_OPEN/> }
+                });
+                view! { <FileDiff file collapsed/> {model} }
+            }).collect_view()
+        }
     }
     .into_any()
 }

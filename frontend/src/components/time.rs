@@ -15,7 +15,7 @@ pub enum Shown {
 }
 
 /// The reader's language, as the browser reports it.
-fn language() -> String {
+pub fn language() -> String {
     web_sys::window()
         .and_then(|w| w.navigator().language())
         .unwrap_or_else(|| "en".to_owned())

@@ -1,5 +1,5 @@
 //! The file viewer: Markdown rendered, text and code with line numbers, images inline, CSV/TSV
-//! as a table, anything else as a download. Writers get Edit, Rename and Delete.
+//! as a table, 3D models (STL, OBJ, 3MF) in the 3D viewer, anything else as a download. Writers get Edit, Rename and Delete.
 
 use ::api::{Change, CommitSummary, Rendered};
 use leptos::prelude::*;
@@ -10,6 +10,7 @@ use crate::api;
 use crate::components::commit_form::CommitForm;
 use crate::components::field::Field;
 use crate::components::status::{ErrorView, Loading};
+use crate::components::viewer::ModelView;
 use crate::design::DesignContext;
 use crate::pages::files::{Breadcrumbs, rev_and_path};
 
@@ -18,6 +19,7 @@ enum Kind {
     Markdown,
     Image,
     Table(char),
+    Model,
     Text,
     Binary,
 }
@@ -32,8 +34,10 @@ fn kind_of(path: &str) -> Kind {
         "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp" | "avif" => Kind::Image,
         "csv" => Kind::Table(','),
         "tsv" => Kind::Table('\t'),
-        "stl" | "step" | "stp" | "3mf" | "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods"
-        | "xlsx" => Kind::Binary,
+        "stl" | "obj" | "3mf" => Kind::Model,
+        "step" | "stp" | "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => {
+            Kind::Binary
+        }
         _ => Kind::Text,
     }
 }
@@ -82,7 +86,7 @@ pub fn Blob() -> impl IntoView {
             match kind {
                 Kind::Markdown => api::get::<Rendered>(rendered).await.map(|r| Some(r.html)),
                 Kind::Text | Kind::Table(_) => fetch_text(url).await,
-                Kind::Image | Kind::Binary => Ok(None),
+                Kind::Image | Kind::Model | Kind::Binary => Ok(None),
             }
         }
     });
@@ -112,6 +116,9 @@ pub fn Blob() -> impl IntoView {
                         (Kind::Markdown, Ok(Some(html))) => view! { <article class="markdown" inner_html=html></article> }.into_any(),
                         (Kind::Image, _) => view! { <p class="image-view"><img src=url alt=path.get_untracked()/></p> }.into_any(),
                         (Kind::Table(sep), Ok(Some(text))) => view! { <CsvTable text sep/> }.into_any(),
+                        (Kind::Model, _) => view! {
+                            <ModelView design_api=design.api("") rev=rev.get_untracked() path=path.get_untracked()/>
+                        }.into_any(),
                         (Kind::Text, Ok(Some(text))) => view! { <CodeView text/> }.into_any(),
                         _ => view! {
                             <p class="empty">"This file cannot be shown here. "

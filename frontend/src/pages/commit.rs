@@ -25,10 +25,15 @@ pub fn CommitPage() -> impl IntoView {
             <Suspense fallback=|| view! { <Loading what="the commit"/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(detail) => view! {
-                            <CommitHead commit=detail.commit.clone()/>
-                            <Diff files=detail.files/>
-                        }.into_any(),
+                        Ok(detail) => {
+                            // A root commit has no parent: its models are all added.
+                            let parent = detail.commit.parents.first().cloned().unwrap_or_default();
+                            let revs = (parent, detail.commit.id.clone());
+                            view! {
+                                <CommitHead commit=detail.commit.clone()/>
+                                <Diff files=detail.files revs/>
+                            }.into_any()
+                        }
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }
                 })}
@@ -103,7 +108,7 @@ pub fn Compare() -> impl IntoView {
                                         " " <span class="muted">{commit.author.name}</span></li>
                                 }).collect_view()}
                             </ol>
-                            <Diff files=c.files/>
+                            <Diff files=c.files revs=(c.merge_base.clone().unwrap_or(c.base.clone()), c.head.clone())/>
                         }.into_any(),
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }

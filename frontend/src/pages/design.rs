@@ -15,6 +15,7 @@ use crate::api;
 use crate::auth::Auth;
 use crate::components::commit_form::CommitForm;
 use crate::components::status::{ErrorView, Loading};
+use crate::components::viewer::{ModelView, is_model};
 use crate::design::DesignContext;
 
 #[component]
@@ -209,6 +210,15 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
+/// The model the Overview shows: the first part's first export the viewer can draw, else its
+/// first such source (`okh.toml` lists a part's files in `export` and `source`).
+fn main_model(manifest: Option<&::api::Manifest>) -> Option<String> {
+    let parts = &manifest?.parts;
+    let exports = parts.iter().flat_map(|p| p.export.iter());
+    let sources = parts.iter().flat_map(|p| p.source.iter());
+    exports.chain(sources).find(|f| is_model(f)).cloned()
+}
+
 #[component]
 fn OverviewOf(detail: DesignDetail) -> impl IntoView {
     let design = DesignContext::get();
@@ -229,6 +239,17 @@ fn OverviewOf(detail: DesignDetail) -> impl IntoView {
                     </div>
                 })}
                 {detail.suggested_manifest.clone().map(|file| view! { <SuggestedManifest file head=head.id.clone()/> })}
+                {main_model(manifest.as_ref()).map(|path| {
+                    let link = design.page(&format!("/blob/{}/{path}", head.id));
+                    let name = path.clone();
+                    view! {
+                        <section class="overview-model" aria-labelledby="overview-model-heading">
+                            <h2 id="overview-model-heading" class="side-heading">"3D model: "
+                                <A href=link><code>{name}</code></A></h2>
+                            <ModelView design_api=design.api("") rev=head.id.clone() path/>
+                        </section>
+                    }
+                })}
                 {match detail.readme_html.clone() {
                     Some(html) => view! { <article class="readme markdown" inner_html=html></article> }.into_any(),
                     None => view! { <p class="empty">"This design has no README yet."</p> }.into_any(),

@@ -1,0 +1,37 @@
+//! 3D models as the viewer needs them: measurements, and where the triangles are.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/designs/{owner}/{slug}/model/{rev}/{*path}`: an STL, OBJ or 3MF file measured.
+/// Lengths are millimetres (3MF's own unit converted; STL and OBJ have none, so millimetres
+/// are assumed, as slicers do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub path: String,
+    /// The commit the file was read at (40 hex).
+    pub commit: String,
+    /// The file's blob id (40 hex).
+    pub blob: String,
+    /// `stl`, `obj` or `3mf`.
+    pub format: String,
+    /// The model's triangles.
+    pub triangles: u64,
+    /// The triangles the viewer draws: fewer than `triangles` when the model was simplified
+    /// for display.
+    pub shown_triangles: u64,
+    pub bounds: Bounds,
+    /// The enclosed volume in mm³ (exact for a closed mesh).
+    pub volume_mm3: f64,
+    /// The triangles to draw: little-endian `f32`s, nine per triangle (three corners of x, y,
+    /// z), as `application/octet-stream`. Immutable (the URL names the commit).
+    pub mesh_url: String,
+}
+
+/// An axis-aligned bounding box in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    pub min: [f32; 3],
+    pub max: [f32; 3],
+    /// `max - min`: width, depth and height.
+    pub size: [f32; 3],
+}

@@ -1,0 +1,220 @@
+//! 3D models through the API: `model` measures an STL, OBJ or 3MF file at a revision and
+//! `mesh` gives the triangles the viewer draws; bad files get a 422 that names the file and
+//! the place, never a 500.
+
+mod common;
+
+use std::io::Write as _;
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use common::{As, TestApp};
+
+async fn commit_ok(app: &TestApp, cookie: &str, changes: Value) -> String {
+    let (_, detail) = app.json("/api/designs/ada/lamp").await;
+    let made = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/lamp/commits",
+            &As::Cookie(cookie.to_owned()),
+            Some(json!({"branch": "main", "expected_head": detail["head"],
+                "message": "Models", "changes": changes})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    made.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// A binary STL of a `w` × `d` plate of `n` × `n` squares at height `h` (two triangles each)
+/// plus nothing else: an open surface, so only its bounds are checked.
+fn plate_stl(n: usize, w: f32, d: f32, h: f32) -> Vec<u8> {
+    let mut out = vec![b' '; 80];
+    out.extend_from_slice(&((n * n * 2) as u32).to_le_bytes());
+    let p = |i: usize, j: usize| [w * i as f32 / n as f32, d * j as f32 / n as f32, h];
+    for i in 0..n {
+        for j in 0..n {
+            for triangle in [
+                [p(i, j), p(i + 1, j), p(i + 1, j + 1)],
+                [p(i, j), p(i + 1, j + 1), p(i, j + 1)],
+            ] {
+                out.extend_from_slice(&[0; 12]);
+                for value in triangle.iter().flatten() {
+                    out.extend_from_slice(&value.to_le_bytes());
+                }
+                out.extend_from_slice(&[0; 2]);
+            }
+        }
+    }
+    out
+}
+
+/// A unit cube (1 mm³) as OBJ text, eight vertices and six quads.
+const CUBE_OBJ: &str = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\nv 1 1 1\nv 0 1 1\n\
+    f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n";
+
+#[tokio::test]
+async fn a_large_binary_stl_is_measured_and_served_as_triangles() {
+    let app = TestApp::with(|config| config.max_upload = 8 << 20).await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    // 2 × 150² = 45,000 triangles: 2.25 MB, so it is read through the blob cache.
+    let stl = plate_stl(150, 120.0, 80.0, 4.5);
+    assert!(stl.len() as u64 > backend::blobs::INLINE);
+    let uploaded = app.upload(&ada, "ada/lamp", "plate.stl", &stl).await;
+    let commit = commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/Plate.STL", "upload_id": uploaded["upload_id"]}]),
+    )
+    .await;
+
+    let (status, model) = app
+        .json("/api/designs/ada/lamp/model/main/cad/Plate.STL")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{model}");
+    assert_eq!(model["format"], "stl");
+    assert_eq!(model["commit"], commit.as_str());
+    assert_eq!(model["triangles"], 45_000);
+    assert_eq!(model["shown_triangles"], 45_000);
+    assert_eq!(model["bounds"]["min"], json!([0.0, 0.0, 4.5]));
+    assert_eq!(model["bounds"]["size"], json!([120.0, 80.0, 0.0]));
+    let mesh_url = model["mesh_url"].as_str().unwrap();
+    assert_eq!(
+        mesh_url,
+        format!("/api/designs/ada/lamp/mesh/{commit}/cad/Plate.STL")
+    );
+
+    let mesh = app.get(mesh_url).await;
+    assert_eq!(mesh.status, StatusCode::OK);
+    assert_eq!(
+        mesh.headers[header::CONTENT_TYPE],
+        "application/octet-stream"
+    );
+    assert!(
+        mesh.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(mesh.body.len(), 45_000 * 36);
+    // The first corner of the first triangle, as the file has it.
+    let first: Vec<f32> = mesh.body[..12]
+        .chunks(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(first, vec![0.0, 0.0, 4.5]);
+}
+
+#[tokio::test]
+async fn obj_and_3mf_are_measured_in_millimetres() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    // A 3MF in centimetres: the cube is 10 mm on a side.
+    let model = r#"<?xml version="1.0" encoding="UTF-8"?>
+<model unit="centimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">
+<resources><object id="1" type="model"><mesh><vertices>
+<vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/><vertex x="1" y="1" z="0"/><vertex x="0" y="1" z="0"/>
+<vertex x="0" y="0" z="1"/><vertex x="1" y="0" z="1"/><vertex x="1" y="1" z="1"/><vertex x="0" y="1" z="1"/>
+</vertices><triangles>
+<triangle v1="0" v2="3" v3="2"/><triangle v1="0" v2="2" v3="1"/><triangle v1="4" v2="5" v3="6"/><triangle v1="4" v2="6" v3="7"/>
+<triangle v1="0" v2="1" v3="5"/><triangle v1="0" v2="5" v3="4"/><triangle v1="1" v2="2" v3="6"/><triangle v1="1" v2="6" v3="5"/>
+<triangle v1="2" v2="3" v3="7"/><triangle v1="2" v2="7" v3="6"/><triangle v1="3" v2="0" v3="4"/><triangle v1="3" v2="4" v3="7"/>
+</triangles></mesh></object></resources>
+<build><item objectid="1"/></build></model>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("3D/3dmodel.model", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(model.as_bytes()).unwrap();
+    let threemf = zip.finish().unwrap().into_inner();
+    let uploaded = app.upload(&ada, "ada/lamp", "cube.3mf", &threemf).await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "cad/cube.obj", "content": CUBE_OBJ},
+            {"op": "put", "path": "cad/cube.3mf", "upload_id": uploaded["upload_id"]},
+        ]),
+    )
+    .await;
+
+    let (status, obj) = app
+        .json("/api/designs/ada/lamp/model/main/cad/cube.obj")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{obj}");
+    assert_eq!(
+        (obj["format"].as_str(), obj["triangles"].as_u64()),
+        (Some("obj"), Some(12))
+    );
+    assert!(
+        (obj["volume_mm3"].as_f64().unwrap() - 1.0).abs() < 1e-6,
+        "{obj}"
+    );
+
+    let (status, cube) = app
+        .json("/api/designs/ada/lamp/model/main/cad/cube.3mf")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cube}");
+    assert_eq!(cube["format"], "3mf");
+    assert_eq!(cube["bounds"]["size"], json!([10.0, 10.0, 10.0]));
+    assert!(
+        (cube["volume_mm3"].as_f64().unwrap() - 1000.0).abs() < 1e-3,
+        "{cube}"
+    );
+}
+
+#[tokio::test]
+async fn bad_models_and_other_files_get_clear_errors() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "cad/broken.stl",
+             "content": "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 O 0\n"},
+            {"op": "put", "path": "cad/empty.obj", "content": "# nothing yet\n"},
+            {"op": "put", "path": "cad/fake.3mf", "content": "not a zip"},
+        ]),
+    )
+    .await;
+    for (path, message) in [
+        (
+            "cad/broken.stl",
+            "cad/broken.stl: line 5: `O` is not a number",
+        ),
+        ("cad/empty.obj", "cad/empty.obj: the model has no triangles"),
+        (
+            "cad/fake.3mf",
+            "cad/fake.3mf: not a 3MF file (3MF is a zip archive)",
+        ),
+    ] {
+        let (status, body) = app
+            .json(&format!("/api/designs/ada/lamp/model/main/{path}"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "bad_model");
+        let text = body["error"]["message"].as_str().unwrap();
+        assert!(text.starts_with(message), "{path}: {text}");
+        let mesh = app
+            .get(&format!("/api/designs/ada/lamp/mesh/main/{path}"))
+            .await;
+        assert_eq!(mesh.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+    let (status, body) = app.json("/api/designs/ada/lamp/model/main/README.md").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a 3D model")
+    );
+    let (status, _) = app
+        .json("/api/designs/ada/lamp/model/main/cad/missing.stl")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.json("/api/designs/ada/nothing/model/main/a.stl").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
