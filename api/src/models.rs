@@ -35,3 +35,39 @@ pub struct Bounds {
     /// `max - min`: width, depth and height.
     pub size: [f32; 3],
 }
+
+/// `GET /api/designs/{owner}/{slug}/customizer/{rev}/{*path}`: an OpenSCAD file's
+/// Customizer parameters. Render with them through `model`/`mesh` and `?params=` (a JSON
+/// object of name → value, URL-encoded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customizer {
+    pub path: String,
+    pub commit: String,
+    pub parameters: Vec<ScadParameter>,
+    /// The OpenSCAD that renders here (`OpenSCAD version 2021.01`); `None` when the instance
+    /// has none (then `.scad` files are not rendered).
+    pub openscad: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScadParameter {
+    pub name: String,
+    /// A number, string, boolean or list of numbers.
+    pub default: serde_json::Value,
+    pub description: Option<String>,
+    /// The tab (`/* [Tab] */`) it is under.
+    pub group: Option<String>,
+    /// `plain`, `slider` or `choices`.
+    pub widget: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub step: Option<f64>,
+    pub choices: Vec<ScadChoice>,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScadChoice {
+    pub value: serde_json::Value,
+    pub label: String,
+}

@@ -218,3 +218,82 @@ async fn bad_models_and_other_files_get_clear_errors() {
     let (status, _) = app.json("/api/designs/ada/nothing/model/main/a.stl").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn openscad_files_render_with_their_parameters() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "cad/lib/base.scad", "content": "module base(w) { cube([w, w, 2]); }\n"},
+            {"op": "put", "path": "cad/plate.scad", "content":
+                "use <lib/base.scad>\n/* [Size] */\n// Side of the plate\nside = 20; // [10:5:60]\nbase(side);\n"},
+            {"op": "put", "path": "cad/escape.scad", "content": "include </etc/passwd>\ncube(1);\n"},
+        ]),
+    )
+    .await;
+
+    let (status, form) = app
+        .json("/api/designs/ada/lamp/customizer/main/cad/plate.scad")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+    assert_eq!(form["parameters"][0]["name"], "side");
+    assert_eq!(form["parameters"][0]["widget"], "slider");
+    assert_eq!(form["parameters"][0]["step"], 5.0);
+    assert_eq!(form["parameters"][0]["group"], "Size");
+    assert_eq!(form["parameters"][0]["description"], "Side of the plate");
+    assert!(
+        form["openscad"].as_str().unwrap().contains("OpenSCAD"),
+        "{form}"
+    );
+
+    let (status, plate) = app
+        .json("/api/designs/ada/lamp/model/main/cad/plate.scad")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plate}");
+    assert_eq!(plate["format"], "scad");
+    assert_eq!(plate["bounds"]["size"], json!([20.0, 20.0, 2.0]));
+    let params = "%7B%22side%22%3A45%7D"; // {"side":45}
+    let (status, wide) = app
+        .json(&format!(
+            "/api/designs/ada/lamp/model/main/cad/plate.scad?params={params}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{wide}");
+    assert_eq!(wide["bounds"]["size"], json!([45.0, 45.0, 2.0]));
+    let mesh = app.get(wide["mesh_url"].as_str().unwrap()).await;
+    assert_eq!(mesh.status, StatusCode::OK);
+    assert_eq!(
+        mesh.body.len() as u64,
+        wide["shown_triangles"].as_u64().unwrap() * 36
+    );
+
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/model/main/cad/escape.scad")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "scad_refused");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"/etc/passwd\" is outside the design"),
+        "{body}"
+    );
+    let bad = "%7B%22nope%22%3A1%7D"; // {"nope":1}
+    let (status, body) = app
+        .json(&format!(
+            "/api/designs/ada/lamp/model/main/cad/plate.scad?params={bad}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no parameter \"nope\"")
+    );
+}

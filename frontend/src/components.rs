@@ -1,6 +1,7 @@
 //! Widgets shared by several pages.
 
 pub mod commit_form;
+pub mod customizer;
 pub mod design_card;
 pub mod diff;
 pub mod field;

@@ -1958,3 +1958,38 @@ async fn a_model_is_shown_in_3d_turned_by_keys_and_measured() -> anyhow::Result<
     plain.checkpoint("model-no-webgl").await?;
     plain.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_customizer_changes_a_parameter_and_the_model_follows() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter/blob/main/cad/candle-spacer.scad"))
+        .await?;
+    let scope = "figure.model-view[data-state=\"shown\"]";
+    browser.wait_for(scope).await?;
+    let caption = browser
+        .wait_for(&format!("{scope} figcaption"))
+        .await?
+        .text()
+        .await?;
+    assert!(caption.starts_with("42.0 × 42.0 × 4.0 mm"), "{caption:?}");
+    // The tab and the description come from the file's own comments.
+    let legend = browser
+        .wait_for(".customizer-form legend")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(legend, "Ring");
+    let outer = browser.wait_for("#scad-outer_d").await?;
+    outer.clear().await?;
+    outer.send_keys("60").await?;
+    click_button(&browser, "Render").await?;
+    let caption = browser
+        .wait_for_text(&format!("{scope} figcaption"), "60.0 × 60.0")
+        .await?;
+    assert!(caption.starts_with("60.0 × 60.0 × 4.0 mm"), "{caption:?}");
+    let (drawn, all, _) = canvas_pixels(&browser, scope).await?;
+    assert!(drawn * 50 > all, "only {drawn} of {all} pixels");
+    browser.checkpoint("customizer").await?;
+    browser.close().await
+}

@@ -75,6 +75,7 @@ pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
     let wasm_std = ensure_wasm_std()?;
     let wasm_bindgen = ensure_wasm_bindgen(ws)?;
     let wasm_opt = find_wasm_opt(ws);
+    ensure_openscad()?;
     ensure_npm(
         ws,
         THREE_NPM,
@@ -294,6 +295,27 @@ fn ensure_archive_tools() -> Result<()> {
     apt_install(
         &missing,
         "the bundle tests open archives with the system unzip and download them with curl",
+    )
+}
+
+/// Debian's OpenSCAD (the server renders `.scad` files with it) and bubblewrap (its sandbox)
+/// and util-linux's `prlimit` (its limits).
+fn ensure_openscad() -> Result<()> {
+    let missing: Vec<&str> = [
+        ("openscad", "openscad"),
+        ("bwrap", "bubblewrap"),
+        ("prlimit", "util-linux"),
+    ]
+    .into_iter()
+    .filter(|(tool, _)| which(tool).is_none())
+    .map(|(_, package)| package)
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(
+        &missing,
+        "the server renders OpenSCAD files to 3D models, in a bubblewrap sandbox with limits",
     )
 }
 

@@ -252,6 +252,20 @@ impl From<crate::images::Error> for AppError {
     }
 }
 
+impl From<crate::scad::Error> for AppError {
+    fn from(err: crate::scad::Error) -> Self {
+        use crate::scad::Error;
+        match err {
+            Error::Missing => Self::Unprocessable("no_openscad", err.to_string()),
+            Error::Refused(_) => Self::Unprocessable("scad_refused", err.to_string()),
+            Error::Failed(_) | Error::Timeout(_) => {
+                Self::Unprocessable("scad_failed", err.to_string())
+            }
+            Error::Io(_) => Self::internal(err),
+        }
+    }
+}
+
 impl From<crate::mesh::Error> for AppError {
     fn from(err: crate::mesh::Error) -> Self {
         Self::Unprocessable("bad_model", err.to_string())

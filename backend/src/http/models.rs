@@ -1,7 +1,11 @@
 //! 3D models for the viewer: `model` (measurements and the mesh's URL) and `mesh` (the
-//! triangles to draw), both of an STL, OBJ or 3MF file at a revision.
+//! triangles to draw), both of an STL, OBJ or 3MF file at a revision, or of an OpenSCAD file
+//! rendered with `?params=`; and `customizer` (an OpenSCAD file's parameters).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use sha2::Digest as _;
 
 use axum::Json as JsonResponse;
 use axum::Router;
@@ -13,9 +17,10 @@ use axum::routing::get;
 use futures_util::TryStreamExt as _;
 
 use super::browse::design_id;
-use super::extract::Path;
+use super::extract::{Path, Query};
 use super::{AppError, AppResult, blocking, blocking_in};
 use crate::mesh::{self, Format, Prepared};
+use crate::scad;
 use crate::server::AppState;
 use crate::work::Kind;
 
@@ -23,22 +28,94 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/designs/{owner}/{slug}/model/{rev}/{*path}", get(model))
         .route("/designs/{owner}/{slug}/mesh/{rev}/{*path}", get(mesh_of))
+        .route(
+            "/designs/{owner}/{slug}/customizer/{rev}/{*path}",
+            get(customizer),
+        )
 }
 
 type Params = Path<(String, String, String, String)>;
 
+#[derive(Debug, serde::Deserialize)]
+struct RenderQuery {
+    /// An OpenSCAD file's parameter values: a JSON object of name → value.
+    params: Option<String>,
+}
+
+fn is_scad(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("scad"))
+}
+
+/// `?params=` as values: numbers, strings, booleans and lists of numbers.
+fn values_of(query: &RenderQuery) -> AppResult<BTreeMap<String, scad::Value>> {
+    let Some(text) = query.params.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(BTreeMap::new());
+    };
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|err| AppError::BadRequest(format!("params: not a JSON object ({err})")))?;
+    object
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::Bool(b) => scad::Value::Bool(b),
+                serde_json::Value::Number(n) => scad::Value::Number(n.as_f64().unwrap_or_default()),
+                serde_json::Value::String(s) => scad::Value::Text(s),
+                serde_json::Value::Array(items) => scad::Value::Vector(
+                    items
+                        .iter()
+                        .map(serde_json::Value::as_f64)
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| {
+                            AppError::BadRequest(format!(
+                                "params: {name} must be a list of numbers"
+                            ))
+                        })?,
+                ),
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "params: {name} must be a number, string, boolean or list of numbers"
+                    )));
+                }
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn json_of(value: &scad::Value) -> serde_json::Value {
+    match value {
+        scad::Value::Bool(b) => (*b).into(),
+        scad::Value::Number(n) => (*n).into(),
+        scad::Value::Text(t) => t.clone().into(),
+        scad::Value::Vector(v) => v.clone().into(),
+    }
+}
+
 async fn model(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Params,
+    Query(query): Query<RenderQuery>,
 ) -> AppResult<JsonResponse<api::Model>> {
-    let (commit, blob, prepared) = prepare(&app, &owner, &slug, &rev, &path).await?;
+    let (commit, blob, prepared) = prepare(&app, &owner, &slug, &rev, &path, &query).await?;
     let stats = prepared.stats;
+    let params = match query.params.as_deref().filter(|p| !p.is_empty()) {
+        Some(params) => format!(
+            "?params={}",
+            url::form_urlencoded::byte_serialize(params.as_bytes()).collect::<String>()
+        ),
+        None => String::new(),
+    };
     Ok(JsonResponse(api::Model {
-        mesh_url: format!("/api/designs/{owner}/{slug}/mesh/{commit}/{path}"),
+        mesh_url: format!("/api/designs/{owner}/{slug}/mesh/{commit}/{path}{params}"),
+        format: if is_scad(&path) {
+            "scad".to_owned()
+        } else {
+            prepared.format.name().to_owned()
+        },
         path,
         commit,
         blob,
-        format: prepared.format.name().to_owned(),
         triangles: stats.triangles as u64,
         shown_triangles: prepared.shown as u64,
         bounds: api::Bounds {
@@ -53,9 +130,10 @@ async fn model(
 async fn mesh_of(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Params,
+    Query(query): Query<RenderQuery>,
 ) -> AppResult<Response> {
     let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
-    let (_, blob, prepared) = prepare(&app, &owner, &slug, &rev, &path).await?;
+    let (_, blob, prepared) = prepare(&app, &owner, &slug, &rev, &path, &query).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
@@ -67,7 +145,7 @@ async fn mesh_of(
                     "no-cache".to_owned()
                 },
             ),
-            (header::ETAG, format!("\"mesh-{blob}\"")),
+            (header::ETAG, format!("\"mesh-{}\"", blob.replace(':', "-"))),
         ],
         Body::from(prepared.mesh.clone()),
     )
@@ -82,10 +160,14 @@ async fn prepare(
     slug: &str,
     rev: &str,
     path: &str,
+    query: &RenderQuery,
 ) -> AppResult<(String, String, Arc<Prepared>)> {
+    if is_scad(path) {
+        return rendered(app, owner, slug, rev, path, values_of(query)?).await;
+    }
     let format = Format::of_path(path).ok_or_else(|| {
         AppError::BadRequest(format!(
-            "{path:?} is not a 3D model shown here (STL, OBJ and 3MF are)"
+            "{path:?} is not a 3D model shown here (STL, OBJ, 3MF and OpenSCAD files are)"
         ))
     })?;
     let id = design_id(owner, slug)?;
@@ -139,4 +221,126 @@ async fn prepare(
     );
     app.meshes.insert(key.clone(), prepared.clone());
     Ok((commit.to_string(), key, prepared))
+}
+
+/// The most bytes of design files written for one render (files OpenSCAD may read only).
+const MAX_RENDER_INPUT: u64 = 128 << 20;
+
+/// An OpenSCAD file rendered with `values` at `rev`: the commit, a key naming the render (in
+/// place of a blob id) and the prepared mesh. Cached by commit, path and values.
+async fn rendered(
+    app: &AppState,
+    owner: &str,
+    slug: &str,
+    rev: &str,
+    path: &str,
+    values: BTreeMap<String, scad::Value>,
+) -> AppResult<(String, String, Arc<Prepared>)> {
+    let id = design_id(owner, slug)?;
+    let (store, design, rev, file) = (
+        app.store.clone(),
+        id.clone(),
+        rev.to_owned(),
+        path.to_owned(),
+    );
+    let commit = blocking(move || {
+        let commit = store.resolve(&design, &rev)?;
+        store.file_header(&design, &commit.to_string(), &file)?;
+        Ok::<_, crate::store::Error>(commit)
+    })
+    .await?;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(format!("{commit}\0{path}\0"));
+    for (name, value) in &values {
+        hasher.update(format!("{name}={};", value.literal()));
+    }
+    let key = format!("scad-{}", hex(&hasher.finalize()[..16]));
+    if let Some(prepared) = app.meshes.get(&key) {
+        return Ok((commit.to_string(), key, prepared));
+    }
+    let (store, file) = (app.store.clone(), path.to_owned());
+    let stl = blocking_in(Kind::Extract, move || {
+        let work = scad::Workdir::new().map_err(AppError::internal)?;
+        let mut total = 0u64;
+        store.read_files::<AppError>(&id, commit, "", |entry, reader| {
+            if !scad::is_input(&entry.path) || total + entry.size > MAX_RENDER_INPUT {
+                return Ok(());
+            }
+            total += entry.size;
+            let mut bytes = Vec::with_capacity(entry.size as usize);
+            std::io::Read::read_to_end(reader, &mut bytes).map_err(AppError::internal)?;
+            work.write(&entry.path, &bytes).map_err(AppError::internal)
+        })?;
+        Ok::<_, AppError>(scad::render(&work, &file, &values, &scad::Limits::SERVER)?)
+    })
+    .await?;
+    let prepared =
+        Arc::new(blocking_in(Kind::Extract, move || Prepared::new(Format::Stl, &stl)).await?);
+    app.meshes.insert(key.clone(), prepared.clone());
+    Ok((commit.to_string(), key, prepared))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn customizer(
+    State(app): State<AppState>,
+    Path((owner, slug, rev, path)): Params,
+) -> AppResult<JsonResponse<api::Customizer>> {
+    if !is_scad(&path) {
+        return Err(AppError::BadRequest(format!(
+            "{path:?} is not an OpenSCAD file"
+        )));
+    }
+    let id = design_id(&owner, &slug)?;
+    let (store, file) = (app.store.clone(), path.clone());
+    let (commit, source) = blocking(move || {
+        let commit = store.resolve(&id, &rev)?;
+        let (_, bytes) = store.file(&id, &commit.to_string(), &file)?;
+        Ok::<_, crate::store::Error>((commit, String::from_utf8_lossy(&bytes).into_owned()))
+    })
+    .await?;
+    let parameters = scad::params::parse(&source)
+        .into_iter()
+        .map(|p| {
+            let (widget, min, max, step, choices) = match p.widget {
+                scad::params::Widget::Plain => ("plain", None, None, None, Vec::new()),
+                scad::params::Widget::Slider { min, max, step } => {
+                    ("slider", Some(min), Some(max), step, Vec::new())
+                }
+                scad::params::Widget::Choices { choices } => (
+                    "choices",
+                    None,
+                    None,
+                    None,
+                    choices
+                        .iter()
+                        .map(|c| api::ScadChoice {
+                            value: json_of(&c.value),
+                            label: c.label.clone(),
+                        })
+                        .collect(),
+                ),
+            };
+            api::ScadParameter {
+                name: p.name,
+                default: json_of(&p.default),
+                description: p.description,
+                group: p.group,
+                widget: widget.to_owned(),
+                min,
+                max,
+                step,
+                choices,
+                line: p.line as u64,
+            }
+        })
+        .collect();
+    Ok(JsonResponse(api::Customizer {
+        path,
+        commit: commit.to_string(),
+        parameters,
+        openscad: blocking(|| Ok::<_, AppError>(scad::version())).await?,
+    }))
 }

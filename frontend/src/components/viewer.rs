@@ -25,7 +25,7 @@ pub fn is_model(path: &str) -> bool {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    matches!(ext.as_str(), "stl" | "obj" | "3mf")
+    matches!(ext.as_str(), "stl" | "obj" | "3mf" | "scad")
 }
 
 /// A model at a revision, measured and drawn. `design_api` is `/api/designs/{owner}/{slug}`.
@@ -37,8 +37,12 @@ pub fn ModelView(
     /// The colour the model is drawn in: `model`, or `removed`/`added` beside a change.
     #[prop(default = "model")]
     tone: &'static str,
+    /// An OpenSCAD file's parameter values, as JSON (`?params=`).
+    #[prop(default = None)]
+    params: Option<String>,
 ) -> impl IntoView {
-    let url = format!("{design_api}/model/{}/{path}", api::encode(&rev));
+    let query = params.map_or(String::new(), |p| format!("?params={}", api::encode(&p)));
+    let url = format!("{design_api}/model/{}/{path}{query}", api::encode(&rev));
     let info = LocalResource::new(move || api::get::<Model>(url.clone()));
     view! {
         <Suspense fallback=|| view! { <Loading what="the model"/> }>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::components::commit_form::CommitForm;
+use crate::components::customizer::ScadCustomizer;
 use crate::components::field::Field;
 use crate::components::status::{ErrorView, Loading};
 use crate::components::viewer::ModelView;
@@ -20,6 +21,7 @@ enum Kind {
     Image,
     Table(char),
     Model,
+    Scad,
     Text,
     Binary,
 }
@@ -35,6 +37,7 @@ fn kind_of(path: &str) -> Kind {
         "csv" => Kind::Table(','),
         "tsv" => Kind::Table('\t'),
         "stl" | "obj" | "3mf" => Kind::Model,
+        "scad" => Kind::Scad,
         "step" | "stp" | "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => {
             Kind::Binary
         }
@@ -85,7 +88,7 @@ pub fn Blob() -> impl IntoView {
         async move {
             match kind {
                 Kind::Markdown => api::get::<Rendered>(rendered).await.map(|r| Some(r.html)),
-                Kind::Text | Kind::Table(_) => fetch_text(url).await,
+                Kind::Text | Kind::Table(_) | Kind::Scad => fetch_text(url).await,
                 Kind::Image | Kind::Model | Kind::Binary => Ok(None),
             }
         }
@@ -98,7 +101,7 @@ pub fn Blob() -> impl IntoView {
                 <div class="file-actions">
                     <a class="button secondary" href=move || format!("{}?download=1", raw_url()) download="">"Download"</a>
                     <Show when=move || design.can_write() && rev.get() == design.default_branch()>
-                        <Show when=move || matches!(kind(), Kind::Text | Kind::Markdown | Kind::Table(_))>
+                        <Show when=move || matches!(kind(), Kind::Text | Kind::Markdown | Kind::Table(_) | Kind::Scad)>
                             <A href=move || design.page(&format!("/edit/{}/{}", design.default_branch(), path.get())) attr:class="button">"Edit"</A>
                         </Show>
                         <button type="button" class="secondary" on:click=move |_| editing.set(Some("rename"))>"Rename"</button>
@@ -120,6 +123,11 @@ pub fn Blob() -> impl IntoView {
                             <ModelView design_api=design.api("") rev=rev.get_untracked() path=path.get_untracked()/>
                         }.into_any(),
                         (Kind::Text, Ok(Some(text))) => view! { <CodeView text/> }.into_any(),
+                        (Kind::Scad, Ok(Some(text))) => view! {
+                            <ScadCustomizer design_api=design.api("") rev=rev.get_untracked() path=path.get_untracked()/>
+                            <h2 class="side-heading">"Source"</h2>
+                            <CodeView text/>
+                        }.into_any(),
                         _ => view! {
                             <p class="empty">"This file cannot be shown here. "
                                 <a href=format!("{url}?download=1")>"Download it"</a> "."</p>
