@@ -160,6 +160,25 @@ impl Mesh {
     }
 }
 
+/// The three numbers after `keyword` on text line `line_no` (STL's `vertex`, OBJ's `v`).
+fn text_point<'a>(
+    words: &mut impl Iterator<Item = &'a str>,
+    keyword: &str,
+    line_no: usize,
+) -> Result<Point, Error> {
+    let mut point = [0.0f32; 3];
+    for slot in &mut point {
+        let word = words
+            .next()
+            .ok_or_else(|| Error::at_line(line_no, format!("`{keyword}` needs three numbers")))?;
+        let value: f32 = word
+            .parse()
+            .map_err(|_| Error::at_line(line_no, format!("`{word}` is not a number")))?;
+        *slot = coordinate(value, || format!("line {line_no}: `{word}`"))?;
+    }
+    Ok(point)
+}
+
 /// `value` as a coordinate: finite, or an error naming `what`.
 fn coordinate(value: f32, what: impl FnOnce() -> String) -> Result<f32, Error> {
     if value.is_finite() {

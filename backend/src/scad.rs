@@ -10,6 +10,7 @@ pub mod params;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
@@ -239,21 +240,29 @@ pub fn render(
     Ok(std::fs::read(stl)?)
 }
 
+/// What a sandboxed process sees of the machine: `/usr`, read-only, and the usual links into it.
+const BWRAP_ROOT: [&str; 12] = [
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+];
+
 /// The command that runs in `dir` with nothing else of the machine visible: bubblewrap when
 /// installed (a new mount, network, process and user namespace; `/usr` read-only), else a
 /// plain process in `dir` with a cleared environment (the path checks still hold).
 fn sandboxed(dir: &Path) -> Command {
     static BWRAP: LazyLock<bool> = LazyLock::new(|| {
         Command::new("bwrap")
-            .args(["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib"])
-            .args([
-                "--symlink",
-                "usr/lib64",
-                "/lib64",
-                "--symlink",
-                "usr/bin",
-                "/bin",
-            ])
+            .args(BWRAP_ROOT)
             .args(["--unshare-all", "--die-with-parent", "--", "/usr/bin/true"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -264,15 +273,7 @@ fn sandboxed(dir: &Path) -> Command {
     if *BWRAP {
         command = Command::new("bwrap");
         command
-            .args(["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib"])
-            .args([
-                "--symlink",
-                "usr/lib64",
-                "/lib64",
-                "--symlink",
-                "usr/bin",
-                "/bin",
-            ])
+            .args(BWRAP_ROOT)
             .args(["--ro-bind-try", "/etc/fonts", "/etc/fonts"])
             .args(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"])
             .arg("--bind")
@@ -307,8 +308,6 @@ fn kill_group(child: &std::process::Child) {
         .args(["-KILL", &format!("-{}", child.id())])
         .status();
 }
-
-use std::os::unix::process::CommandExt as _;
 
 /// Refuses a file whose `include <…>`, `use <…>`, `import("…")` or `surface(file = "…")`
 /// names a path outside `root` (absolute, or climbing out with `..`), following the included

@@ -145,11 +145,36 @@ async fn mesh_of(
                     "no-cache".to_owned()
                 },
             ),
-            (header::ETAG, format!("\"mesh-{}\"", blob.replace(':', "-"))),
+            (header::ETAG, format!("\"mesh-{blob}\"")),
         ],
         Body::from(prepared.mesh.clone()),
     )
         .into_response())
+}
+
+/// The file at `rev`/`path` of `owner/slug`: the design, the commit `rev` names, the file's
+/// blob id and size (404 for a missing design, revision or file).
+async fn locate(
+    app: &AppState,
+    owner: &str,
+    slug: &str,
+    rev: &str,
+    path: &str,
+) -> AppResult<(crate::store::DesignId, git2::Oid, git2::Oid, u64)> {
+    let id = design_id(owner, slug)?;
+    let (store, design, rev, file) = (
+        app.store.clone(),
+        id.clone(),
+        rev.to_owned(),
+        path.to_owned(),
+    );
+    let (commit, blob, size) = blocking(move || {
+        let commit = store.resolve(&design, &rev)?;
+        let (blob, size) = store.file_header(&design, &commit.to_string(), &file)?;
+        Ok::<_, crate::store::Error>((commit, blob, size))
+    })
+    .await?;
+    Ok((id, commit, blob, size))
 }
 
 /// The model at `rev`/`path`: its commit, blob id and prepared mesh (from the cache, else
@@ -170,19 +195,7 @@ async fn prepare(
             "{path:?} is not a 3D model shown here (STL, OBJ, 3MF and OpenSCAD files are)"
         ))
     })?;
-    let id = design_id(owner, slug)?;
-    let (store, design, rev, file) = (
-        app.store.clone(),
-        id.clone(),
-        rev.to_owned(),
-        path.to_owned(),
-    );
-    let (commit, blob, size) = blocking(move || {
-        let commit = store.resolve(&design, &rev)?;
-        let (blob, size) = store.file_header(&design, &commit.to_string(), &file)?;
-        Ok::<_, crate::store::Error>((commit, blob, size))
-    })
-    .await?;
+    let (id, commit, blob, size) = locate(app, owner, slug, rev, path).await?;
     let key = blob.to_string();
     if let Some(prepared) = app.meshes.get(&key) {
         return Ok((commit.to_string(), key, prepared));
@@ -236,19 +249,7 @@ async fn rendered(
     path: &str,
     values: BTreeMap<String, scad::Value>,
 ) -> AppResult<(String, String, Arc<Prepared>)> {
-    let id = design_id(owner, slug)?;
-    let (store, design, rev, file) = (
-        app.store.clone(),
-        id.clone(),
-        rev.to_owned(),
-        path.to_owned(),
-    );
-    let commit = blocking(move || {
-        let commit = store.resolve(&design, &rev)?;
-        store.file_header(&design, &commit.to_string(), &file)?;
-        Ok::<_, crate::store::Error>(commit)
-    })
-    .await?;
+    let (id, commit, _, _) = locate(app, owner, slug, rev, path).await?;
     let mut hasher = sha2::Sha256::new();
     hasher.update(format!("{commit}\0{path}\0"));
     for (name, value) in &values {

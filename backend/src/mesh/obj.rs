@@ -3,7 +3,7 @@
 //! coordinates, groups, materials) is skipped: the viewer needs only the shape. OBJ has no
 //! unit; millimetres are assumed, as slicers do.
 
-use super::{Error, Mesh, Point, coordinate};
+use super::{Error, Mesh, Point, text_point};
 
 pub fn parse(bytes: &[u8]) -> Result<Mesh, Error> {
     let text = String::from_utf8_lossy(bytes);
@@ -15,17 +15,7 @@ pub fn parse(bytes: &[u8]) -> Result<Mesh, Error> {
         let mut words = line.split_ascii_whitespace();
         match words.next() {
             Some("v") => {
-                let mut point = [0.0f32; 3];
-                for slot in &mut point {
-                    let word = words
-                        .next()
-                        .ok_or_else(|| Error::at_line(line_no, "`v` needs three numbers"))?;
-                    let value: f32 = word.parse().map_err(|_| {
-                        Error::at_line(line_no, format!("`{word}` is not a number"))
-                    })?;
-                    *slot = coordinate(value, || format!("line {line_no}: `{word}`"))?;
-                }
-                vertices.push(point);
+                vertices.push(text_point(&mut words, "v", line_no)?);
             }
             Some("f") => {
                 face.clear();

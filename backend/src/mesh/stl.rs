@@ -1,7 +1,7 @@
 //! STL, binary and ASCII. A file is binary when its length is exactly what its triangle count
 //! says (many binary files start with `solid` too), ASCII when it starts with `solid`.
 
-use super::{Error, Mesh, Point, coordinate};
+use super::{Error, Mesh, Point, coordinate, text_point};
 
 const HEADER: usize = 80;
 const RECORD: usize = 50;
@@ -72,17 +72,7 @@ fn text(bytes: &[u8]) -> Result<Mesh, Error> {
                 if !in_loop {
                     return Err(Error::at_line(line_no, "`vertex` outside an `outer loop`"));
                 }
-                let mut point = [0.0f32; 3];
-                for slot in &mut point {
-                    let word = words
-                        .next()
-                        .ok_or_else(|| Error::at_line(line_no, "`vertex` needs three numbers"))?;
-                    let value: f32 = word.parse().map_err(|_| {
-                        Error::at_line(line_no, format!("`{word}` is not a number"))
-                    })?;
-                    *slot = coordinate(value, || format!("line {line_no}: `{word}`"))?;
-                }
-                corners.push(point);
+                corners.push(text_point(&mut words, "vertex", line_no)?);
             }
             Some("endloop") => {
                 if corners.len() < 3 {
