@@ -47,6 +47,52 @@ pub struct Customizer {
     /// The OpenSCAD that renders here (`OpenSCAD version 2021.01`); `None` when the instance
     /// has none (then `.scad` files are not rendered).
     pub openscad: Option<String>,
+    /// The parameter-set file beside the OpenSCAD file (`stand.scad` → `stand.json`), as
+    /// OpenSCAD's own Customizer names it; it may not exist yet.
+    #[serde(default)]
+    pub sets_path: String,
+    /// The sets in that file at `commit`, each with the values that fit the file's parameters.
+    #[serde(default)]
+    pub parameter_sets: Vec<ParameterSet>,
+    /// Why the set file could not be read (it is there but broken), if so.
+    #[serde(default)]
+    pub sets_problem: Option<String>,
+}
+
+/// A named set of Customizer values (name → value, of each parameter's kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParameterSet {
+    pub name: String,
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /api/designs/{owner}/{slug}/parameter-sets`: saves a set of values for the OpenSCAD
+/// file `path` in its parameter-set file, as a commit (labor type `design`) to the caller's
+/// design: this one when the caller maintains it, else the caller's fork of it (made first
+/// when there is none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewParameterSet {
+    pub path: String,
+    pub name: String,
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// The commit message; a default names the set and the file.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Hours of work to credit, if any (as `design` work).
+    #[serde(default)]
+    pub hours: Option<f64>,
+}
+
+/// The answer to `POST .../parameter-sets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedParameterSet {
+    /// The design committed to (`owner/slug`).
+    pub design: String,
+    /// Whether the fork was made for this.
+    pub forked: bool,
+    /// The parameter-set file written.
+    pub path: String,
+    pub commit: crate::CommitSummary,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,7 @@ mod markdown;
 mod models;
 mod proposals;
 mod search;
+mod sets;
 mod spa;
 
 use axum::Router;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(markdown::router())
         .merge(models::router())
         .merge(proposals::router())
+        .merge(sets::router())
         .merge(events::router())
         // Every matched route naming a design passes the one gate (after `authenticate`).
         .route_layer(middleware::from_fn_with_state(state.clone(), gate::resolve))

@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod mesh;
 pub mod names;
 pub mod proposals;
+pub mod renders;
 pub mod scad;
 pub mod scaffold;
 pub mod search;

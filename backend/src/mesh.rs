@@ -14,6 +14,7 @@ mod stl;
 mod threemf;
 
 pub use cache::{Cache, Prepared};
+pub use stl::write_binary as binary_stl;
 
 /// A point in millimetres.
 pub type Point = [f32; 3];

@@ -7,6 +7,7 @@
 //! about HTTP or git.
 
 pub mod params;
+pub mod sets;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

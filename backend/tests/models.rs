@@ -297,3 +297,161 @@ async fn openscad_files_render_with_their_parameters() {
             .contains("no parameter \"nope\"")
     );
 }
+
+#[tokio::test]
+async fn a_parameter_set_is_saved_to_the_callers_fork_listed_and_downloaded_as_stl() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let bob = app.sign_up("bob").await;
+    app.create_design(&ada, "lamp").await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/plate.scad", "content":
+            "side = 20; // [10:5:60]\nround = false;\ncube([side, side, 2]);\n"}]),
+    )
+    .await;
+    let save = |who: &str, body: Value| {
+        let who = As::Cookie(who.to_owned());
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/designs/ada/lamp/parameter-sets",
+                &who,
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // Bob does not maintain ada/lamp: the set goes to a fork made for it.
+    let saved = save(
+        &bob,
+        json!({"path": "cad/plate.scad", "name": "wide", "values": {"side": 45}, "hours": 0.5}),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{:?}", saved.json());
+    let saved = saved.json();
+    assert_eq!(saved["design"], "bob/lamp");
+    assert_eq!(saved["forked"], true);
+    assert_eq!(saved["path"], "cad/plate.json");
+    let commit = saved["commit"]["id"].as_str().unwrap();
+    assert_eq!(commit.len(), 40);
+    let (_, detail) = app.json("/api/designs/bob/lamp").await;
+    assert_eq!(detail["head"], commit);
+    let (_, upstream) = app.json("/api/designs/ada/lamp/tree/main/cad").await;
+    assert!(!upstream.to_string().contains("plate.json"), "{upstream}");
+    // The file is OpenSCAD's own format, values as strings.
+    let file = app
+        .get("/api/designs/bob/lamp/raw/main/cad/plate.json")
+        .await;
+    let file: Value = serde_json::from_slice(&file.body).unwrap();
+    assert_eq!(file["parameterSets"]["wide"], json!({"side": "45"}));
+    assert_eq!(file["fileFormatVersion"], "1");
+    // Credited as design work.
+    let (_, entry) = app
+        .json(&format!("/api/designs/bob/lamp/commits/{commit}"))
+        .await;
+    let message = entry["commit"]["message"].as_str().unwrap();
+    assert!(message.contains("Save parameter set \"wide\""), "{message}");
+    assert!(message.contains("Labor-Type: design"), "{message}");
+
+    // A second set goes to the same fork, beside the first.
+    let again = save(
+        &bob,
+        json!({"path": "cad/plate.scad", "name": "round", "values": {"round": true}}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{:?}", again.json());
+    assert_eq!(again.json()["forked"], false);
+    let (status, form) = app
+        .json("/api/designs/bob/lamp/customizer/main/cad/plate.scad")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+    assert_eq!(form["sets_path"], "cad/plate.json");
+    let sets = form["parameter_sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 2, "{form}");
+    let wide = sets.iter().find(|s| s["name"] == "wide").unwrap();
+    assert_eq!(wide["values"], json!({"side": 45.0}));
+
+    // Ada maintains her design: her set is committed there.
+    let hers = save(
+        &ada,
+        json!({"path": "cad/plate.scad", "name": "small", "values": {"side": 10}}),
+    )
+    .await;
+    assert_eq!(hers.status, StatusCode::CREATED, "{:?}", hers.json());
+    assert_eq!(hers.json()["design"], "ada/lamp");
+
+    // Bad input names the bad part; nothing is committed.
+    for (body, field) in [
+        (
+            json!({"path": "cad/plate.scad", "name": " ", "values": {}}),
+            "name",
+        ),
+        (
+            json!({"path": "cad/plate.scad", "name": "x", "values": {"side": "wide"}}),
+            "values.side",
+        ),
+        (
+            json!({"path": "cad/plate.scad", "name": "x", "values": {"nope": 1}}),
+            "values.nope",
+        ),
+        (
+            json!({"path": "cad/none.scad", "name": "x", "values": {}}),
+            "path",
+        ),
+        (
+            json!({"path": "cad/plate.stl", "name": "x", "values": {}}),
+            "path",
+        ),
+    ] {
+        let refused = save(&bob, body.clone()).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}");
+        let error = refused.json();
+        assert!(error.to_string().contains(field), "{field}: {error}");
+    }
+    let (_, detail) = app.json("/api/designs/bob/lamp").await;
+    assert_eq!(detail["head"], again.json()["commit"]["id"]);
+    let anonymous = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/lamp/parameter-sets",
+            &As::Anonymous,
+            Some(json!({"path": "cad/plate.scad", "name": "x", "values": {}})),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    // The set as an STL to download: the render with its values, 45 × 45 × 2 mm.
+    let params = "%7B%22side%22%3A45%7D";
+    let stl = app
+        .get(&format!(
+            "/api/designs/bob/lamp/stl/main/cad/plate.scad?params={params}"
+        ))
+        .await;
+    assert_eq!(stl.status, StatusCode::OK);
+    assert_eq!(stl.headers[header::CONTENT_TYPE], "model/stl");
+    assert!(
+        stl.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("plate.stl")
+    );
+    let uploaded = app.upload(&bob, "bob/lamp", "wide.stl", &stl.body).await;
+    let (_, head) = app.json("/api/designs/bob/lamp").await;
+    let put = app
+        .request(
+            Method::POST,
+            "/api/designs/bob/lamp/commits",
+            &As::Cookie(bob.clone()),
+            Some(json!({"branch": "main", "expected_head": head["head"], "message": "STL",
+                "changes": [{"op": "put", "path": "wide.stl", "upload_id": uploaded["upload_id"]}]})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::CREATED, "{:?}", put.json());
+    let (status, model) = app.json("/api/designs/bob/lamp/model/main/wide.stl").await;
+    assert_eq!(status, StatusCode::OK, "{model}");
+    assert_eq!(model["bounds"]["size"], json!([45.0, 45.0, 2.0]));
+}

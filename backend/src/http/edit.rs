@@ -70,7 +70,7 @@ pub(super) async fn person(app: &AppState, account: &Account) -> AppResult<Perso
 }
 
 /// Counts one creation or fork by `account` (every attempt counts: each may make repositories).
-fn limit_new_designs(app: &AppState, account: &Account) -> AppResult<()> {
+pub(super) fn limit_new_designs(app: &AppState, account: &Account) -> AppResult<()> {
     use crate::accounts::DESIGNS_PER_HOUR;
     app.accounts
         .new_designs

@@ -266,6 +266,15 @@ impl From<crate::scad::Error> for AppError {
     }
 }
 
+impl From<crate::renders::Error> for AppError {
+    fn from(err: crate::renders::Error) -> Self {
+        match err {
+            crate::renders::Error::Store(err) => err.into(),
+            crate::renders::Error::Scad(err) => err.into(),
+        }
+    }
+}
+
 impl From<crate::mesh::Error> for AppError {
     fn from(err: crate::mesh::Error) -> Self {
         Self::Unprocessable("bad_model", err.to_string())

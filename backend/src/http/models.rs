@@ -20,6 +20,7 @@ use super::browse::design_id;
 use super::extract::{Path, Query};
 use super::{AppError, AppResult, blocking, blocking_in};
 use crate::mesh::{self, Format, Prepared};
+use crate::renders;
 use crate::scad;
 use crate::server::AppState;
 use crate::work::Kind;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
             "/designs/{owner}/{slug}/customizer/{rev}/{*path}",
             get(customizer),
         )
+        .route("/designs/{owner}/{slug}/stl/{rev}/{*path}", get(stl_of))
 }
 
 type Params = Path<(String, String, String, String)>;
@@ -236,9 +238,6 @@ async fn prepare(
     Ok((commit.to_string(), key, prepared))
 }
 
-/// The most bytes of design files written for one render (files OpenSCAD may read only).
-const MAX_RENDER_INPUT: u64 = 128 << 20;
-
 /// An OpenSCAD file rendered with `values` at `rev`: the commit, a key naming the render (in
 /// place of a blob id) and the prepared mesh. Cached by commit, path and values.
 async fn rendered(
@@ -261,18 +260,7 @@ async fn rendered(
     }
     let (store, file) = (app.store.clone(), path.to_owned());
     let stl = blocking_in(Kind::Extract, move || {
-        let work = scad::Workdir::new().map_err(AppError::internal)?;
-        let mut total = 0u64;
-        store.read_files::<AppError>(&id, commit, "", |entry, reader| {
-            if !scad::is_input(&entry.path) || total + entry.size > MAX_RENDER_INPUT {
-                return Ok(());
-            }
-            total += entry.size;
-            let mut bytes = Vec::with_capacity(entry.size as usize);
-            std::io::Read::read_to_end(reader, &mut bytes).map_err(AppError::internal)?;
-            work.write(&entry.path, &bytes).map_err(AppError::internal)
-        })?;
-        Ok::<_, AppError>(scad::render(&work, &file, &values, &scad::Limits::SERVER)?)
+        renders::render(&store, &id, commit, &file, &values, &scad::Limits::SERVER)
     })
     .await?;
     let prepared =
@@ -296,13 +284,38 @@ async fn customizer(
     }
     let id = design_id(&owner, &slug)?;
     let (store, file) = (app.store.clone(), path.clone());
-    let (commit, source) = blocking(move || {
+    let sets_path = scad::sets::path_for(&path);
+    let set_file = sets_path.clone();
+    let (commit, source, sets) = blocking(move || {
         let commit = store.resolve(&id, &rev)?;
         let (_, bytes) = store.file(&id, &commit.to_string(), &file)?;
-        Ok::<_, crate::store::Error>((commit, String::from_utf8_lossy(&bytes).into_owned()))
+        let sets = match store.file(&id, &commit.to_string(), &set_file) {
+            Ok((_, bytes)) => Some(bytes),
+            Err(crate::store::Error::Missing(_)) => None,
+            Err(err) => return Err(err),
+        };
+        Ok::<_, crate::store::Error>((commit, String::from_utf8_lossy(&bytes).into_owned(), sets))
     })
     .await?;
-    let parameters = scad::params::parse(&source)
+    let declared = scad::params::parse(&source);
+    let (parameter_sets, sets_problem) =
+        match sets.map(|b| scad::sets::parse(&String::from_utf8_lossy(&b))) {
+            None => (Vec::new(), None),
+            Some(Err(problem)) => (Vec::new(), Some(format!("{sets_path}: {problem}"))),
+            Some(Ok(sets)) => (
+                sets.into_iter()
+                    .map(|(name, raw)| api::ParameterSet {
+                        name,
+                        values: scad::sets::typed(&declared, &raw)
+                            .iter()
+                            .map(|(k, v)| (k.clone(), json_of(v)))
+                            .collect(),
+                    })
+                    .collect(),
+                None,
+            ),
+        };
+    let parameters = declared
         .into_iter()
         .map(|p| {
             let (widget, min, max, step, choices) = match p.widget {
@@ -343,5 +356,63 @@ async fn customizer(
         commit: commit.to_string(),
         parameters,
         openscad: blocking(|| Ok::<_, AppError>(scad::version())).await?,
+        sets_path,
+        parameter_sets,
+        sets_problem,
     }))
+}
+
+/// `GET …/stl/{rev}/{path}?params=`: an OpenSCAD file rendered with those values, as a binary
+/// STL to download (`model/stl`), named after the file.
+async fn stl_of(
+    State(app): State<AppState>,
+    Path((owner, slug, rev, path)): Params,
+    Query(query): Query<RenderQuery>,
+) -> AppResult<Response> {
+    if !is_scad(&path) {
+        return Err(AppError::BadRequest(format!(
+            "{path:?} is not an OpenSCAD file; download the file itself through raw"
+        )));
+    }
+    let values = values_of(&query)?;
+    let (commit, _, prepared) = rendered(&app, &owner, &slug, &rev, &path, values.clone()).await?;
+    let title = format!("Atelier {owner}/{slug} {path} at {commit}");
+    let stl = if prepared.shown == prepared.stats.triangles {
+        let corners = prepared.mesh.clone();
+        blocking(move || Ok::<_, AppError>(mesh::binary_stl(&corners, &title))).await?
+    } else {
+        // Simplified for display: render again for every triangle.
+        let (store, id, file) = (app.store.clone(), design_id(&owner, &slug)?, path.clone());
+        let commit = git2::Oid::from_str(&commit).map_err(AppError::internal)?;
+        blocking_in(Kind::Extract, move || {
+            renders::render(&store, &id, commit, &file, &values, &scad::Limits::SERVER)
+        })
+        .await?
+    };
+    let stem = path
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.rsplit_once('.'))
+        .map_or("model", |(stem, _)| stem);
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "model/stl".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.stl\""),
+            ),
+        ],
+        Body::from(stl),
+    )
+        .into_response())
 }

@@ -33,6 +33,42 @@ pub fn parse(bytes: &[u8]) -> Result<Mesh, Error> {
     }
 }
 
+/// A binary STL of `corners` (nine little-endian `f32`s per triangle, as
+/// [`Mesh::to_le_bytes`] writes them), with `header` (cut to 80 bytes) and each facet's normal.
+pub fn write_binary(corners: &[u8], header: &str) -> Vec<u8> {
+    let triangles = corners.chunks_exact(36);
+    let mut out = Vec::with_capacity(HEADER + 4 + triangles.len() * RECORD);
+    let mut head = [b' '; HEADER];
+    let text = header.as_bytes();
+    let text = &text[..text.len().min(HEADER)];
+    head[..text.len()].copy_from_slice(text);
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&(triangles.len() as u32).to_le_bytes());
+    for triangle in triangles {
+        let f: Vec<f32> = triangle
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let (u, v) = (
+            [f[3] - f[0], f[4] - f[1], f[5] - f[2]],
+            [f[6] - f[0], f[7] - f[1], f[8] - f[2]],
+        );
+        let n = [
+            u[1] * v[2] - u[2] * v[1],
+            u[2] * v[0] - u[0] * v[2],
+            u[0] * v[1] - u[1] * v[0],
+        ];
+        let length = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+        for value in n {
+            let unit = if length > 0.0 { value / length } else { 0.0 };
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+        out.extend_from_slice(triangle);
+        out.extend_from_slice(&[0, 0]);
+    }
+    out
+}
+
 fn binary(bytes: &[u8], count: usize) -> Result<Mesh, Error> {
     let mut triangles = Vec::with_capacity(count);
     let records = bytes[HEADER + 4..].chunks_exact(RECORD).take(count);
@@ -108,17 +144,25 @@ pub(crate) mod tests {
 
     /// `mesh` as a binary STL, with `header` (padded to 80 bytes) first.
     pub(crate) fn binary_stl(mesh: &Mesh, header: &[u8]) -> Vec<u8> {
-        let mut out = header.to_vec();
-        out.resize(HEADER, b' ');
-        out.extend_from_slice(&(mesh.triangles.len() as u32).to_le_bytes());
-        for triangle in &mesh.triangles {
-            out.extend_from_slice(&[0; 12]);
-            for value in triangle.iter().flatten() {
-                out.extend_from_slice(&value.to_le_bytes());
-            }
-            out.extend_from_slice(&[0; 2]);
-        }
-        out
+        write_binary(
+            &mesh.to_le_bytes(),
+            std::str::from_utf8(header).expect("text"),
+        )
+    }
+
+    #[test]
+    fn written_binary_stl_reads_back_with_unit_normals() {
+        let mesh = cuboid([10.0, 20.0, 30.0]);
+        let bytes = write_binary(&mesh.to_le_bytes(), "atelier");
+        assert_eq!(bytes.len(), HEADER + 4 + 12 * RECORD);
+        assert!(bytes.starts_with(b"atelier "));
+        assert_eq!(parse(&bytes).unwrap(), mesh);
+        let normal: Vec<f32> = bytes[HEADER + 4..HEADER + 16]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let length = normal.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((length - 1.0).abs() < 1e-6, "{normal:?}");
     }
 
     fn ascii_stl(mesh: &Mesh) -> String {
