@@ -68,8 +68,8 @@ pub struct ParameterSet {
 
 /// `POST /api/designs/{owner}/{slug}/parameter-sets`: saves a set of values for the OpenSCAD
 /// file `path` in its parameter-set file, as a commit (labor type `design`) to the caller's
-/// design: this one when the caller maintains it, else the caller's fork of it (made first
-/// when there is none).
+/// design: this one when the caller owns or maintains it, else the caller's fork of it (made
+/// first when there is none; an instance admin's powers do not count).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewParameterSet {
     pub path: String,

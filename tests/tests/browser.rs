@@ -1960,6 +1960,96 @@ async fn a_model_is_shown_in_3d_turned_by_keys_and_measured() -> anyhow::Result<
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn saving_a_parameter_set_commits_it_to_the_readers_fork_and_it_loads_back()
+-> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "mei").await?;
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter/blob/main/cad/candle-spacer.scad"))
+        .await?;
+    let scope = "figure.model-view[data-state=\"shown\"]";
+    browser.wait_for(scope).await?;
+    let outer = browser.wait_for("#scad-outer_d").await?;
+    outer.clear().await?;
+    outer.send_keys("55").await?;
+    click_button(&browser, "Render").await?;
+    browser
+        .wait_for_text(&format!("{scope} figcaption"), "55.0 × 55.0")
+        .await?;
+    let download = browser
+        .wait_for(".customizer-form a[download]")
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    assert!(
+        download.contains("/stl/") && download.contains("outer_d"),
+        "{download}"
+    );
+    browser
+        .wait_for("#field-name")
+        .await?
+        .send_keys("wide ring")
+        .await?;
+    browser
+        .wait_for("#field-hours")
+        .await?
+        .send_keys("0.25")
+        .await?;
+    click_button(&browser, "Save parameter set").await?;
+    let done = browser
+        .wait_for_text(".customizer-save .success", "mei/gravity-water-filter")
+        .await?;
+    assert!(done.contains("a fork made for you"), "{done:?}");
+    assert!(done.contains("cad/candle-spacer.json"), "{done:?}");
+    browser.checkpoint("parameter set saved").await?;
+
+    // The commit is on mei's fork, credited as design work; upstream is untouched.
+    browser
+        .goto(&server.url("/api/designs/mei/gravity-water-filter/commits?per_page=1"))
+        .await?;
+    let commits = browser.wait_for("body").await?.text().await?;
+    assert!(
+        commits.contains(r#"Save parameter set \"wide ring\""#),
+        "{commits}"
+    );
+    assert!(commits.contains("Labor-Type: design"), "{commits}");
+    browser
+        .goto(&server.url("/api/designs/mei/gravity-water-filter/raw/main/cad/candle-spacer.json"))
+        .await?;
+    let file = browser.wait_for("body").await?.text().await?;
+    let file: serde_json::Value = serde_json::from_str(&file)?;
+    assert_eq!(
+        file["parameterSets"]["wide ring"]["outer_d"], "55",
+        "{file}"
+    );
+    browser
+        .goto(
+            &server
+                .url("/api/designs/atelier/gravity-water-filter/raw/main/cad/candle-spacer.json"),
+        )
+        .await?;
+    let upstream = browser.wait_for("body").await?.text().await?;
+    assert!(upstream.contains("\"error\""), "{upstream}");
+
+    // On the fork the set is listed, and choosing it renders it.
+    browser
+        .goto(&server.url("/mei/gravity-water-filter/blob/main/cad/candle-spacer.scad"))
+        .await?;
+    browser.wait_for(scope).await?;
+    browser
+        .wait_for("#scad-set")
+        .await?
+        .select_by_value("wide ring")
+        .await?;
+    let caption = browser
+        .wait_for_text(&format!("{scope} figcaption"), "55.0 × 55.0")
+        .await?;
+    assert!(caption.starts_with("55.0 × 55.0"), "{caption:?}");
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_customizer_changes_a_parameter_and_the_model_follows() -> anyhow::Result<()> {
     let (server, browser) = start().await?;
     browser

@@ -1,7 +1,7 @@
 //! Saving Customizer parameter sets: `POST /api/designs/{owner}/{slug}/parameter-sets` writes
 //! a named set of values into the OpenSCAD file's parameter-set file as one commit (labor type
-//! `design`), to the caller's own design: this one when they maintain it, else their fork of
-//! it, made first when they have none. Reading the sets is `customizer` (`models.rs`).
+//! `design`), to the caller's own design: this one when they own or maintain it (an instance
+//! admin's powers do not count), else their fork of it, made first when they have none. Reading the sets is `customizer` (`models.rs`).
 
 use axum::Json as JsonResponse;
 use axum::Router;
@@ -75,7 +75,10 @@ async fn save(
         })?;
 
     let source = design.id.clone();
-    let (target, forked) = if design.role(&app).await? >= Role::Maintainer {
+    // An instance admin may change any design, but their sets go to their fork like anyone's.
+    let maintains = matches!(design.role(&app).await?, Role::Maintainer | Role::Owner)
+        || source.owner() == account.username;
+    let (target, forked) = if maintains {
         (source.clone(), false)
     } else {
         let (store, from, me) = (app.store.clone(), source.clone(), account.username.clone());

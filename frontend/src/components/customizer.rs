@@ -1,12 +1,21 @@
 //! The Customizer of an OpenSCAD file: its parameters as a form (sliders' ranges, lists,
 //! checkboxes, text), grouped by tab; Render draws the model with the values chosen. The
-//! server renders (`GET …/model/{rev}/{path}?params=`); nothing is saved here.
+//! server renders (`GET …/model/{rev}/{path}?params=`). The parameter sets in the file's set
+//! file load into the form; the values shown download as an STL (`…/stl/…`) or are saved as a
+//! set, a commit to the reader's design or fork (`POST …/parameter-sets`).
 
-use ::api::{Customizer, ScadParameter};
+use ::api::{
+    ApiError, Customizer, NewParameterSet, ParameterSet, SavedParameterSet, ScadParameter,
+};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
 use serde_json::Value;
 
 use crate::api;
+use crate::auth::{Auth, sign_in_here};
+use crate::components::field::Field;
 use crate::components::status::{ErrorView, Loading};
 use crate::components::viewer::ModelView;
 
@@ -46,6 +55,9 @@ type Group = (Option<String>, Vec<(ScadParameter, RwSignal<String>)>);
 #[component]
 fn Form(customizer: Customizer, design_api: String, rev: String, path: String) -> impl IntoView {
     let parameters = customizer.parameters;
+    let sets = customizer.parameter_sets;
+    let sets_problem = customizer.sets_problem;
+    let commit = customizer.commit;
     // What each field holds now, as text (checkboxes: "true"/"false").
     let fields: Vec<RwSignal<String>> = parameters
         .iter()
@@ -81,6 +93,40 @@ fn Form(customizer: Customizer, design_api: String, rev: String, path: String) -
         problem.set(None);
         rendered.set(None);
     };
+    // A set loads into the fields (what it leaves out takes the default) and renders.
+    let stored_sets = StoredValue::new(sets.clone());
+    let load_set = move |name: String| {
+        let Some(set) =
+            stored_sets.with_value(|sets| sets.iter().find(|s| s.name == name).cloned())
+        else {
+            return;
+        };
+        let mut chosen = serde_json::Map::new();
+        for (p, field) in params.get_value().iter().zip(fields_at.get_value()) {
+            let value = set
+                .values
+                .get(&p.name)
+                .cloned()
+                .unwrap_or_else(|| p.default.clone());
+            field.set(text_of(&value));
+            if value != p.default {
+                chosen.insert(p.name.clone(), value);
+            }
+        }
+        problem.set(None);
+        rendered.set((!chosen.is_empty()).then(|| Value::Object(chosen).to_string()));
+    };
+    // Every field's value, as a set holds them.
+    let current = Callback::new(
+        move |()| -> Result<serde_json::Map<String, Value>, String> {
+            params
+                .get_value()
+                .iter()
+                .zip(fields_at.get_value())
+                .map(|(p, field)| Ok((p.name.clone(), value_of(p, &field.get_untracked())?)))
+                .collect()
+        },
+    );
     let mut groups: Vec<Group> = Vec::new();
     for (p, field) in parameters.into_iter().zip(fields) {
         match groups.last_mut() {
@@ -88,6 +134,13 @@ fn Form(customizer: Customizer, design_api: String, rev: String, path: String) -
             _ => groups.push((p.group.clone(), vec![(p, field)])),
         }
     }
+    let stl_url = {
+        let base = format!("{design_api}/stl/{commit}/{path}");
+        move || match rendered.get() {
+            Some(params) => format!("{base}?params={}", api::encode(&params)),
+            None => base.clone(),
+        }
+    };
     let (design_api, rev, path) = (
         StoredValue::new(design_api),
         StoredValue::new(rev),
@@ -95,6 +148,8 @@ fn Form(customizer: Customizer, design_api: String, rev: String, path: String) -
     );
     view! {
         <div class="customizer">
+            {(!sets.is_empty()).then(|| view! { <SetPicker sets=sets.clone() on_pick=Callback::new(load_set)/> })}
+            {sets_problem.map(|why| view! { <p class="muted">"The parameter sets could not be read: " {why}</p> })}
             {move || {
                 let params = rendered.get();
                 view! { <ModelView design_api=design_api.get_value() rev=rev.get_value() path=path.get_value() params=params/> }
@@ -104,22 +159,138 @@ fn Form(customizer: Customizer, design_api: String, rev: String, path: String) -
                     {groups.into_iter().map(|(group, list)| view! {
                         <fieldset>
                             <legend>{group.unwrap_or_else(|| "Parameters".into())}</legend>
-                            {list.into_iter().map(|(p, field)| view! { <Field parameter=p field/> }).collect_view()}
+                            {list.into_iter().map(|(p, field)| view! { <ParameterField parameter=p field/> }).collect_view()}
                         </fieldset>
                     }).collect_view()}
                     {move || problem.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                     <div class="form-actions">
                         <button type="submit">"Render"</button>
                         <button type="button" class="secondary" on:click=reset>"Reset to defaults"</button>
+                        <a class="button secondary" href=stl_url download="">"Download STL"</a>
                     </div>
                 </form>
+                <SaveSet design_api=design_api.get_value() path=path.get_value() current/>
             })}
         </div>
     }
 }
 
+/// The file's parameter sets: choosing one loads it.
 #[component]
-fn Field(parameter: ScadParameter, field: RwSignal<String>) -> impl IntoView {
+fn SetPicker(sets: Vec<ParameterSet>, on_pick: Callback<String>) -> impl IntoView {
+    let chosen = RwSignal::new(String::new());
+    view! {
+        <div class="field customizer-sets">
+            <label for="scad-set">"Parameter set"</label>
+            <select id="scad-set" prop:value=move || chosen.get() on:change=move |e| {
+                let name = event_target_value(&e);
+                chosen.set(name.clone());
+                if !name.is_empty() {
+                    on_pick.run(name);
+                }
+            }>
+                <option value="">"Choose a saved set…"</option>
+                {sets.into_iter().map(|s| {
+                    let label = s.name.clone();
+                    view! { <option value=s.name>{label}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// Saves the values shown as a named set: a commit to the reader's design, or to their fork.
+#[component]
+fn SaveSet(
+    design_api: String,
+    path: String,
+    current: Callback<(), Result<serde_json::Map<String, Value>, String>>,
+) -> impl IntoView {
+    let auth = Auth::get();
+    let name = RwSignal::new(String::new());
+    let hours = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let saved = RwSignal::new(None::<SavedParameterSet>);
+    let (design_api, path) = (StoredValue::new(design_api), StoredValue::new(path));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let values = match current.run(()) {
+            Ok(values) => values,
+            Err(why) => return error.set(Some(ApiError::new("invalid", why))),
+        };
+        let hours_text = hours.get_untracked().trim().replace(',', ".");
+        let hours = if hours_text.is_empty() {
+            None
+        } else {
+            match hours_text.parse::<f64>() {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    return error.set(Some(ApiError::new(
+                        "invalid",
+                        "Hours must be a number such as 2 or 1.5.",
+                    )));
+                }
+            }
+        };
+        let body = NewParameterSet {
+            path: path.get_value(),
+            name: name.get_untracked(),
+            values,
+            message: None,
+            hours,
+        };
+        busy.set(true);
+        error.set(None);
+        let url = format!("{}/parameter-sets", design_api.get_value());
+        spawn_local(async move {
+            match api::post::<_, SavedParameterSet>(&url, &body).await {
+                Ok(done) => saved.set(Some(done)),
+                Err(problem) => error.set(Some(problem)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        {move || match auth.username() {
+            None => view! {
+                <p class="muted"><a href=sign_in_here()>"Sign in"</a> " to save these values as a parameter set in your fork."</p>
+            }.into_any(),
+            Some(_) => view! {
+                <form class="customizer-save" on:submit=submit aria-label="Save as a parameter set">
+                    <Field name="name" label="Save these values as a parameter set named" value=name error/>
+                    <Field name="hours" label="Hours of work (optional)" value=hours error
+                        hint="Credited to you as design work, like any commit."/>
+                    {move || error.get()
+                        .filter(|e| e.error.fields.iter().all(|f| f.field != "name" && f.field != "hours"))
+                        .map(|e| view! { <p class="error form-error" role="alert">{e.error.message}</p> })}
+                    <div class="form-actions">
+                        <button type="submit" disabled=move || busy.get()>
+                            {move || if busy.get() { "Saving…" } else { "Save parameter set" }}
+                        </button>
+                    </div>
+                    {move || saved.get().map(|done| {
+                        let short = done.commit.id.chars().take(7).collect::<String>();
+                        let design_page = format!("/{}", done.design);
+                        let commit_page = format!("/{}/commit/{}", done.design, done.commit.id);
+                        view! {
+                            <p class="success" role="status">
+                                "Saved in " {done.path.clone()} " on "
+                                <A href=design_page>{done.design}</A>
+                                {done.forked.then_some(" (a fork made for you)")}
+                                ", commit "
+                                <A href=commit_page>{short}</A> "."
+                            </p>
+                        }
+                    })}
+                </form>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ParameterField(parameter: ScadParameter, field: RwSignal<String>) -> impl IntoView {
     let id = format!("scad-{}", parameter.name);
     let label = parameter.name.clone();
     let hint = parameter.description.clone();
