@@ -9,11 +9,12 @@
 
 mod cache;
 mod obj;
+pub mod picture;
 mod simplify;
 mod stl;
 mod threemf;
 
-pub use cache::{Cache, Prepared};
+pub use cache::{Cache, Prepared, Weighed};
 pub use stl::write_binary as binary_stl;
 
 /// A point in millimetres.
@@ -115,6 +116,32 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Mesh, Error> {
 }
 
 impl Mesh {
+    /// An axis-aligned box from the origin to `size`: twelve outward-facing triangles.
+    pub fn cuboid(size: Point) -> Self {
+        let [x, y, z] = size;
+        let p = |i: usize| {
+            [
+                if i & 1 == 0 { 0.0 } else { x },
+                if i & 2 == 0 { 0.0 } else { y },
+                if i & 4 == 0 { 0.0 } else { z },
+            ]
+        };
+        let faces = [
+            [0, 2, 3, 1],
+            [4, 5, 7, 6],
+            [0, 1, 5, 4],
+            [2, 6, 7, 3],
+            [0, 4, 6, 2],
+            [1, 3, 7, 5],
+        ];
+        let mut triangles = Vec::new();
+        for [a, b, c, d] in faces {
+            triangles.push([p(a), p(b), p(c)]);
+            triangles.push([p(a), p(c), p(d)]);
+        }
+        Mesh { triangles }
+    }
+
     /// Bounds and volume; `None` for an empty mesh.
     pub fn stats(&self) -> Option<Stats> {
         let first = self.triangles.first()?[0];
@@ -198,28 +225,7 @@ mod tests {
 
     /// A 10 × 20 × 30 mm box, as twelve outward-facing triangles.
     pub(super) fn cuboid(size: Point) -> Mesh {
-        let [x, y, z] = size;
-        let p = |i: usize| {
-            [
-                if i & 1 == 0 { 0.0 } else { x },
-                if i & 2 == 0 { 0.0 } else { y },
-                if i & 4 == 0 { 0.0 } else { z },
-            ]
-        };
-        let faces = [
-            [0, 2, 3, 1],
-            [4, 5, 7, 6],
-            [0, 1, 5, 4],
-            [2, 6, 7, 3],
-            [0, 4, 6, 2],
-            [1, 3, 7, 5],
-        ];
-        let mut triangles = Vec::new();
-        for [a, b, c, d] in faces {
-            triangles.push([p(a), p(b), p(c)]);
-            triangles.push([p(a), p(c), p(d)]);
-        }
-        Mesh { triangles }
+        Mesh::cuboid(size)
     }
 
     #[test]

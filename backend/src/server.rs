@@ -40,6 +40,8 @@ pub struct App {
     pub images: crate::images::ImageProxy,
     /// 3D models measured and prepared for the viewer (in memory, by blob id).
     pub meshes: crate::mesh::Cache,
+    /// Pictures of designs' main models by commit (PNG).
+    pub pictures: crate::mesh::Cache<bytes::Bytes>,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
     /// Change proposals (consumer `proposals`: revisions and mergeability).
@@ -64,6 +66,8 @@ impl Deref for AppState {
 /// Present while a server runs on the data directory; found at start, it means the last run
 /// did not stop cleanly (a crash or `kill -9`), so start-up recovery runs.
 const RUNNING_MARKER: &str = "running";
+/// The most bytes of model pictures kept in memory (about 2,000 cards).
+const PICTURE_CACHE: usize = 64 << 20;
 /// How long a stopping server waits for queued events to be stored.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -175,6 +179,7 @@ impl App {
             blobs,
             images,
             meshes: crate::mesh::Cache::default(),
+            pictures: crate::mesh::Cache::new(PICTURE_CACHE),
             proposals,
             catalog,
             consumers,

@@ -455,3 +455,83 @@ async fn a_parameter_set_is_saved_to_the_callers_fork_listed_and_downloaded_as_s
     assert_eq!(status, StatusCode::OK, "{model}");
     assert_eq!(model["bounds"]["size"], json!([45.0, 45.0, 2.0]));
 }
+
+/// The size and pixels (RGB) of a PNG.
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+#[tokio::test]
+async fn every_design_has_a_picture_its_model_or_a_placeholder() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    app.create_design(&ada, "empty").await;
+
+    // Without a model: a placeholder, still a picture of the card's size.
+    let (_, empty) = app.json("/api/designs/ada/empty").await;
+    let url = empty["image_url"].as_str().unwrap().to_owned();
+    assert!(url.contains("/picture/"), "{url}");
+    let placeholder = app.get(&url).await;
+    assert_eq!(placeholder.status, StatusCode::OK);
+    assert_eq!(placeholder.headers[header::CONTENT_TYPE], "image/png");
+    let (w, h, blank) = decode_png(&placeholder.body);
+    assert_eq!((w, h), (640, 360));
+
+    // With an STL in the tree: its drawing, cached forever at that commit.
+    let stl = plate_stl(4, 60.0, 40.0, 3.0);
+    let uploaded = app.upload(&ada, "ada/lamp", "plate.stl", &stl).await;
+    let commit = commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/plate.stl", "upload_id": uploaded["upload_id"]}]),
+    )
+    .await;
+    let (_, lamp) = app.json("/api/designs/ada/lamp").await;
+    let url = lamp["image_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("/api/designs/ada/lamp/picture/{commit}"));
+    let drawn = app.get(&url).await;
+    assert_eq!(drawn.status, StatusCode::OK);
+    assert!(
+        drawn.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let (w, h, pixels) = decode_png(&drawn.body);
+    assert_eq!((w, h), (640, 360));
+    assert_ne!(pixels, blank, "the model is drawn, not the placeholder");
+    let background = &pixels[..3];
+    let coloured = pixels
+        .chunks_exact(3)
+        .filter(|p| *p != background && p[2] > p[0] + 20)
+        .count();
+    assert!(coloured > 640 * 360 / 20, "only {coloured} model pixels");
+    // A moving revision is not cached forever; a missing one is a 404.
+    let by_branch = app.get("/api/designs/ada/lamp/picture/main").await;
+    assert_eq!(by_branch.status, StatusCode::OK);
+    assert_eq!(by_branch.body, drawn.body);
+    assert!(
+        !by_branch.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let missing = app.get("/api/designs/ada/lamp/picture/nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The list's cards point at it too.
+    let (_, list) = app.json("/api/designs?owner=ada").await;
+    let lamp = list["designs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "ada/lamp")
+        .unwrap();
+    assert_eq!(lamp["image_url"], url.as_str());
+}

@@ -424,11 +424,21 @@ async fn set_maintainers(
     Ok(JsonResponse(api::Maintainers { owner, maintainers }))
 }
 
-/// The list entry of a design row.
-/// Where a card's picture is: the manifest image `image` of design `id` at `head`, a path in
-/// the design (a leading `/` is its root) or an http(s) URL (through the image proxy, when
-/// outbound fetches are on).
+/// Where a card's picture is: the manifest image `image` of design `id` at `head` (a path in
+/// the design, a leading `/` being its root, or an http(s) URL through the image proxy, when
+/// outbound fetches are on), else the picture of its main model at `head` (a placeholder when
+/// it has none); `None` only for a design without commits.
 pub fn image_url(
+    id: &str,
+    head: &str,
+    image: Option<&str>,
+    images: Option<&crate::images::Signer>,
+) -> Option<String> {
+    manifest_image(id, head, image, images)
+        .or_else(|| (!head.is_empty()).then(|| format!("/api/designs/{id}/picture/{head}")))
+}
+
+fn manifest_image(
     id: &str,
     head: &str,
     image: Option<&str>,
@@ -537,7 +547,13 @@ mod tests {
             "../secret.png",
             "https://example.org/a.png",
         ] {
-            assert_eq!(url(refused), None, "{refused}");
+            // Not that image: the picture of the design's model.
+            assert_eq!(
+                url(refused).as_deref(),
+                Some(format!("/api/designs/ada/lamp/picture/{head}").as_str()),
+                "{refused}"
+            );
         }
+        assert_eq!(image_url("ada/lamp", "", None, None), None);
     }
 }

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
             get(customizer),
         )
         .route("/designs/{owner}/{slug}/stl/{rev}/{*path}", get(stl_of))
+        .route("/designs/{owner}/{slug}/picture/{rev}", get(picture))
 }
 
 type Params = Path<(String, String, String, String)>;
@@ -44,10 +45,7 @@ struct RenderQuery {
     params: Option<String>,
 }
 
-fn is_scad(path: &str) -> bool {
-    path.rsplit_once('.')
-        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("scad"))
-}
+use crate::renders::is_scad;
 
 /// `?params=` as values: numbers, strings, booleans and lists of numbers.
 fn values_of(query: &RenderQuery) -> AppResult<BTreeMap<String, scad::Value>> {
@@ -413,6 +411,82 @@ async fn stl_of(
             ),
         ],
         Body::from(stl),
+    )
+        .into_response())
+}
+
+/// The placeholder picture (a pale block), drawn once.
+static PLACEHOLDER: std::sync::LazyLock<bytes::Bytes> = std::sync::LazyLock::new(|| {
+    bytes::Bytes::from(mesh::picture::placeholder(
+        mesh::picture::WIDTH,
+        mesh::picture::HEIGHT,
+    ))
+});
+
+/// `GET …/picture/{rev}`: the design's main model at `rev` drawn as a PNG for cards and Open
+/// Graph, or a neutral placeholder when it has none (or it cannot be drawn). Cached per commit.
+async fn picture(
+    State(app): State<AppState>,
+    Path((owner, slug, rev)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let id = design_id(&owner, &slug)?;
+    let (store, design, wanted) = (app.store.clone(), id.clone(), rev.clone());
+    let commit = blocking(move || store.resolve(&design, &wanted)).await?;
+    let key = commit.to_string();
+    // A revision that is not the commit itself may move: only a commit's picture is forever.
+    let immutable = rev == key;
+    let (png, settled) = match app.pictures.get(&key) {
+        Some(png) => (png, true),
+        None => {
+            let (store, design) = (app.store.clone(), id.clone());
+            let main = blocking(move || renders::main_model(&store, &design, commit)).await?;
+            let drawn = match &main {
+                Some(path) => {
+                    let query = RenderQuery { params: None };
+                    match prepare(&app, &owner, &slug, &key, path, &query).await {
+                        Ok((_, _, prepared)) => Some(
+                            blocking_in(Kind::Extract, move || {
+                                Ok::<_, AppError>(mesh::picture::draw(
+                                    &prepared.mesh,
+                                    &prepared.stats,
+                                    mesh::picture::WIDTH,
+                                    mesh::picture::HEIGHT,
+                                    &mesh::picture::MODEL,
+                                ))
+                            })
+                            .await?,
+                        ),
+                        Err(err) => {
+                            tracing::debug!(design = %id, %path, ?err, "no picture of the model");
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            // A design without a model keeps the placeholder at this commit; a model that
+            // could not be drawn (no OpenSCAD, a failed render) is tried again later.
+            let settled = drawn.is_some() || main.is_none();
+            let png = Arc::new(drawn.map_or_else(|| PLACEHOLDER.clone(), bytes::Bytes::from));
+            if settled {
+                app.pictures.insert(key, png.clone());
+            }
+            (png, settled)
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (
+                header::CACHE_CONTROL,
+                if immutable && settled {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "public, max-age=300"
+                },
+            ),
+        ],
+        Body::from(png.as_ref().clone()),
     )
         .into_response())
 }
