@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod drawing;
 pub mod events;
 pub mod format;
 pub mod hooks;

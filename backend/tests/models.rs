@@ -535,3 +535,62 @@ async fn every_design_has_a_picture_its_model_or_a_placeholder() {
         .unwrap();
     assert_eq!(lamp["image_url"], url.as_str());
 }
+
+#[tokio::test]
+async fn a_dxf_drawing_is_served_as_svg_and_a_broken_one_is_named() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let sample = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../designs/gravity-water-filter/cad/stand-side.dxf"),
+    )
+    .unwrap();
+    let commit = commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "cad/stand-side.dxf", "content": String::from_utf8(sample).unwrap()},
+            {"op": "put", "path": "cad/broken.dxf", "content": "0\nSECTION\n2\nENTITIES\n0\nENDSEC\n0\nEOF\n"},
+        ]),
+    )
+    .await;
+    let svg = app
+        .get(&format!(
+            "/api/designs/ada/lamp/drawing/{commit}/cad/stand-side.dxf"
+        ))
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(
+        svg.headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'"
+    );
+    let text = String::from_utf8(svg.body).unwrap();
+    assert!(
+        text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{text}"
+    );
+    assert!(text.contains("<path") && text.contains(" d=\"M"), "{text}");
+
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/drawing/main/cad/broken.dxf")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "bad_drawing");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cad/broken.dxf: "),
+        "{body}"
+    );
+    let (status, _) = app
+        .json("/api/designs/ada/lamp/drawing/main/okh.toml")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .json("/api/designs/ada/lamp/drawing/main/cad/none.dxf")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -2050,6 +2050,40 @@ async fn saving_a_parameter_set_commits_it_to_the_readers_fork_and_it_loads_back
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_dxf_file_shows_as_a_drawing_with_its_text_one_click_away() -> anyhow::Result<()> {
+    let (server, browser) = start().await?;
+    browser
+        .goto(&server.url("/atelier/gravity-water-filter/blob/main/cad/stand-side.dxf"))
+        .await?;
+    browser.wait_for(".drawing-view img").await?;
+    let loaded = "const i = document.querySelector('.drawing-view img'); \
+                  return i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;";
+    let mut width = serde_json::Value::Null;
+    for _ in 0..100 {
+        width = browser.client.execute(loaded, vec![]).await?;
+        if width.as_f64().is_some_and(|w| w > 0.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        width.as_f64().is_some_and(|w| w > 0.0),
+        "the drawing loaded: {width}"
+    );
+    // The text is folded away; opening it shows the group codes.
+    browser
+        .wait_for(".drawing-text summary")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text(".drawing-text .code", "SECTION")
+        .await?;
+    browser.checkpoint("dxf drawing").await?;
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_customizer_changes_a_parameter_and_the_model_follows() -> anyhow::Result<()> {
     let (server, browser) = start().await?;
     browser

@@ -1,6 +1,8 @@
-//! 3D models for the viewer: `model` (measurements and the mesh's URL) and `mesh` (the
-//! triangles to draw), both of an STL, OBJ or 3MF file at a revision, or of an OpenSCAD file
-//! rendered with `?params=`; and `customizer` (an OpenSCAD file's parameters).
+//! Models and drawings for the file pages: `model` (measurements and the mesh's URL) and
+//! `mesh` (the triangles to draw), both of an STL, OBJ or 3MF file at a revision, or of an
+//! OpenSCAD file rendered with `?params=`; `customizer` (an OpenSCAD file's parameters) and
+//! `stl` (a render to download); `picture` (a design's main model as a PNG); `drawing` (a DXF
+//! file as SVG).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +37,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/designs/{owner}/{slug}/stl/{rev}/{*path}", get(stl_of))
         .route("/designs/{owner}/{slug}/picture/{rev}", get(picture))
+        .route(
+            "/designs/{owner}/{slug}/drawing/{rev}/{*path}",
+            get(drawing),
+        )
 }
 
 type Params = Path<(String, String, String, String)>;
@@ -206,22 +212,7 @@ async fn prepare(
             mesh::MAX_FILE
         )));
     }
-    let bytes = if size <= crate::blobs::INLINE {
-        let (store, design) = (app.store.clone(), id.clone());
-        blocking(move || store.blob(&design, blob)).await?
-    } else {
-        let tail = app.blobs.get(&id, blob, size).await?;
-        tail.into_stream()
-            .try_fold(
-                Vec::with_capacity(size as usize),
-                |mut all, chunk| async move {
-                    all.extend_from_slice(&chunk);
-                    Ok(all)
-                },
-            )
-            .await
-            .map_err(AppError::internal)?
-    };
+    let bytes = read_whole(app, &id, blob, size).await?;
     let prepared = Arc::new(
         blocking_in(Kind::Extract, move || Prepared::new(format, &bytes))
             .await
@@ -234,6 +225,30 @@ async fn prepare(
     );
     app.meshes.insert(key.clone(), prepared.clone());
     Ok((commit.to_string(), key, prepared))
+}
+
+/// A file's bytes, small ones from the store, large ones through the blob cache.
+async fn read_whole(
+    app: &AppState,
+    id: &crate::store::DesignId,
+    blob: git2::Oid,
+    size: u64,
+) -> AppResult<Vec<u8>> {
+    if size <= crate::blobs::INLINE {
+        let (store, design) = (app.store.clone(), id.clone());
+        return blocking(move || store.blob(&design, blob)).await;
+    }
+    let tail = app.blobs.get(id, blob, size).await?;
+    tail.into_stream()
+        .try_fold(
+            Vec::with_capacity(size as usize),
+            |mut all, chunk| async move {
+                all.extend_from_slice(&chunk);
+                Ok(all)
+            },
+        )
+        .await
+        .map_err(AppError::internal)
 }
 
 /// An OpenSCAD file rendered with `values` at `rev`: the commit, a key naming the render (in
@@ -487,6 +502,62 @@ async fn picture(
             ),
         ],
         Body::from(png.as_ref().clone()),
+    )
+        .into_response())
+}
+
+/// The largest DXF file drawn (bytes).
+const MAX_DRAWING: u64 = 64 << 20;
+
+/// `GET …/drawing/{rev}/{path}`: a DXF file drawn as SVG (`image/svg+xml`, nothing but paths;
+/// served with a CSP that allows nothing else). Cached by blob.
+async fn drawing(
+    State(app): State<AppState>,
+    Path((owner, slug, rev, path)): Params,
+) -> AppResult<Response> {
+    let is_dxf = path
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("dxf"));
+    if !is_dxf {
+        return Err(AppError::BadRequest(format!("{path:?} is not a DXF file")));
+    }
+    let (id, _, blob, size) = locate(&app, &owner, &slug, &rev, &path).await?;
+    let key = format!("dxf-{blob}");
+    let svg = match app.pictures.get(&key) {
+        Some(svg) => svg,
+        None => {
+            if size > MAX_DRAWING {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "{path:?} is {size} bytes; drawings over {MAX_DRAWING} bytes are not drawn (download it instead)"
+                )));
+            }
+            let bytes = read_whole(&app, &id, blob, size).await?;
+            let drawn = blocking_in(Kind::Extract, move || {
+                crate::drawing::to_svg(&bytes)
+                    .map_err(|err| AppError::Unprocessable("bad_drawing", format!("{path}: {err}")))
+            })
+            .await?;
+            let svg = Arc::new(bytes::Bytes::from(drawn.svg));
+            app.pictures.insert(key, svg.clone());
+            svg
+        }
+    };
+    let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CACHE_CONTROL,
+                if immutable {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                },
+            ),
+        ],
+        Body::from(svg.as_ref().clone()),
     )
         .into_response())
 }

@@ -22,6 +22,8 @@ enum Kind {
     Table(char),
     Model,
     Scad,
+    /// DXF: drawn as SVG by the server, its text one click away.
+    Drawing,
     Text,
     Binary,
 }
@@ -38,6 +40,7 @@ fn kind_of(path: &str) -> Kind {
         "tsv" => Kind::Table('\t'),
         "stl" | "obj" | "3mf" => Kind::Model,
         "scad" => Kind::Scad,
+        "dxf" => Kind::Drawing,
         "step" | "stp" | "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => {
             Kind::Binary
         }
@@ -88,7 +91,7 @@ pub fn Blob() -> impl IntoView {
         async move {
             match kind {
                 Kind::Markdown => api::get::<Rendered>(rendered).await.map(|r| Some(r.html)),
-                Kind::Text | Kind::Table(_) | Kind::Scad => fetch_text(url).await,
+                Kind::Text | Kind::Table(_) | Kind::Scad | Kind::Drawing => fetch_text(url).await,
                 Kind::Image | Kind::Model | Kind::Binary => Ok(None),
             }
         }
@@ -101,7 +104,7 @@ pub fn Blob() -> impl IntoView {
                 <div class="file-actions">
                     <a class="button secondary" href=move || format!("{}?download=1", raw_url()) download="">"Download"</a>
                     <Show when=move || design.can_write() && rev.get() == design.default_branch()>
-                        <Show when=move || matches!(kind(), Kind::Text | Kind::Markdown | Kind::Table(_) | Kind::Scad)>
+                        <Show when=move || matches!(kind(), Kind::Text | Kind::Markdown | Kind::Table(_) | Kind::Scad | Kind::Drawing)>
                             <A href=move || design.page(&format!("/edit/{}/{}", design.default_branch(), path.get())) attr:class="button">"Edit"</A>
                         </Show>
                         <button type="button" class="secondary" on:click=move |_| editing.set(Some("rename"))>"Rename"</button>
@@ -123,6 +126,10 @@ pub fn Blob() -> impl IntoView {
                             <ModelView design_api=design.api("") rev=rev.get_untracked() path=path.get_untracked()/>
                         }.into_any(),
                         (Kind::Text, Ok(Some(text))) => view! { <CodeView text/> }.into_any(),
+                        (Kind::Drawing, Ok(text)) => {
+                            let drawing = design.api(&format!("/drawing/{}/{}", api::encode(&rev.get_untracked()), path.get_untracked()));
+                            view! { <DrawingView url=drawing path=path.get_untracked() text/> }.into_any()
+                        }
                         (Kind::Scad, Ok(Some(text))) => view! {
                             <ScadCustomizer design_api=design.api("") rev=rev.get_untracked() path=path.get_untracked()/>
                             <h2 class="side-heading">"Source"</h2>
@@ -136,6 +143,28 @@ pub fn Blob() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// A DXF file drawn (the server's SVG), and its text behind a disclosure.
+#[component]
+fn DrawingView(url: String, path: String, text: Option<String>) -> impl IntoView {
+    let failed = RwSignal::new(false);
+    view! {
+        <figure class="drawing-view">
+            <Show when=move || !failed.get() fallback=|| view! {
+                <p class="empty" role="status">"This drawing could not be drawn here; its text is below."</p>
+            }>
+                <img src=url.clone() alt=format!("Drawing {path}") on:error=move |_| failed.set(true)/>
+            </Show>
+            <figcaption class="muted">"Lines, arcs, circles, polylines, splines and blocks are drawn; text and hatches are not."</figcaption>
+        </figure>
+        {text.map(|text| view! {
+            <details class="drawing-text" open=move || failed.get()>
+                <summary>"The DXF text"</summary>
+                <CodeView text/>
+            </details>
+        })}
     }
 }
 
