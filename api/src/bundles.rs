@@ -56,6 +56,12 @@ pub struct BundleManifest {
     /// Windows: …`); the archive carries them as they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_portable: Vec<String>,
+    /// The OpenSCAD that rendered the generated files (`OpenSCAD version 2021.01`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openscad: Option<String>,
+    /// Declared exports that could not be generated, each with why (`cad/a.stl: …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_generated: Vec<String>,
     pub labor: BundleLabor,
     pub lineage: BundleLineage,
     pub generator: Generator,
@@ -68,6 +74,10 @@ pub struct BundleFile {
     /// Lower-case hex.
     pub sha256: String,
     pub executable: bool,
+    /// Not in the design's tree: rendered by this instance from this OpenSCAD file (a declared
+    /// `export` of its part that the design does not carry), with [`BundleManifest::openscad`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_from: Option<String>,
 }
 
 /// The labor the design contains at the bundle's commit.

@@ -6,7 +6,9 @@
 //!   folder, tag) and of the labor ledger at that commit when it is first built: entries sorted by
 //!   path, commit time as every timestamp, fixed modes and compression level; the manifest is the
 //!   last entry, so that the files' hashes are computed in the same single pass that writes them.
-//! - **Built once.** `<data>/bundles/v1/<owner>/<slug>/<commit>/<variant>.<ext>` holds a finished
+//!   Declared STL exports the tree lacks are rendered from their part's OpenSCAD source and
+//!   written after the design's files (marked `generated_from`, with the OpenSCAD version).
+//! - **Built once.** `<data>/bundles/v2/<owner>/<slug>/<commit>/<variant>.<ext>` holds a finished
 //!   bundle beside `<...>.sha256` (the `sha256sum` line). Files appear by rename only, so a file
 //!   that exists is complete. Concurrent requests for a bundle being built wait for that build.
 //! - **Flat memory, full speed.** File contents stream from the object store through the
@@ -51,7 +53,7 @@ pub const GENERATOR: &str = "atelier";
 
 /// The cache's layout version: bump it whenever the bytes of a bundle change for the same key
 /// (the generator's version is part of the cache path too: it is written into every manifest).
-const LAYOUT: &str = "v1";
+const LAYOUT: &str = "v2";
 
 /// Bundles built at once; more requests for new bundles queue.
 pub const MAX_BUILDS: usize = 2;
@@ -156,6 +158,8 @@ struct Plan {
     root: String,
     mtime: i64,
     manifest: api::BundleManifest,
+    /// Declared STL exports the tree lacks, each with the OpenSCAD source it is rendered from.
+    generate: Vec<(String, String)>,
 }
 
 impl Bundles {
@@ -390,6 +394,8 @@ impl Bundles {
             files: Vec::new(),
             skipped: Vec::new(),
             not_portable: Vec::new(),
+            openscad: None,
+            not_generated: Vec::new(),
             labor: api::BundleLabor {
                 policy_versions,
                 units,
@@ -409,6 +415,7 @@ impl Bundles {
             root,
             mtime: read.committed_at,
             manifest,
+            generate: read.generate,
         })
     }
 

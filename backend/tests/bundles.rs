@@ -833,3 +833,93 @@ async fn atelier_fetch_and_curl_get_verified_bundles() {
         .unwrap();
     assert!(check.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_stl_exports_missing_from_the_tree_are_rendered_into_the_bundle() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "plate").await;
+    let okh = app.get("/api/designs/ada/plate/raw/main/okh.toml").await;
+    let okh = format!(
+        "{}\n[[part]]\nname = \"Plate\"\nsource = \"cad/plate.scad\"\nexport = [\"cad/plate.stl\", \"cad/plate.dxf\"]\n\n\
+         [[part]]\nname = \"Broken\"\nsource = \"./cad/broken.scad\"\nexport = \"cad/broken.stl\"\n",
+        String::from_utf8(okh.body).unwrap()
+    );
+    let head = app.json("/api/designs/ada/plate").await.1["head"].clone();
+    let committed = app
+        .request(
+            Method::POST,
+            "/api/designs/ada/plate/commits",
+            &As::Cookie(ada),
+            Some(json!({"branch": "main", "expected_head": head, "message": "Parts",
+                "changes": [
+                    {"op": "put", "path": "okh.toml", "content": okh},
+                    {"op": "put", "path": "cad/plate.scad", "content": "side = 20;\ncube([side, side, 2]);\n"},
+                    {"op": "put", "path": "cad/broken.scad", "content": "cube([1, 1, 1]\n"},
+                ]})),
+        )
+        .await;
+    assert_eq!(
+        committed.status,
+        StatusCode::CREATED,
+        "{:?}",
+        committed.json()
+    );
+
+    let url = location(&app, "/api/designs/ada/plate/bundle/main.zip").await;
+    let bundle = app.get(&url).await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("plate.zip");
+    std::fs::write(&archive, &bundle.body).unwrap();
+    let listing = run(Command::new("unzip").arg("-Z1").arg(&archive));
+    assert!(
+        listing.lines().any(|l| l.ends_with("/cad/plate.stl")),
+        "{listing}"
+    );
+    run(Command::new("unzip")
+        .arg("-q")
+        .arg(&archive)
+        .arg("-d")
+        .arg(work.path().join("out")));
+    let root = std::fs::read_dir(work.path().join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest = check_unpacked(&root);
+    let generated = manifest
+        .files
+        .iter()
+        .find(|f| f.path == "cad/plate.stl")
+        .expect("the generated STL is listed");
+    assert_eq!(generated.generated_from.as_deref(), Some("cad/plate.scad"));
+    assert!(
+        manifest
+            .files
+            .iter()
+            .filter(|f| f.generated_from.is_some())
+            .count()
+            == 1,
+        "{:?}",
+        manifest.files
+    );
+    assert!(manifest.openscad.as_deref().unwrap().contains("OpenSCAD"));
+    assert_eq!(
+        manifest.not_generated.len(),
+        1,
+        "{:?}",
+        manifest.not_generated
+    );
+    assert!(manifest.not_generated[0].starts_with("cad/broken.stl: "));
+    // Sorted by path, the generated file among the design's own.
+    let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    // A real STL of the part: 20 × 20 × 2 mm.
+    let stl = std::fs::read(root.join("cad/plate.stl")).unwrap();
+    let prepared = backend::mesh::Prepared::new(backend::mesh::Format::Stl, &stl).unwrap();
+    assert_eq!(prepared.stats.size(), [20.0, 20.0, 2.0]);
+}

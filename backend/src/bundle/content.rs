@@ -16,6 +16,9 @@ pub(super) struct DesignRead {
     pub(super) bom: Option<(String, Vec<u8>)>,
     pub(super) parent: Option<(DesignId, Oid)>,
     pub(super) ancestry: Vec<(DesignId, Oid)>,
+    /// Declared STL exports missing from the tree, with the part's OpenSCAD source (whole-design
+    /// bundles only).
+    pub(super) generate: Vec<(String, String)>,
 }
 
 pub(super) fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> {
@@ -61,7 +64,37 @@ pub(super) fn read_design(store: &Store, key: &BundleKey) -> Result<DesignRead> 
         Some(path) => text(crate::bom::split_sheet(&path).0)?.map(|bytes| (path, bytes)),
         None => None,
     };
+    let exists = |path: &str| store.file_header(&key.design, &rev, path).is_ok();
+    let clean = |path: &str| {
+        path.trim()
+            .trim_start_matches("./")
+            .trim_start_matches('/')
+            .to_owned()
+    };
+    let mut generate = Vec::new();
+    if key.path.is_empty() {
+        for part in manifest.iter().flat_map(|m| &m.part) {
+            let source = part
+                .source
+                .0
+                .iter()
+                .map(|s| clean(s))
+                .find(|s| crate::renders::is_scad(s) && exists(s));
+            let Some(source) = source else { continue };
+            for export in part.export.0.iter().map(|e| clean(e)) {
+                let is_stl = export.to_ascii_lowercase().ends_with(".stl");
+                if is_stl
+                    && store::paths::validate(&export).is_ok()
+                    && !exists(&export)
+                    && !generate.iter().any(|(e, _)| *e == export)
+                {
+                    generate.push((export, source.clone()));
+                }
+            }
+        }
+    }
     Ok(DesignRead {
+        generate,
         committed_at: info.committer.time,
         okh_text,
         manifest,
@@ -96,11 +129,47 @@ pub(super) fn write_bundle<W: Write>(store: &Store, plan: &Plan, sink: W) -> Res
                 size: file.size,
                 sha256: hex(&hashing.hasher.finalize()),
                 executable: file.executable,
+                generated_from: None,
             });
             Ok(())
         },
     )?;
     let mut manifest = plan.manifest.clone();
+    // Declared exports the design lacks, rendered now: after the design's own files.
+    for (export, source) in &plan.generate {
+        let rendered = crate::renders::render(
+            store,
+            &plan.key.design,
+            plan.key.commit,
+            source,
+            &Default::default(),
+            &crate::scad::Limits::SERVER,
+        );
+        match rendered {
+            Ok(stl) => {
+                writer.add_file(
+                    &format!("{}/{export}", plan.root),
+                    stl.len() as u64,
+                    plan.mtime,
+                    false,
+                    &mut &stl[..],
+                )?;
+                files.push(api::BundleFile {
+                    path: export.clone(),
+                    size: stl.len() as u64,
+                    sha256: hex(&Sha256::digest(&stl)),
+                    executable: false,
+                    generated_from: Some(source.clone()),
+                });
+                manifest.openscad = crate::scad::version();
+            }
+            Err(crate::renders::Error::Store(err)) => return Err(err.into()),
+            Err(crate::renders::Error::Scad(err)) => {
+                manifest.not_generated.push(format!("{export}: {err}"));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     manifest.not_portable = files
         .iter()
         .filter_map(|file| {
