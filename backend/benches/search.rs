@@ -499,6 +499,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         blobs,
         images: backend::images::ImageProxy::open(data, true, false).unwrap(),
         meshes: backend::mesh::Cache::default(),
+        pictures: backend::mesh::Cache::new(1 << 20),
         catalog,
         proposals,
         consumers: Vec::new(),

@@ -341,7 +341,7 @@ mod tests {
 
     fn numbers(svg: &str) -> Vec<f64> {
         let d = svg.split(" d=\"").nth(1).unwrap();
-        d.split(|c: char| c == 'M' || c == 'L' || c == ' ' || c == '"')
+        d.split(['M', 'L', ' ', '"'])
             .filter_map(|n| n.parse().ok())
             .collect()
     }

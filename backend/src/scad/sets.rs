@@ -24,8 +24,11 @@ pub fn path_for(scad: &str) -> String {
     }
 }
 
-/// The sets of a file, in file order, each as its raw values.
-pub fn parse(text: &str) -> Result<Vec<(String, Map<String, Json>)>, String> {
+/// A set as the file holds it: its name and raw values.
+pub type RawSet = (String, Map<String, Json>);
+
+/// The sets of a file, in file order.
+pub fn parse(text: &str) -> Result<Vec<RawSet>, String> {
     let root: Json = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let sets = match root.get("parameterSets") {
         Some(Json::Object(sets)) => sets,
