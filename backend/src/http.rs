@@ -185,6 +185,16 @@ where
     blocking_in(work::Kind::Read, work).await
 }
 
+/// `Cache-Control` of an answer read from a design at `rev`: kept forever when `rev` is a full
+/// commit id (the answer cannot change), else revalidated every time.
+pub fn caching_for(rev: &str) -> &'static str {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
 /// Runs a blocking write to the design `key` off the async runtime, after the writes queued
 /// before it for that design ([`work::run_write`]).
 pub async fn blocking_write<T, E>(

@@ -845,26 +845,17 @@ async fn declared_stl_exports_missing_from_the_tree_are_rendered_into_the_bundle
          [[part]]\nname = \"Broken\"\nsource = \"./cad/broken.scad\"\nexport = \"cad/broken.stl\"\n",
         String::from_utf8(okh.body).unwrap()
     );
-    let head = app.json("/api/designs/ada/plate").await.1["head"].clone();
-    let committed = app
-        .request(
-            Method::POST,
-            "/api/designs/ada/plate/commits",
-            &As::Cookie(ada),
-            Some(json!({"branch": "main", "expected_head": head, "message": "Parts",
-                "changes": [
-                    {"op": "put", "path": "okh.toml", "content": okh},
-                    {"op": "put", "path": "cad/plate.scad", "content": "side = 20;\ncube([side, side, 2]);\n"},
-                    {"op": "put", "path": "cad/broken.scad", "content": "cube([1, 1, 1]\n"},
-                ]})),
-        )
-        .await;
-    assert_eq!(
-        committed.status,
-        StatusCode::CREATED,
-        "{:?}",
-        committed.json()
-    );
+    app.commit_changes(
+        &ada,
+        "ada/plate",
+        "Parts",
+        json!([
+            {"op": "put", "path": "okh.toml", "content": okh},
+            {"op": "put", "path": "cad/plate.scad", "content": "side = 20;\ncube([side, side, 2]);\n"},
+            {"op": "put", "path": "cad/broken.scad", "content": "cube([1, 1, 1]\n"},
+        ]),
+    )
+    .await;
 
     let url = location(&app, "/api/designs/ada/plate/bundle/main.zip").await;
     let bundle = app.get(&url).await;

@@ -440,17 +440,13 @@ async fn a_parameter_set_is_saved_to_the_callers_fork_listed_and_downloaded_as_s
             .contains("plate.stl")
     );
     let uploaded = app.upload(&bob, "bob/lamp", "wide.stl", &stl.body).await;
-    let (_, head) = app.json("/api/designs/bob/lamp").await;
-    let put = app
-        .request(
-            Method::POST,
-            "/api/designs/bob/lamp/commits",
-            &As::Cookie(bob.clone()),
-            Some(json!({"branch": "main", "expected_head": head["head"], "message": "STL",
-                "changes": [{"op": "put", "path": "wide.stl", "upload_id": uploaded["upload_id"]}]})),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::CREATED, "{:?}", put.json());
+    app.commit_changes(
+        &bob,
+        "bob/lamp",
+        "STL",
+        json!([{"op": "put", "path": "wide.stl", "upload_id": uploaded["upload_id"]}]),
+    )
+    .await;
     let (status, model) = app.json("/api/designs/bob/lamp/model/main/wide.stl").await;
     assert_eq!(status, StatusCode::OK, "{model}");
     assert_eq!(model["bounds"]["size"], json!([45.0, 45.0, 2.0]));

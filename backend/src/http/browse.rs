@@ -203,21 +203,14 @@ async fn raw(
 ) -> AppResult<Response> {
     let id = design_id(&owner, &slug)?;
     let store = app.store.clone();
-    let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    let caching = super::caching_for(&rev);
     let (design, file_path) = (id.clone(), path.clone());
     let (blob, total) = blocking(move || store.file_header(&design, &rev, &file_path)).await?;
     let etag = format!("\"{blob}\"");
     let mut response = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(
-            header::CACHE_CONTROL,
-            if immutable {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            },
-        )
+        .header(header::CACHE_CONTROL, caching)
         .header(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",

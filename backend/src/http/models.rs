@@ -138,19 +138,12 @@ async fn mesh_of(
     Path((owner, slug, rev, path)): Params,
     Query(query): Query<RenderQuery>,
 ) -> AppResult<Response> {
-    let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    let caching = super::caching_for(&rev);
     let (_, blob, prepared) = prepare(&app, &owner, &slug, &rev, &path, &query).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (
-                header::CACHE_CONTROL,
-                if immutable {
-                    "public, max-age=31536000, immutable".to_owned()
-                } else {
-                    "no-cache".to_owned()
-                },
-            ),
+            (header::CACHE_CONTROL, caching.to_owned()),
             (header::ETAG, format!("\"mesh-{blob}\"")),
         ],
         Body::from(prepared.mesh.clone()),
@@ -542,20 +535,12 @@ async fn drawing(
             svg
         }
     };
-    let immutable = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (
-                header::CACHE_CONTROL,
-                if immutable {
-                    "public, max-age=31536000, immutable"
-                } else {
-                    "no-cache"
-                },
-            ),
+            (header::CACHE_CONTROL, super::caching_for(&rev)),
         ],
         Body::from(svg.as_ref().clone()),
     )

@@ -38,11 +38,7 @@ async fn save(
     let account = design
         .require(&app, Role::None, Scope::DesignsWrite)
         .await?;
-    let is_scad = body
-        .path
-        .rsplit_once('.')
-        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("scad"));
-    if !is_scad {
+    if !crate::renders::is_scad(&body.path) {
         return Err(invalid(
             "path",
             format!("{:?} is not an OpenSCAD file", body.path),
