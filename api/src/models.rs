@@ -27,6 +27,32 @@ pub struct Model {
     pub mesh_url: String,
 }
 
+/// `GET /api/designs/{owner}/{slug}/model-diff/{base}...{head}/{*path}` (`?base_path=` when the
+/// file was renamed): a model's two versions sorted by geometry, for the overlaid view. A
+/// triangle of the new version on the old surface is *same*, else *added*; one of the old
+/// version off the new surface is *removed*.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDiff {
+    /// The commits either side (40 hex).
+    pub base: String,
+    pub head: String,
+    /// The file at `base` and at `head`.
+    pub base_path: String,
+    pub path: String,
+    pub same_triangles: u64,
+    pub added_triangles: u64,
+    pub removed_triangles: u64,
+    /// How far (mm) a point may lie from the other version's surface and count as on it.
+    pub tolerance_mm: f64,
+    /// Whether either version was simplified for display before it was compared (then the
+    /// sorting is of the simplified shapes).
+    pub simplified: bool,
+    /// Each class's triangles to draw, in the form of [`Model::mesh_url`].
+    pub same_url: String,
+    pub added_url: String,
+    pub removed_url: String,
+}
+
 /// An axis-aligned bounding box in millimetres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {

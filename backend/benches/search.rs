@@ -500,6 +500,7 @@ async fn open_app(data: &std::path::Path, search: Search) -> backend::AppState {
         images: backend::images::ImageProxy::open(data, true, false).unwrap(),
         meshes: backend::mesh::Cache::default(),
         pictures: backend::mesh::Cache::new(1 << 20),
+        model_diffs: backend::mesh::Cache::new(1 << 20),
         catalog,
         proposals,
         consumers: Vec::new(),

@@ -8,6 +8,7 @@
 //! materials we do not need, and their errors do not say where a file went wrong.
 
 mod cache;
+pub mod diff;
 mod obj;
 pub mod picture;
 mod simplify;
@@ -178,14 +179,31 @@ impl Mesh {
 
     /// The corners as little-endian `f32`s, nine per triangle: what the viewer draws.
     pub fn to_le_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.triangles.len() * 36);
-        for corner in self.triangles.iter().flatten() {
-            for value in corner {
-                out.extend_from_slice(&value.to_le_bytes());
-            }
-        }
-        out
+        wire(&self.triangles)
     }
+}
+
+/// `triangles` as little-endian `f32`s, nine per triangle: what the viewer draws.
+pub fn wire(triangles: &[Triangle]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(triangles.len() * 36);
+    for corner in triangles.iter().flatten() {
+        for value in corner {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// The triangles of [`wire`]'s form (a partial triangle at the end is dropped).
+pub fn from_wire(bytes: &[u8]) -> Vec<Triangle> {
+    let float = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    bytes
+        .chunks_exact(36)
+        .map(|t| {
+            let point = |i: usize| [0, 1, 2].map(|axis| float(&t[(i * 3 + axis) * 4..]));
+            [point(0), point(1), point(2)]
+        })
+        .collect()
 }
 
 /// The three numbers after `keyword` on text line `line_no` (STL's `vertex`, OBJ's `v`).
@@ -253,6 +271,7 @@ mod tests {
         assert_eq!(bytes.len(), 12 * 36);
         let second = f32::from_le_bytes(bytes[4..8].try_into().unwrap());
         assert_eq!(second, mesh.triangles[0][0][1]);
+        assert_eq!(from_wire(&bytes), mesh.triangles, "read back");
     }
 
     #[test]

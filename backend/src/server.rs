@@ -42,6 +42,8 @@ pub struct App {
     pub meshes: crate::mesh::Cache,
     /// Pictures of designs' main models by commit (PNG).
     pub pictures: crate::mesh::Cache<bytes::Bytes>,
+    /// Models' changes between two commits, sorted for the overlaid view (by commits and paths).
+    pub model_diffs: crate::mesh::Cache<crate::mesh::diff::Drawn>,
     /// Designs as rows (consumer `catalog`).
     pub catalog: crate::catalog::Catalog,
     /// Change proposals (consumer `proposals`: revisions and mergeability).
@@ -68,6 +70,8 @@ impl Deref for AppState {
 const RUNNING_MARKER: &str = "running";
 /// The most bytes of model pictures kept in memory (about 2,000 cards).
 const PICTURE_CACHE: usize = 64 << 20;
+/// The most bytes of sorted model changes kept (a few of the largest models drawn).
+const MODEL_DIFF_CACHE: usize = 128 << 20;
 /// How long a stopping server waits for queued events to be stored.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -180,6 +184,7 @@ impl App {
             images,
             meshes: crate::mesh::Cache::default(),
             pictures: crate::mesh::Cache::new(PICTURE_CACHE),
+            model_diffs: crate::mesh::Cache::new(MODEL_DIFF_CACHE),
             proposals,
             catalog,
             consumers,

@@ -164,6 +164,176 @@ async fn obj_and_3mf_are_measured_in_millimetres() {
     );
 }
 
+/// [`CUBE_OBJ`] with a second unit cube 3 mm along x.
+fn two_cubes_obj() -> String {
+    let second: String = CUBE_OBJ
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split(' ');
+            match words.next()? {
+                "v" => {
+                    let x: f32 = words.next()?.parse().ok()?;
+                    Some(format!(
+                        "v {} {}\n",
+                        x + 3.0,
+                        words.collect::<Vec<_>>().join(" ")
+                    ))
+                }
+                "f" => Some(format!(
+                    "f {}\n",
+                    words
+                        .map(|i| (i.parse::<u32>().unwrap() + 8).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    // OBJ lists every vertex before a face may use it, so the new corners go first.
+    let (vertices, faces): (Vec<&str>, Vec<&str>) =
+        CUBE_OBJ.lines().partition(|l| l.starts_with("v "));
+    let (more_vertices, more_faces): (Vec<&str>, Vec<&str>) =
+        second.lines().partition(|l| l.starts_with("v "));
+    [vertices, more_vertices, faces, more_faces]
+        .concat()
+        .join("\n")
+        + "\n"
+}
+
+#[tokio::test]
+async fn a_changed_model_is_sorted_into_same_added_and_removed_triangles() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let one = commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/box.obj", "content": CUBE_OBJ}]),
+    )
+    .await;
+    let two = commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/box.obj", "content": two_cubes_obj()}]),
+    )
+    .await;
+    let three = commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "move", "from": "cad/box.obj", "to": "cad/boxes.obj"}]),
+    )
+    .await;
+
+    let (status, diff) = app
+        .json(&format!(
+            "/api/designs/ada/lamp/model-diff/{one}...{two}/cad/box.obj"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    assert_eq!(
+        (diff["base"].as_str(), diff["head"].as_str()),
+        (Some(one.as_str()), Some(two.as_str()))
+    );
+    let counts = |d: &Value| {
+        ["same", "added", "removed"].map(|k| d[format!("{k}_triangles")].as_u64().unwrap())
+    };
+    assert_eq!(counts(&diff), [12, 12, 0], "{diff}");
+    assert_eq!(diff["simplified"], false);
+    assert!(diff["tolerance_mm"].as_f64().unwrap() > 0.0);
+    let added_url = diff["added_url"].as_str().unwrap();
+    assert_eq!(
+        added_url,
+        format!("/api/designs/ada/lamp/mesh-diff/{one}...{two}/added/cad/box.obj")
+    );
+    let added = app.get(added_url).await;
+    assert_eq!(added.status, StatusCode::OK);
+    assert_eq!(added.body.len(), 12 * 36);
+    assert!(
+        added.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // Every added corner is on the second cube, 3 to 4 mm along x.
+    let xs: Vec<f32> = added
+        .body
+        .chunks(12)
+        .map(|corner| f32::from_le_bytes(corner[..4].try_into().unwrap()))
+        .collect();
+    assert!(xs.iter().all(|x| (3.0..=4.0).contains(x)), "{xs:?}");
+    let removed = app.get(diff["removed_url"].as_str().unwrap()).await;
+    assert_eq!((removed.status, removed.body.len()), (StatusCode::OK, 0));
+    let same = app.get(diff["same_url"].as_str().unwrap()).await;
+    assert_eq!(same.body.len(), 12 * 36);
+
+    // Backwards, the second cube goes; named by a branch, the answer is not kept for good.
+    let (_, back) = app
+        .json(&format!(
+            "/api/designs/ada/lamp/model-diff/{two}...{one}/cad/box.obj"
+        ))
+        .await;
+    assert_eq!(counts(&back), [12, 0, 12], "{back}");
+    let by_branch = app
+        .get(&format!(
+            "/api/designs/ada/lamp/mesh-diff/{one}...main/same/cad/boxes.obj?base_path=cad/box.obj"
+        ))
+        .await;
+    assert_eq!(by_branch.status, StatusCode::OK);
+    assert_eq!(by_branch.headers[header::CACHE_CONTROL], "no-cache");
+
+    // A renamed file is compared with its old path, which the part URLs carry.
+    let (status, renamed) = app
+        .json(&format!(
+            "/api/designs/ada/lamp/model-diff/{two}...{three}/cad/boxes.obj?base_path=cad/box.obj"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(counts(&renamed), [24, 0, 0]);
+    assert_eq!(renamed["base_path"], "cad/box.obj");
+    assert!(
+        renamed["same_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/same/cad/boxes.obj?base_path=cad%2Fbox.obj"),
+        "{renamed}"
+    );
+
+    // Bad requests name their bad part; a file missing on one side is a 404.
+    for (url, status, names) in [
+        (
+            format!("model-diff/{one}/cad/box.obj"),
+            StatusCode::BAD_REQUEST,
+            one.clone(),
+        ),
+        (
+            format!("model-diff/{one}.../cad/box.obj"),
+            StatusCode::BAD_REQUEST,
+            format!("{one}..."),
+        ),
+        (
+            format!("mesh-diff/{one}...{two}/moved/cad/box.obj"),
+            StatusCode::BAD_REQUEST,
+            "moved".to_owned(),
+        ),
+        (
+            format!("model-diff/{one}...{two}/README.md"),
+            StatusCode::BAD_REQUEST,
+            "README.md".to_owned(),
+        ),
+        (
+            format!("model-diff/{one}...{three}/cad/boxes.obj"),
+            StatusCode::NOT_FOUND,
+            "boxes.obj".to_owned(),
+        ),
+    ] {
+        let (got, body) = app.json(&format!("/api/designs/ada/lamp/{url}")).await;
+        assert_eq!(got, status, "{url}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&names), "{url}: {message}");
+    }
+}
+
 #[tokio::test]
 async fn bad_models_and_other_files_get_clear_errors() {
     let app = TestApp::new().await;

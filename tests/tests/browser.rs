@@ -1959,6 +1959,148 @@ async fn a_model_is_shown_in_3d_turned_by_keys_and_measured() -> anyhow::Result<
     plain.close().await
 }
 
+/// The viewer's canvas under `scope`: how many pixels are clearly green and clearly red (the
+/// overlay's added and removed colours).
+async fn green_and_red(browser: &Browser, scope: &str) -> anyhow::Result<(u64, u64)> {
+    let found = browser
+        .client
+        .execute(
+            "const c = document.querySelector(arguments[0] + ' canvas');
+             const copy = document.createElement('canvas');
+             copy.width = c.width; copy.height = c.height;
+             const g = copy.getContext('2d');
+             g.drawImage(c, 0, 0);
+             const d = g.getImageData(0, 0, copy.width, copy.height).data;
+             let green = 0, red = 0;
+             for (let i = 0; i < d.length; i += 4) {
+               if (d[i + 3] < 200) continue;
+               if (d[i + 1] > d[i] + 40 && d[i + 1] > d[i + 2] + 20) green++;
+               if (d[i] > d[i + 1] + 60 && d[i] > d[i + 2] + 40) red++;
+             }
+             return [green, red];",
+            vec![scope.into()],
+        )
+        .await?;
+    let at = |i: usize| found[i].as_u64().unwrap_or_default();
+    Ok((at(0), at(1)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() -> anyhow::Result<()>
+{
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "ada").await?;
+    // A design with a 10 mm cube, then a second change that adds a smaller block beside it.
+    let made = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const cube = (x, s, first) => {
+               const v = [];
+               for (const [a, b, c] of [[0,0,0],[1,0,0],[1,1,0],[0,1,0],[0,0,1],[1,0,1],[1,1,1],[0,1,1]])
+                 v.push(`v ${x + a * s} ${b * s} ${c * s}`);
+               const f = ['1 4 3 2', '5 6 7 8', '1 2 6 5', '2 3 7 6', '3 4 8 7', '4 1 5 8']
+                 .map(q => 'f ' + q.split(' ').map(i => Number(i) + first).join(' '));
+               return [v, f];
+             };
+             const [v1, f1] = cube(0, 10, 0);
+             const [v2, f2] = cube(14, 4, 8);
+             const post = (url, body) => fetch(url, {method: 'POST',
+               headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
+               body: JSON.stringify(body)});
+             (async () => {
+               let r = await post('/api/designs', {slug: 'bracket', name: 'Bracket',
+                 function: 'Holds a shelf', license: 'CERN-OHL-S-2.0', readme: true});
+               if (r.status !== 201) return done(['create', r.status, await r.text()]);
+               const ids = [];
+               for (const text of [[...v1, ...f1], [...v1, ...v2, ...f1, ...f2]]) {
+                 const design = await (await fetch('/api/designs/ada/bracket')).json();
+                 r = await post('/api/designs/ada/bracket/commits', {branch: design.default_branch,
+                   expected_head: design.head, message: 'The bracket',
+                   changes: [{op: 'put', path: 'cad/bracket.obj', content: text.join('\\n') + '\\n'}]});
+                 if (r.status !== 201) return done(['commit', r.status, await r.text()]);
+                 ids.push((await r.json()).id);
+               }
+               done(ids);
+             })().catch(e => done(['failed', String(e)]));",
+            vec![],
+        )
+        .await?;
+    let second = made[1]
+        .as_str()
+        .filter(|id| id.len() == 40)
+        .with_context(|| format!("{made}"))?
+        .to_owned();
+
+    for (width, height) in [(1280, 900), (390, 844)] {
+        browser.client.set_window_size(width, height).await?;
+        browser
+            .goto(&server.url(&format!("/ada/bracket/commit/{second}")))
+            .await?;
+        // Side by side first: two views, and the table of what changed.
+        let side = ".model-pair figure.model-view[data-state=\"shown\"]";
+        browser.wait_for(side).await?;
+        for _ in 0..100 {
+            if browser.texts(side).await?.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(browser.texts(side).await?.len(), 2, "{width} px: two views");
+        let volume = browser
+            .wait_for(".model-delta .delta-volume")
+            .await?
+            .text()
+            .await?;
+        assert!(
+            volume.starts_with("+64"),
+            "{width} px: volume change {volume:?}"
+        );
+
+        // Overlaid: one view with the unchanged cube and the added block in green, none red.
+        click_button(&browser, "Overlay").await?;
+        let overlay = ".model-overlay figure.model-view[data-state=\"shown\"]";
+        let figure = browser.wait_for(overlay).await?;
+        assert_eq!(
+            figure.attr("data-triangles").await?.as_deref(),
+            Some("24"),
+            "{width} px: 12 unchanged and 12 added triangles drawn"
+        );
+        let legend = browser.texts(".overlay-legend li").await?;
+        assert_eq!(
+            legend,
+            [
+                "Unchanged (grey, see-through): 12 triangles",
+                "Added (green): 12",
+                "Removed (red): 0"
+            ],
+            "{width} px"
+        );
+        next_frame(&browser, overlay, 0).await?;
+        let (green, red) = green_and_red(&browser, overlay).await?;
+        assert!(green > 100, "{width} px: {green} green pixels");
+        assert_eq!(red, 0, "{width} px: nothing was removed");
+        let pressed = browser
+            .wait_for(".model-modes button[aria-pressed=\"true\"]")
+            .await?
+            .text()
+            .await?;
+        assert_eq!(pressed, "Overlay");
+        assert_eq!(
+            sideways(&browser).await?,
+            None,
+            "{width} px scrolls sideways"
+        );
+        browser
+            .checkpoint(&format!("model-overlay-{width}"))
+            .await?;
+        // And back: the two views return.
+        click_button(&browser, "Side by side").await?;
+        browser.wait_for(side).await?;
+    }
+    browser.close().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn saving_a_parameter_set_commits_it_to_the_readers_fork_and_it_loads_back()
 -> anyhow::Result<()> {

@@ -2,7 +2,8 @@
 //! `mesh` (the triangles to draw), both of an STL, OBJ or 3MF file at a revision, or of an
 //! OpenSCAD file rendered with `?params=`; `customizer` (an OpenSCAD file's parameters) and
 //! `stl` (a render to download); `picture` (a design's main model as a PNG); `drawing` (a DXF
-//! file as SVG).
+//! file as SVG); `model-diff` and `mesh-diff` (a model's two versions sorted into same, added
+//! and removed triangles, for the overlaid view).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +37,14 @@ pub fn router() -> Router<AppState> {
             get(customizer),
         )
         .route("/designs/{owner}/{slug}/stl/{rev}/{*path}", get(stl_of))
+        .route(
+            "/designs/{owner}/{slug}/model-diff/{spec}/{*path}",
+            get(model_diff),
+        )
+        .route(
+            "/designs/{owner}/{slug}/mesh-diff/{spec}/{part}/{*path}",
+            get(mesh_diff),
+        )
         .route("/designs/{owner}/{slug}/picture/{rev}", get(picture))
         .route(
             "/designs/{owner}/{slug}/drawing/{rev}/{*path}",
@@ -147,6 +156,156 @@ async fn mesh_of(
             (header::ETAG, format!("\"mesh-{blob}\"")),
         ],
         Body::from(prepared.mesh.clone()),
+    )
+        .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct DiffQuery {
+    /// The file's path at the base, when it was renamed (else `path`).
+    base_path: Option<String>,
+    /// An OpenSCAD file's parameter values, used on both sides.
+    params: Option<String>,
+}
+
+/// A model's two versions sorted by [`mesh::diff::compare`]: the commits either side, the
+/// path at the base and the sorted triangles (cached by both sides' blob ids or render keys).
+struct Sorted {
+    base: String,
+    head: String,
+    base_path: String,
+    keys: String,
+    drawn: Arc<mesh::diff::Drawn>,
+}
+
+/// `base...head` as its two revisions (400 naming the spec otherwise).
+fn split_spec(spec: &str) -> AppResult<(&str, &str)> {
+    spec.split_once("...")
+        .filter(|(base, head)| !base.is_empty() && !head.is_empty())
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{spec:?} is not two revisions written as base...head"
+            ))
+        })
+}
+
+async fn sorted(
+    app: &AppState,
+    (owner, slug, spec, path): (&str, &str, &str, &str),
+    query: &DiffQuery,
+) -> AppResult<Sorted> {
+    let (base, head) = split_spec(spec)?;
+    let base_path = match query.base_path.as_deref() {
+        Some(p) if !p.is_empty() => p.to_owned(),
+        _ => path.to_owned(),
+    };
+    let render = RenderQuery {
+        params: query.params.clone(),
+    };
+    let (base, base_key, before) = prepare(app, owner, slug, base, &base_path, &render).await?;
+    let (head, head_key, after) = prepare(app, owner, slug, head, path, &render).await?;
+    let keys = format!("{base_key}-{head_key}");
+    let drawn = match app.model_diffs.get(&keys) {
+        Some(drawn) => drawn,
+        None => {
+            let simplified = [&before, &after]
+                .iter()
+                .any(|side| side.shown < side.stats.triangles);
+            let drawn = Arc::new(
+                blocking_in(Kind::Extract, move || {
+                    let changes = mesh::diff::compare(
+                        &mesh::from_wire(&before.mesh),
+                        &mesh::from_wire(&after.mesh),
+                    );
+                    Ok::<_, AppError>(mesh::diff::Drawn::new(&changes, simplified))
+                })
+                .await?,
+            );
+            app.model_diffs.insert(keys.clone(), drawn.clone());
+            drawn
+        }
+    };
+    Ok(Sorted {
+        base,
+        head,
+        base_path,
+        keys,
+        drawn,
+    })
+}
+
+/// `GET …/model-diff/{base}...{head}/{path}`: how many triangles stayed, came and went, and
+/// where to fetch each class.
+async fn model_diff(
+    State(app): State<AppState>,
+    Path((owner, slug, spec, path)): Params,
+    Query(query): Query<DiffQuery>,
+) -> AppResult<JsonResponse<api::ModelDiff>> {
+    let sorted = sorted(&app, (&owner, &slug, &spec, &path), &query).await?;
+    let mut extra = url::form_urlencoded::Serializer::new(String::new());
+    if sorted.base_path != path {
+        extra.append_pair("base_path", &sorted.base_path);
+    }
+    if let Some(params) = query.params.as_deref().filter(|p| !p.is_empty()) {
+        extra.append_pair("params", params);
+    }
+    let extra = match extra.finish() {
+        q if q.is_empty() => q,
+        q => format!("?{q}"),
+    };
+    let url = |part: &str| {
+        format!(
+            "/api/designs/{owner}/{slug}/mesh-diff/{}...{}/{part}/{path}{extra}",
+            sorted.base, sorted.head
+        )
+    };
+    let [same, added, removed] = sorted.drawn.counts();
+    Ok(JsonResponse(api::ModelDiff {
+        same_url: url("same"),
+        added_url: url("added"),
+        removed_url: url("removed"),
+        base: sorted.base,
+        head: sorted.head,
+        base_path: sorted.base_path,
+        path,
+        same_triangles: same,
+        added_triangles: added,
+        removed_triangles: removed,
+        tolerance_mm: sorted.drawn.tolerance,
+        simplified: sorted.drawn.simplified,
+    }))
+}
+
+/// `GET …/mesh-diff/{base}...{head}/{part}/{path}`: one class's triangles (`same`, `added` or
+/// `removed`) in the form of `mesh`.
+async fn mesh_diff(
+    State(app): State<AppState>,
+    Path((owner, slug, spec, part, path)): Path<(String, String, String, String, String)>,
+    Query(query): Query<DiffQuery>,
+) -> AppResult<Response> {
+    if !matches!(part.as_str(), "same" | "added" | "removed") {
+        return Err(AppError::BadRequest(format!(
+            "{part:?} is not a part of a model diff (same, added or removed)"
+        )));
+    }
+    let (base, head) = split_spec(&spec)?;
+    let caching = match (super::caching_for(base), super::caching_for(head)) {
+        (a, b) if a == b => a,
+        _ => super::caching_for(""),
+    };
+    let sorted = sorted(&app, (&owner, &slug, &spec, &path), &query).await?;
+    let bytes = match part.as_str() {
+        "same" => sorted.drawn.same.clone(),
+        "added" => sorted.drawn.added.clone(),
+        _ => sorted.drawn.removed.clone(),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CACHE_CONTROL, caching.to_owned()),
+            (header::ETAG, format!("\"diff-{}-{part}\"", sorted.keys)),
+        ],
+        Body::from(bytes),
     )
         .into_response())
 }

@@ -1,13 +1,15 @@
 //! The 3D viewer of STL, OBJ and 3MF files. The server measures the model and prepares its
 //! triangles (`GET …/model/{rev}/{path}`); the drawing is done by the viewer script (three.js,
 //! `frontend/viewer/viewer.js`), which is loaded only when a model is shown. The controls are
-//! buttons and keys on the view; without WebGL a text says so, with the measurements.
+//! buttons and keys on the view; without WebGL a text says so, with the measurements. A
+//! changed model is shown side by side or overlaid (`GET …/model-diff/{base}...{head}/{path}`:
+//! unchanged triangles see-through grey, added green, removed red).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ::api::{ApiError, Model};
+use ::api::{ApiError, Model, ModelDiff};
 use js_sys::{Function, Promise, Reflect};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -116,9 +118,37 @@ struct Slot {
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
+/// One mesh in a view: where its triangles are, its colour (`model`, `same`, `added`,
+/// `removed`) and how opaque it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    pub url: String,
+    pub tone: &'static str,
+    pub opacity: f64,
+}
+
 /// A measured model, drawn.
 #[component]
-pub fn ModelDrawing(model: Model, #[prop(default = "model")] tone: &'static str) -> impl IntoView {
+pub fn ModelDrawing(
+    model: Model,
+    #[prop(default = "model")] tone: &'static str,
+    /// What to draw in place of the model's own mesh (an overlaid change's classes).
+    #[prop(optional)]
+    layers: Vec<Layer>,
+    /// The view's name for screen readers, in place of the model's measurements.
+    #[prop(optional, into)]
+    label: Option<String>,
+) -> impl IntoView {
+    let layers = if layers.is_empty() {
+        vec![Layer {
+            url: model.mesh_url.clone(),
+            tone,
+            opacity: 1.0,
+        }]
+    } else {
+        layers
+    };
+    let drawn = RwSignal::new(0u64);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let state = RwSignal::new(State::Loading);
     let wireframe = RwSignal::new(false);
@@ -135,7 +165,7 @@ pub fn ModelDrawing(model: Model, #[prop(default = "model")] tone: &'static str)
     let invoke = SendWrapper::new(Rc::new(invoke));
     {
         let slot = slot.clone();
-        let mesh_url = model.mesh_url.clone();
+        let layers = SendWrapper::new(layers);
         Effect::new(move |started: Option<bool>| {
             if started == Some(true) {
                 return true;
@@ -143,10 +173,12 @@ pub fn ModelDrawing(model: Model, #[prop(default = "model")] tone: &'static str)
             let Some(element) = canvas.get() else {
                 return false;
             };
-            let (slot, mesh_url) = (slot.clone(), mesh_url.clone());
+            let (slot, layers) = (slot.clone(), layers.clone());
             let element: web_sys::HtmlCanvasElement = element.unchecked_into();
             leptos::task::spawn_local(async move {
-                state.set(start(element, &mesh_url, &slot, tone).await);
+                let (shown, triangles) = start(element, &layers, &slot).await;
+                drawn.set(triangles);
+                state.set(shown);
             });
             true
         });
@@ -189,16 +221,17 @@ pub fn ModelDrawing(model: Model, #[prop(default = "model")] tone: &'static str)
             move |_| act(action)
         }
     };
-    let label = format!(
-        "3D view of {}: {}",
-        model.path.rsplit('/').next().unwrap_or(&model.path),
-        measurements(&model)
-    );
+    let label = label.unwrap_or_else(|| {
+        format!(
+            "3D view of {}: {}",
+            model.path.rsplit('/').next().unwrap_or(&model.path),
+            measurements(&model)
+        )
+    });
     let caption = measurements(&model);
-    let triangles = model.shown_triangles.to_string();
     view! {
         <figure class="model-view" data-state=move || state.get().name()
-            data-triangles=move || (state.get() == State::Shown).then(|| triangles.clone())>
+            data-triangles=move || (state.get() == State::Shown).then(|| drawn.get().to_string())>
             <div class="model-stage">
                 <canvas node_ref=canvas tabindex="0" role="img" aria-label=label
                     aria-describedby=keys_id.clone() on:keydown=on_key></canvas>
@@ -263,44 +296,53 @@ impl Action {
     }
 }
 
-/// Loads the script if needed, creates the viewer on `canvas` and draws the mesh.
+/// Loads the script if needed, creates the viewer on `canvas` and draws the layers: the
+/// state reached and the triangles drawn.
 async fn start(
     canvas: web_sys::HtmlCanvasElement,
-    mesh_url: &str,
+    layers: &[Layer],
     slot: &Rc<RefCell<Slot>>,
-    tone: &str,
-) -> State {
+) -> (State, u64) {
     let module = match viewer_script().await {
         Ok(module) => module,
-        Err(message) => return State::Failed(message),
+        Err(message) => return (State::Failed(message), 0),
     };
     let Ok(create) = Reflect::get(&module, &"create".into()).and_then(|f| f.dyn_into::<Function>())
     else {
-        return State::Failed("The 3D viewer script is not the expected one.".into());
+        let message = "The 3D viewer script is not the expected one.";
+        return (State::Failed(message.into()), 0);
     };
     let Ok(viewer) = create.call1(&JsValue::NULL, &canvas) else {
-        return State::NoWebgl;
+        return (State::NoWebgl, 0);
     };
     {
         let mut slot = slot.borrow_mut();
         if slot.gone {
             call(&viewer, "dispose", &[]);
-            return State::Loading;
+            return (State::Loading, 0);
         }
         slot.viewer = Some(viewer.clone());
     }
-    let added = call(&viewer, "add", &[mesh_url.into(), tone.into()])
-        .and_then(|p| p.dyn_into::<Promise>().ok());
-    let Some(added) = added else {
-        return State::Failed("The 3D viewer could not start.".into());
-    };
-    match JsFuture::from(added).await {
-        Ok(_) => State::Shown,
-        Err(err) => State::Failed(format!(
-            "The model could not be drawn ({}).",
-            js_message(&err)
-        )),
+    let mut triangles = 0;
+    for layer in layers {
+        let args = [
+            layer.url.as_str().into(),
+            layer.tone.into(),
+            layer.opacity.into(),
+        ];
+        let added = call(&viewer, "add", &args).and_then(|p| p.dyn_into::<Promise>().ok());
+        let Some(added) = added else {
+            return (State::Failed("The 3D viewer could not start.".into()), 0);
+        };
+        match JsFuture::from(added).await {
+            Ok(count) => triangles += count.as_f64().unwrap_or_default() as u64,
+            Err(err) => {
+                let message = format!("The model could not be drawn ({}).", js_message(&err));
+                return (State::Failed(message), 0);
+            }
+        }
     }
+    (State::Shown, triangles)
 }
 
 /// Calls `object.method(...args)`; `None` if it is missing or threw.
@@ -458,30 +500,133 @@ fn Pair(before: Option<Model>, after: Option<Model>) -> impl IntoView {
     };
     let triangles =
         |m: &Option<Model>| m.as_ref().map_or("—".to_owned(), |m| grouped(m.triangles));
+    let cells = [
+        [size(&before), size(&after), size_change],
+        [volume_of(&before), volume_of(&after), volume_change],
+        [triangles(&before), triangles(&after), String::new()],
+    ];
+    let [
+        [size_before, size_after, size_change],
+        [volume_before, volume_after, volume_change],
+        [triangles_before, triangles_after, _],
+    ] = cells;
+    let overlay = RwSignal::new(false);
+    let both = before.is_some() && after.is_some();
+    let sides = (before.clone(), after.clone());
+    let side_by_side = move || {
+        let (before, after) = sides.clone();
+        view! {
+            <div class="model-pair">
+                <div class="model-side"><h4>"Before"</h4>
+                    {match before {
+                        Some(model) => view! { <ModelDrawing model/> }.into_any(),
+                        None => view! { <p class="empty">"Not there before this change."</p> }.into_any(),
+                    }}
+                </div>
+                <div class="model-side"><h4>"After"</h4>
+                    {match after {
+                        Some(model) => view! { <ModelDrawing model/> }.into_any(),
+                        None => view! { <p class="empty">"Deleted by this change."</p> }.into_any(),
+                    }}
+                </div>
+            </div>
+        }
+    };
+    let shown = {
+        move || match (overlay.get(), before.clone(), after.clone()) {
+            (true, Some(before), Some(after)) => view! { <Overlay before after/> }.into_any(),
+            _ => side_by_side().into_any(),
+        }
+    };
     view! {
         <div class="table-scroll" tabindex="0" role="region" aria-label="How the model changed">
             <table class="model-delta">
                 <thead><tr><th scope="col"></th><th scope="col">"Before"</th><th scope="col">"After"</th><th scope="col">"Change"</th></tr></thead>
                 <tbody>
-                    <tr><th scope="row">"Size"</th><td>{size(&before)}</td><td>{size(&after)}</td><td class="delta-size">{size_change}</td></tr>
-                    <tr><th scope="row">"Volume"</th><td>{volume_of(&before)}</td><td>{volume_of(&after)}</td><td class="delta-volume">{volume_change}</td></tr>
-                    <tr><th scope="row">"Triangles"</th><td>{triangles(&before)}</td><td>{triangles(&after)}</td><td></td></tr>
+                    <tr><th scope="row">"Size"</th><td>{size_before}</td><td>{size_after}</td><td class="delta-size">{size_change}</td></tr>
+                    <tr><th scope="row">"Volume"</th><td>{volume_before}</td><td>{volume_after}</td><td class="delta-volume">{volume_change}</td></tr>
+                    <tr><th scope="row">"Triangles"</th><td>{triangles_before}</td><td>{triangles_after}</td><td></td></tr>
                 </tbody>
             </table>
         </div>
-        <div class="model-pair">
-            <div class="model-side"><h4>"Before"</h4>
-                {match before {
-                    Some(model) => view! { <ModelDrawing model/> }.into_any(),
-                    None => view! { <p class="empty">"Not there before this change."</p> }.into_any(),
-                }}
+        {both.then(|| view! {
+            <div class="model-modes" role="group" aria-label="How to show the two versions">
+                <button type="button" class="secondary" aria-pressed=move || (!overlay.get()).to_string()
+                    on:click=move |_| overlay.set(false)>"Side by side"</button>
+                <button type="button" class="secondary" aria-pressed=move || overlay.get().to_string()
+                    on:click=move |_| overlay.set(true)>"Overlay"</button>
             </div>
-            <div class="model-side"><h4>"After"</h4>
-                {match after {
-                    Some(model) => view! { <ModelDrawing model/> }.into_any(),
-                    None => view! { <p class="empty">"Deleted by this change."</p> }.into_any(),
-                }}
-            </div>
+        })}
+        {shown}
+    }
+}
+
+/// Both versions in one view, sorted by the server into unchanged, added and removed
+/// triangles, with a legend of the colours.
+#[component]
+fn Overlay(before: Model, after: Model) -> impl IntoView {
+    let design = crate::design::DesignContext::get();
+    let renamed = if before.path == after.path {
+        String::new()
+    } else {
+        format!("?base_path={}", api::encode(&before.path))
+    };
+    let url = design.api(&format!(
+        "/model-diff/{}...{}/{}{renamed}",
+        before.commit, after.commit, after.path
+    ));
+    let diff = LocalResource::new(move || api::get::<ModelDiff>(url.clone()));
+    view! {
+        <Suspense fallback=|| view! { <Loading what="the overlay"/> }>
+            {move || {
+                let after = after.clone();
+                Suspend::new(async move {
+                    match diff.await {
+                        Ok(diff) => view! { <OverlayDrawing diff model=after/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OverlayDrawing(diff: ModelDiff, model: Model) -> impl IntoView {
+    let layers: Vec<Layer> = [
+        (&diff.same_url, diff.same_triangles, "same", 0.35),
+        (&diff.removed_url, diff.removed_triangles, "removed", 1.0),
+        (&diff.added_url, diff.added_triangles, "added", 1.0),
+    ]
+    .into_iter()
+    .filter(|(_, count, _, _)| *count > 0)
+    .map(|(url, _, tone, opacity)| Layer {
+        url: url.clone(),
+        tone,
+        opacity,
+    })
+    .collect();
+    let label = format!(
+        "3D overlay of {}: {} unchanged, {} added and {} removed triangles",
+        model.path.rsplit('/').next().unwrap_or(&model.path),
+        grouped(diff.same_triangles),
+        grouped(diff.added_triangles),
+        grouped(diff.removed_triangles),
+    );
+    view! {
+        <div class="model-overlay">
+            <ul class="overlay-legend" aria-label="Colours of the overlay">
+                <li class="legend-same"><span class="swatch" aria-hidden="true"></span>
+                    "Unchanged (grey, see-through): " {grouped(diff.same_triangles)} " triangles"</li>
+                <li class="legend-added"><span class="swatch" aria-hidden="true"></span>
+                    "Added (green): " {grouped(diff.added_triangles)}</li>
+                <li class="legend-removed"><span class="swatch" aria-hidden="true"></span>
+                    "Removed (red): " {grouped(diff.removed_triangles)}</li>
+            </ul>
+            {diff.simplified.then(|| view! {
+                <p class="muted">"A version was simplified for display before it was compared, so small changes may not show."</p>
+            })}
+            <ModelDrawing model layers label/>
         </div>
     }
 }
