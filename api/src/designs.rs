@@ -62,6 +62,8 @@ pub enum DesignSort {
     Name,
     /// Most forked first.
     Forks,
+    /// Most bundle downloads first (every version and format).
+    Downloads,
 }
 
 /// Someone who authored commits of a design, mapped to an account by commit emails.
@@ -271,6 +273,12 @@ pub struct BomRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkNode {
     pub id: String,
+    /// The design's name (from its manifest).
+    #[serde(default)]
+    pub name: String,
+    /// Its card picture, as [`DesignSummary::image_url`] (none before its first commit).
+    #[serde(default)]
+    pub image_url: Option<String>,
     /// The parent's head when this design was forked (`None` for the root).
     pub forked_at: Option<String>,
     pub children: Vec<NetworkNode>,

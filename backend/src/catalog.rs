@@ -61,6 +61,8 @@ pub enum Order {
     Name,
     /// Most direct forks first.
     Forks,
+    /// Most bundle downloads first (the `bundle_downloads` counts, every commit and format).
+    Downloads,
 }
 
 /// Which designs a list shows.
@@ -211,6 +213,10 @@ impl Catalog {
             Order::Updated => "updated DESC, id",
             Order::Name => "name_key, id",
             Order::Forks => "forks DESC, id",
+            Order::Downloads => {
+                "(SELECT COALESCE(SUM(b.downloads), 0) FROM bundle_downloads b \
+                 WHERE b.design = designs.id) DESC, id"
+            }
         };
         // Every value is a bound parameter; only the fixed column names enter the SQL text.
         let mut clauses = Vec::new();

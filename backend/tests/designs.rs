@@ -472,6 +472,23 @@ async fn forks_share_history_but_not_new_commits() {
     let (_, most_forked) = app.json("/api/designs?sort=forks&per_page=1").await;
     assert_eq!(most_forked["designs"][0]["id"], "olga/lamp");
     assert_eq!(most_forked["designs"][0]["forks"], 2);
+    // A bundle downloaded twice puts its design first by downloads.
+    let (_, tall) = app.json("/api/designs/sam/lamp-tall").await;
+    let bundle = format!(
+        "/api/designs/sam/lamp-tall/bundle/{}.zip",
+        tall["head"].as_str().unwrap()
+    );
+    for _ in 0..2 {
+        assert_eq!(app.get(&bundle).await.status, StatusCode::OK);
+    }
+    let (_, most_downloaded) = app.json("/api/designs?sort=downloads&per_page=2").await;
+    assert_eq!(
+        ids(&most_downloaded)[0],
+        "sam/lamp-tall",
+        "{most_downloaded}"
+    );
+    let (status, _) = app.json("/api/designs?sort=stars").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // The list filters: forks left out, a license (in any case), a readiness level.
     let (_, all) = app.json("/api/designs?per_page=100").await;
@@ -523,6 +540,20 @@ async fn forks_share_history_but_not_new_commits() {
         .collect();
     assert_eq!(children, ["sam/lamp", "sam/lamp-tall"]);
     assert_eq!(network["children"][0]["children"][0]["id"], "max/lamp");
+    // Each node carries its name and card picture, at its own head.
+    let (_, sams_lamp) = app.json("/api/designs/sam/lamp").await;
+    let sams_node = &network["children"][0];
+    assert_eq!(sams_node["name"], sams_lamp["name"]);
+    assert_eq!(
+        sams_node["image_url"].as_str(),
+        Some(
+            format!(
+                "/api/designs/sam/lamp/picture/{}",
+                sams_lamp["head"].as_str().unwrap()
+            )
+            .as_str()
+        )
+    );
 
     // Sam may commit to his fork, not upstream.
     let sams = app

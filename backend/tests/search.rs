@@ -273,6 +273,28 @@ async fn an_upstream_ranks_above_its_forks_for_the_same_text() {
         assert!(started.elapsed() < Duration::from_secs(10), "{hits:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // `forks=false` leaves both forks out, and so do the facet counts.
+    let roots = ids(&app, "q=%22water%20filter%22&forks=false").await;
+    assert!(roots.contains(&expected[0].to_owned()), "{roots:?}");
+    assert!(
+        !roots
+            .iter()
+            .any(|id| id.starts_with("ada/") || id.starts_with("bob/")),
+        "{roots:?}"
+    );
+    let count = |search: &serde_json::Value| search["total"].as_u64().unwrap();
+    let (_, everything) = app.json("/api/search?per_page=1").await;
+    let (_, upstreams) = app.json("/api/search?per_page=1&forks=false").await;
+    assert_eq!(count(&everything), count(&upstreams) + 2);
+    let licensed = |search: &serde_json::Value| -> u64 {
+        search["facets"]["license"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["count"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(licensed(&everything), licensed(&upstreams) + 2);
 }
 
 #[tokio::test]

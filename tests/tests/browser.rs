@@ -2012,30 +2012,38 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
                let r = await post('/api/designs', {slug: 'bracket', name: 'Bracket',
                  function: 'Holds a shelf', license: 'CERN-OHL-S-2.0', readme: true});
                if (r.status !== 201) return done(['create', r.status, await r.text()]);
-               const ids = [];
-               for (const text of [[...v1, ...f1], [...v1, ...v2, ...f1, ...f2]]) {
-                 const design = await (await fetch('/api/designs/ada/bracket')).json();
-                 r = await post('/api/designs/ada/bracket/commits', {branch: design.default_branch,
+               const commit = async (id, text) => {
+                 const design = await (await fetch(`/api/designs/${id}`)).json();
+                 const r = await post(`/api/designs/${id}/commits`, {branch: design.default_branch,
                    expected_head: design.head, message: 'The bracket',
                    changes: [{op: 'put', path: 'cad/bracket.obj', content: text.join('\\n') + '\\n'}]});
-                 if (r.status !== 201) return done(['commit', r.status, await r.text()]);
-                 ids.push((await r.json()).id);
-               }
-               done(ids);
+                 if (r.status !== 201) throw new Error(`commit: ${r.status} ${await r.text()}`);
+                 return (await r.json()).id;
+               };
+               await commit('ada/bracket', [...v1, ...f1]);
+               // The block comes on a fork, proposed back.
+               r = await post('/api/designs/ada/bracket/forks', {slug: 'bracket-two'});
+               if (r.status !== 201) return done(['fork', r.status, await r.text()]);
+               const id = await commit('ada/bracket-two', [...v1, ...v2, ...f1, ...f2]);
+               r = await post('/api/designs/ada/bracket/proposals',
+                 {title: 'A block beside it', head: 'ada/bracket-two:main'});
+               if (r.status !== 201) return done(['propose', r.status, await r.text()]);
+               done([id, (await r.json()).number]);
              })().catch(e => done(['failed', String(e)]));",
             vec![],
         )
         .await?;
-    let second = made[1]
+    let second = made[0]
         .as_str()
         .filter(|id| id.len() == 40)
         .with_context(|| format!("{made}"))?
         .to_owned();
+    let proposal = made[1].as_u64().with_context(|| format!("{made}"))?;
 
     for (width, height) in [(1280, 900), (390, 844)] {
         browser.client.set_window_size(width, height).await?;
         browser
-            .goto(&server.url(&format!("/ada/bracket/commit/{second}")))
+            .goto(&server.url(&format!("/ada/bracket-two/commit/{second}")))
             .await?;
         // Side by side first: two views, and the table of what changed.
         let side = ".model-pair figure.model-view[data-state=\"shown\"]";
@@ -2098,6 +2106,44 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
         click_button(&browser, "Side by side").await?;
         browser.wait_for(side).await?;
     }
+
+    // The proposal's Files panel shows the model beside the text diff, and overlays it too.
+    browser.client.set_window_size(1280, 900).await?;
+    browser
+        .goto(&server.url(&format!("/ada/bracket/proposals/{proposal}")))
+        .await?;
+    browser.wait_for(".proposal-header h2").await?;
+    click_button(&browser, "Files").await?;
+    browser.wait_for(".file-diff h3").await?;
+    click_button(&browser, "Show diff").await?;
+    browser
+        .wait_for(".file-diff .model-pair figure.model-view[data-state=\"shown\"]")
+        .await?;
+    click_button(&browser, "Overlay").await?;
+    let figure = browser
+        .wait_for(".file-diff .model-overlay figure.model-view[data-state=\"shown\"]")
+        .await?;
+    assert_eq!(figure.attr("data-triangles").await?.as_deref(), Some("24"));
+    browser.checkpoint("proposal-model-overlay").await?;
+
+    // The network tree shows each design's picture (here, its model drawn) and its name.
+    browser.goto(&server.url("/ada/bracket/network")).await?;
+    browser.wait_for(".network-tree img.network-thumb").await?;
+    let loaded = "const i = document.querySelector('.network-tree img.network-thumb'); \
+                  return i.complete ? i.naturalWidth : 0;";
+    let mut width = serde_json::Value::Null;
+    for _ in 0..100 {
+        width = browser.client.execute(loaded, vec![]).await?;
+        if width.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(width, 640, "the picture loaded");
+    let names = browser.texts(".network-tree .network-name").await?;
+    assert_eq!(names.len(), 2, "the design and its fork: {names:?}");
+    assert!(names.iter().all(|n| n.contains("Bracket")), "{names:?}");
+    browser.checkpoint("network-pictures").await?;
     browser.close().await
 }
 

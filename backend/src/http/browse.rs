@@ -591,14 +591,40 @@ async fn network(
     let store = app.store.clone();
     let network = blocking(move || store.lineage(&id)).await?.network;
     let rows = app.catalog.network(&network).await?;
-    Ok(JsonResponse(wire_tree(crate::catalog::tree(&rows))))
+    let cards: std::collections::HashMap<&str, (&str, Option<String>)> = rows
+        .iter()
+        .map(|row| {
+            let image = super::designs::image_url(
+                &row.id,
+                &row.head,
+                row.image.as_deref(),
+                app.images.signer(),
+            );
+            (row.id.as_str(), (row.name.as_str(), image))
+        })
+        .collect();
+    Ok(JsonResponse(wire_tree(crate::catalog::tree(&rows), &cards)))
 }
 
-fn wire_tree(node: crate::catalog::Tree) -> api::NetworkNode {
+/// `node` on the wire, each design with its name and picture from `cards` (by id).
+fn wire_tree(
+    node: crate::catalog::Tree,
+    cards: &std::collections::HashMap<&str, (&str, Option<String>)>,
+) -> api::NetworkNode {
+    let (name, image_url) = cards
+        .get(node.id.as_str())
+        .map(|(name, image)| ((*name).to_owned(), image.clone()))
+        .unwrap_or_default();
     api::NetworkNode {
-        id: node.id,
+        name,
+        image_url,
         forked_at: node.forked_at,
-        children: node.children.into_iter().map(wire_tree).collect(),
+        children: node
+            .children
+            .into_iter()
+            .map(|child| wire_tree(child, cards))
+            .collect(),
+        id: node.id,
     }
 }
 

@@ -54,6 +54,7 @@ async fn list(
         DesignSort::Updated => Order::Updated,
         DesignSort::Name => Order::Name,
         DesignSort::Forks => Order::Forks,
+        DesignSort::Downloads => Order::Downloads,
     };
     let (rows, total) = app
         .catalog

@@ -34,6 +34,8 @@ struct SearchParams {
     material: Option<String>,
     owner: Option<String>,
     manufacturer: Option<String>,
+    /// `false` leaves forks out (designs only).
+    forks: Option<bool>,
 }
 
 fn facets(facets: Facets) -> api::FacetCounts {
@@ -75,6 +77,7 @@ async fn designs(
         category: params.category,
         material: params.material,
         owner: params.owner,
+        roots_only: params.forks == Some(false),
     };
     let search = app.search.clone();
     let results = blocking_in(Kind::Search, move || search.designs(&query)).await?;

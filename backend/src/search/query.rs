@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -39,6 +40,8 @@ pub struct DesignQuery {
     pub category: Option<String>,
     pub material: Option<String>,
     pub owner: Option<String>,
+    /// Only designs that are no one's fork (fork depth 0).
+    pub roots_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -360,6 +363,10 @@ impl Search {
                 }
             };
             must.push((Occur::Must, clause));
+        }
+        if query.roots_only {
+            let root = || std::ops::Bound::Included(Term::from_field_u64(f.fork_depth, 0));
+            must.push((Occur::Must, Box::new(RangeQuery::new(root(), root()))));
         }
         if must.len() == 1 {
             must.push((Occur::Must, Box::new(AllQuery)));

@@ -19,6 +19,7 @@ const SORTS: &[(&str, &str)] = &[
     ("updated", "Recently updated"),
     ("name", "Name"),
     ("forks", "Most forked"),
+    ("downloads", "Most downloaded"),
 ];
 
 /// What the reader chose: sort, filters and page.
@@ -110,9 +111,13 @@ pub fn Explore() -> impl IntoView {
         }
     });
     let designs = LocalResource::new(move || api::get::<DesignList>(view_of.get().api()));
-    // The values to filter by, with their counts: the search index's facets of every design.
-    let choices =
-        LocalResource::new(|| api::get::<DesignSearch>("/api/search?per_page=1".to_owned()));
+    // The values to filter by, with their counts: the search index's facets of every design
+    // (of upstreams only while forks are hidden, so the counts match the list).
+    let hide_forks = Memo::new(move |_| view_of.get().hide_forks);
+    let choices = LocalResource::new(move || {
+        let roots = if hide_forks.get() { "&forks=false" } else { "" };
+        api::get::<DesignSearch>(format!("/api/search?per_page=1{roots}"))
+    });
     let navigate = StoredValue::new_local(use_navigate());
     let change = move |edit: &dyn Fn(&mut View)| {
         let mut next = view_of.get_untracked();

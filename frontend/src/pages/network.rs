@@ -37,7 +37,9 @@ fn node(node: NetworkNode, current: String) -> AnyView {
     let children = node.children;
     view! {
         <li>
+            {node.image_url.map(|src| view! { <img class="network-thumb" src=src alt="" loading="lazy" width="48" height="27"/> })}
             <A href=format!("/{}", node.id) attr:aria-current=is_current.then_some("page")>{node.id.clone()}</A>
+            {(!node.name.is_empty()).then(|| view! { <span class="network-name">" · " {node.name.clone()}</span> })}
             {node.forked_at.map(|at| view! { <span class="muted">" forked at " <code>{at[..10].to_owned()}</code></span> })}
             {(!children.is_empty()).then(|| view! {
                 <ul>{children.into_iter().map(|child| node_view(child, current.clone())).collect_view()}</ul>

@@ -21,6 +21,7 @@ use crate::api;
 use crate::auth::Auth;
 use crate::components::field::FormError;
 use crate::components::status::{ErrorView, Loading};
+use crate::components::viewer::{ModelChange, is_model};
 use crate::design::DesignContext;
 use crate::pages::files::human_size;
 use crate::pages::proposals::state_label;
@@ -728,7 +729,15 @@ fn FileRow(file: FileChange) -> impl IntoView {
                                         </div>
                                     }.into_any()
                                 }
-                                Some(one) => view! { <CommentableDiff file=one head=list.head/> }.into_any(),
+                                Some(one) => {
+                                    // A changed model is also shown, side by side or overlaid.
+                                    let model = is_model(&one.path).then(|| {
+                                        let before = (one.status != "added").then(|| one.old_path.clone().unwrap_or_else(|| one.path.clone()));
+                                        let after = (one.status != "deleted").then(|| one.path.clone());
+                                        view! { <ModelChange before after old=list.base.clone() new=list.head.clone() open=true/> }
+                                    });
+                                    view! { <CommentableDiff file=one head=list.head/> {model} }.into_any()
+                                }
                                 None => view! { <p class="empty">"No change."</p> }.into_any(),
                             },
                             Some(Err(error)) => view! { <ErrorView error/> }.into_any(),
