@@ -344,6 +344,74 @@ fn confine(root: &Path, file: &str, seen: &mut Vec<String>) -> Result<(), Error>
     Ok(())
 }
 
+/// The design files a `.scad` file reads, found by following its `include <…>`, `use <…>`,
+/// `import("…")` and `surface(file = "…")` paths through the `.scad` files among them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Uses {
+    /// Design paths (normalized; files that are missing included, since a file added there
+    /// later changes the render). Paths that leave the design are not listed: rendering
+    /// refuses them.
+    pub files: std::collections::BTreeSet<String>,
+    /// Some `import` or `surface` takes a path built at run time, which cannot be followed.
+    pub dynamic: bool,
+}
+
+/// What `file` uses, reading design files through `read` (`None` for a missing one). The
+/// answer names every file whose change could change `file`'s render, unless `dynamic`.
+pub fn uses(file: &str, mut read: impl FnMut(&str) -> Option<String>) -> Uses {
+    let mut found = Uses::default();
+    let mut pending = vec![file.to_owned()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(current) = pending.pop() {
+        if !seen.insert(current.clone()) || seen.len() > 256 {
+            continue;
+        }
+        let Some(source) = read(&current) else {
+            continue;
+        };
+        let dir = Path::new(&current).parent().unwrap_or(Path::new(""));
+        for line in source.lines() {
+            found.dynamic |= computed_path(line);
+            for named in referenced(line) {
+                if named.starts_with('/') || named.starts_with('\\') || named.contains(':') {
+                    continue;
+                }
+                let Some(joined) = normalize(&dir.join(&named)) else {
+                    continue;
+                };
+                let relative = joined.to_string_lossy().into_owned();
+                if relative.ends_with(".scad") {
+                    pending.push(relative.clone());
+                }
+                found.files.insert(relative);
+            }
+        }
+    }
+    found
+}
+
+/// Whether `line` calls `import` or `surface` with something other than a string literal.
+fn computed_path(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or_default();
+    ["import", "surface"].iter().any(|keyword| {
+        code.match_indices(keyword).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                return false;
+            }
+            let Some(args) = code[at + keyword.len()..].trim_start().strip_prefix('(') else {
+                return false;
+            };
+            let args = args.trim_start();
+            let args = args
+                .strip_prefix("file")
+                .map(|rest| rest.trim_start().trim_start_matches('=').trim_start())
+                .unwrap_or(args);
+            !args.starts_with('"')
+        })
+    })
+}
+
 /// The paths a line names in `include <…>`, `use <…>` and `file`/`import` string arguments.
 fn referenced(line: &str) -> Vec<String> {
     let code = line.split("//").next().unwrap_or_default();
@@ -404,6 +472,42 @@ mod tests {
             work.write(path, text.as_bytes()).unwrap();
         }
         work
+    }
+
+    #[test]
+    fn uses_follows_includes_and_imports_and_notices_computed_paths() {
+        let files: BTreeMap<&str, &str> = [
+            (
+                "cad/part.scad",
+                "include <lib/a.scad> // the base\nuse <../shared/b.scad>\nimport(\"part.stl\");\n",
+            ),
+            (
+                "cad/lib/a.scad",
+                "include <a.scad>\nsurface(file = \"map.dat\");\ninclude </etc/passwd>\n",
+            ),
+            ("shared/b.scad", "use <../../outside.scad>\n"),
+        ]
+        .into();
+        let read = |path: &str| files.get(path).map(|s| (*s).to_owned());
+        let found = uses("cad/part.scad", read);
+        let listed: Vec<&str> = found.files.iter().map(String::as_str).collect();
+        assert_eq!(
+            listed,
+            [
+                "cad/lib/a.scad",
+                "cad/lib/map.dat",
+                "cad/part.stl",
+                "shared/b.scad"
+            ]
+        );
+        assert!(!found.dynamic);
+        let computed = [("x.scad", "name = \"p.stl\";\nimport(name);\n")]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>();
+        let found = uses("x.scad", |p| computed.get(p).map(|s| (*s).to_owned()));
+        assert!(found.dynamic);
+        assert!(!computed_path("reimport(x); // import(y)"));
+        assert!(computed_path("surface(file = str(\"a\", \".dat\"));"));
     }
 
     #[test]

@@ -466,6 +466,39 @@ async fn openscad_files_render_with_their_parameters() {
             .unwrap()
             .contains("no parameter \"nope\"")
     );
+
+    // A render is kept by what the file uses, not by commit: a commit that changes only the
+    // README draws the same mesh, one that changes the used library draws a new one.
+    let etag = |mesh: &common::Answer| mesh.headers[header::ETAG].to_str().unwrap().to_owned();
+    let first = app.get(plate["mesh_url"].as_str().unwrap()).await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "README.md", "content": "# Lamp\n\nNow with a plate.\n"}]),
+    )
+    .await;
+    let (_, unchanged) = app
+        .json("/api/designs/ada/lamp/model/main/cad/plate.scad")
+        .await;
+    assert_ne!(unchanged["commit"], plate["commit"]);
+    let again = app.get(unchanged["mesh_url"].as_str().unwrap()).await;
+    assert_eq!(
+        etag(&again),
+        etag(&first),
+        "the same inputs, the same render"
+    );
+    commit_ok(
+        &app,
+        &ada,
+        json!([{"op": "put", "path": "cad/lib/base.scad", "content": "module base(w) { cube([w, w, 5]); }\n"}]),
+    )
+    .await;
+    let (_, thicker) = app
+        .json("/api/designs/ada/lamp/model/main/cad/plate.scad")
+        .await;
+    assert_eq!(thicker["bounds"]["size"], json!([20.0, 20.0, 5.0]));
+    let changed = app.get(thicker["mesh_url"].as_str().unwrap()).await;
+    assert_ne!(etag(&changed), etag(&first));
 }
 
 #[tokio::test]

@@ -404,7 +404,9 @@ async fn read_whole(
 }
 
 /// An OpenSCAD file rendered with `values` at `rev`: the commit, a key naming the render (in
-/// place of a blob id) and the prepared mesh. Cached by commit, path and values.
+/// place of a blob id) and the prepared mesh. Cached by the blob ids of the file and of every
+/// file it uses ([`scad::uses`]) and by the values, so a commit that changes none of them
+/// renders nothing again; by commit when the file imports a path built at run time.
 async fn rendered(
     app: &AppState,
     owner: &str,
@@ -413,9 +415,31 @@ async fn rendered(
     path: &str,
     values: BTreeMap<String, scad::Value>,
 ) -> AppResult<(String, String, Arc<Prepared>)> {
-    let (id, commit, _, _) = locate(app, owner, slug, rev, path).await?;
+    let (id, commit, blob, _) = locate(app, owner, slug, rev, path).await?;
+    let (store, design, file) = (app.store.clone(), id.clone(), path.to_owned());
+    let inputs = blocking(move || {
+        let at = commit.to_string();
+        let read = |p: &str| {
+            let (_, bytes) = store.file(&design, &at, p).ok()?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        let uses = scad::uses(&file, read);
+        let mut inputs = format!("{file}={blob}\0");
+        if uses.dynamic {
+            inputs.push_str(&format!("commit={commit}\0"));
+        }
+        for used in &uses.files {
+            let blob = match store.file_header(&design, &at, used) {
+                Ok((blob, _)) => blob.to_string(),
+                Err(_) => "none".to_owned(),
+            };
+            inputs.push_str(&format!("{used}={blob}\0"));
+        }
+        Ok::<_, AppError>(inputs)
+    })
+    .await?;
     let mut hasher = sha2::Sha256::new();
-    hasher.update(format!("{commit}\0{path}\0"));
+    hasher.update(inputs);
     for (name, value) in &values {
         hasher.update(format!("{name}={};", value.literal()));
     }
