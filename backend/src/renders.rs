@@ -101,6 +101,19 @@ pub fn render(
     values: &BTreeMap<String, scad::Value>,
     limits: &scad::Limits,
 ) -> Result<Vec<u8>, Error> {
+    render_as(store, id, commit, file, values, limits, scad::Export::Stl)
+}
+
+/// [`render`] to another format (an SVG of a 2D design).
+pub fn render_as(
+    store: &Store,
+    id: &DesignId,
+    commit: Oid,
+    file: &str,
+    values: &BTreeMap<String, scad::Value>,
+    limits: &scad::Limits,
+    export: scad::Export,
+) -> Result<Vec<u8>, Error> {
     let work = scad::Workdir::new()?;
     let mut total = 0u64;
     store.read_files::<Error>(id, commit, "", |entry, reader| {
@@ -113,5 +126,5 @@ pub fn render(
         work.write(&entry.path, &bytes)?;
         Ok(())
     })?;
-    Ok(scad::render(&work, file, values, limits)?)
+    Ok(scad::render_as(&work, file, values, limits, export)?)
 }

@@ -55,6 +55,9 @@ pub enum Error {
     Failed(String),
     #[error("the render took longer than {0} s and was stopped")]
     Timeout(u64),
+    /// The file draws a 2D shape, which has no mesh: render it as [`Export::Svg`] instead.
+    #[error("{0} draws a 2D shape, so it is shown as a drawing, not a 3D model")]
+    Flat(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -149,6 +152,15 @@ impl Drop for Turn {
     }
 }
 
+/// What a render writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// A binary STL, of a 3D shape.
+    Stl,
+    /// An SVG drawing, of a 2D shape.
+    Svg,
+}
+
 /// Renders `file` (relative to `work`) with `values` (each a parameter of the file, of its
 /// kind) to a binary STL. Blocking.
 pub fn render(
@@ -156,6 +168,17 @@ pub fn render(
     file: &str,
     values: &BTreeMap<String, Value>,
     limits: &Limits,
+) -> Result<Vec<u8>, Error> {
+    render_as(work, file, values, limits, Export::Stl)
+}
+
+/// [`render`] to the `export` format ([`Error::Flat`] for a 2D shape asked for as STL).
+pub fn render_as(
+    work: &Workdir,
+    file: &str,
+    values: &BTreeMap<String, Value>,
+    limits: &Limits,
+    export: Export,
 ) -> Result<Vec<u8>, Error> {
     let source = std::fs::read_to_string(work.path().join(file))?;
     let declared = params::parse(&source);
@@ -175,14 +198,17 @@ pub fn render(
         return Err(Error::Missing);
     }
     let _turn = Turn::take();
-    let output = "atelier-render.stl";
+    let (output, format) = match export {
+        Export::Stl => ("atelier-render.stl", "binstl"),
+        Export::Svg => ("atelier-render.svg", "svg"),
+    };
     let mut command = sandboxed(work.path());
     command
         .arg("prlimit")
         .arg(format!("--cpu={}", limits.cpu))
         .arg(format!("--as={}", limits.memory))
         .arg(format!("--fsize={}", limits.output))
-        .args(["--", "openscad", "--export-format", "binstl", "-o", output]);
+        .args(["--", "openscad", "--export-format", format, "-o", output]);
     for (name, value) in values {
         command.arg("-D").arg(format!("{name}={}", value.literal()));
     }
@@ -222,6 +248,10 @@ pub fn render(
         .collect();
     let stl = work.path().join(output);
     if !status.success() || !stl.is_file() {
+        // OpenSCAD says so without an ERROR prefix.
+        if messages.contains("not a 3D object") {
+            return Err(Error::Flat(file.to_owned()));
+        }
         let why = if problems.is_empty() {
             // bubblewrap passes a signal on as 128 + its number.
             match status.code().filter(|code| *code < 128) {
@@ -559,6 +589,26 @@ mod tests {
     }
 
     /// These run the real `openscad` (installed by `cargo xtask setup`).
+    #[test]
+    fn a_2d_shape_is_flat_as_stl_and_drawn_as_svg() {
+        let work = work(&[("plate.scad", "w = 30;\nsquare([w, 12]);\n")]);
+        let none = BTreeMap::new();
+        let err = render(&work, "plate.scad", &none, &Limits::SERVER).unwrap_err();
+        assert!(
+            matches!(err, Error::Flat(ref f) if f == "plate.scad"),
+            "{err}"
+        );
+        let svg = render_as(&work, "plate.scad", &none, &Limits::SERVER, Export::Svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.contains("width=\"30mm\""),
+            "{svg}"
+        );
+        let wide = [("w".to_owned(), Value::Number(45.0))].into();
+        let svg = render_as(&work, "plate.scad", &wide, &Limits::SERVER, Export::Svg).unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("width=\"45mm\""));
+    }
+
     #[test]
     fn a_render_gives_a_binary_stl_and_parameters_change_it() {
         let work = work(&[("box.scad", "w = 10; // [1:50]\ncube([w, 5, 2]);\n")]);

@@ -402,6 +402,7 @@ async fn openscad_files_render_with_their_parameters() {
             {"op": "put", "path": "cad/plate.scad", "content":
                 "use <lib/base.scad>\n/* [Size] */\n// Side of the plate\nside = 20; // [10:5:60]\nbase(side);\n"},
             {"op": "put", "path": "cad/escape.scad", "content": "include </etc/passwd>\ncube(1);\n"},
+            {"op": "put", "path": "cad/outline.scad", "content": "w = 30; // [10:5:60]\nsquare([w, 12]);\n"},
         ]),
     )
     .await;
@@ -465,6 +466,39 @@ async fn openscad_files_render_with_their_parameters() {
             .as_str()
             .unwrap()
             .contains("no parameter \"nope\"")
+    );
+
+    // A 2D design has no mesh; it is drawn as OpenSCAD's SVG, with its parameters.
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/model/main/cad/outline.scad")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "scad_2d");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cad/outline.scad draws a 2D shape"),
+        "{body}"
+    );
+    let svg = app
+        .get("/api/designs/ada/lamp/drawing/main/cad/outline.scad?params=%7B%22w%22%3A45%7D")
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(
+        svg.headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'"
+    );
+    let text = String::from_utf8(svg.body.to_vec()).unwrap();
+    assert!(text.contains("width=\"45mm\" height=\"12mm\""), "{text}");
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/drawing/main/cad/plate.scad")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a 3D design is no drawing: {body}"
     );
 
     // A render is kept by what the file uses, not by commit: a commit that changes only the

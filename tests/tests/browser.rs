@@ -2126,6 +2126,44 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
     assert_eq!(figure.attr("data-triangles").await?.as_deref(), Some("24"));
     browser.checkpoint("proposal-model-overlay").await?;
 
+    // A 2D OpenSCAD design shows as OpenSCAD's drawing, beside its Customizer.
+    let made = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             (async () => {
+               const design = await (await fetch('/api/designs/ada/bracket')).json();
+               const r = await fetch('/api/designs/ada/bracket/commits', {method: 'POST',
+                 headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
+                 body: JSON.stringify({branch: design.default_branch, expected_head: design.head,
+                   message: 'The outline', changes: [{op: 'put', path: 'cad/outline.scad',
+                   content: 'w = 30; // [10:5:60]\\nsquare([w, 12]);\\n'}]})});
+               done(r.status);
+             })().catch(e => done(String(e)));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(made, 201);
+    browser
+        .goto(&server.url("/ada/bracket/blob/main/cad/outline.scad"))
+        .await?;
+    browser.wait_for(".scad-drawing img").await?;
+    let drawn = "const i = document.querySelector('.scad-drawing img'); \
+                 return i.complete ? i.naturalWidth : 0;";
+    let mut width = serde_json::Value::Null;
+    for _ in 0..100 {
+        width = browser.client.execute(drawn, vec![]).await?;
+        if width.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        width.as_u64().is_some_and(|w| w > 0),
+        "the drawing loaded: {width}"
+    );
+    browser.checkpoint("scad-2d-drawing").await?;
+
     // The network tree shows each design's picture (here, its model drawn) and its name.
     browser.goto(&server.url("/ada/bracket/network")).await?;
     browser.wait_for(".network-tree img.network-thumb").await?;

@@ -261,6 +261,7 @@ impl From<crate::scad::Error> for AppError {
             Error::Failed(_) | Error::Timeout(_) => {
                 Self::Unprocessable("scad_failed", err.to_string())
             }
+            Error::Flat(_) => Self::Unprocessable("scad_2d", err.to_string()),
             Error::Io(_) => Self::internal(err),
         }
     }

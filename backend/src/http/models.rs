@@ -416,6 +416,31 @@ async fn rendered(
     values: BTreeMap<String, scad::Value>,
 ) -> AppResult<(String, String, Arc<Prepared>)> {
     let (id, commit, blob, _) = locate(app, owner, slug, rev, path).await?;
+    let key = render_key(app, &id, commit, blob, path, &values).await?;
+    if let Some(prepared) = app.meshes.get(&key) {
+        return Ok((commit.to_string(), key, prepared));
+    }
+    let (store, file) = (app.store.clone(), path.to_owned());
+    let stl = blocking_in(Kind::Extract, move || {
+        renders::render(&store, &id, commit, &file, &values, &scad::Limits::SERVER)
+    })
+    .await?;
+    let prepared =
+        Arc::new(blocking_in(Kind::Extract, move || Prepared::new(Format::Stl, &stl)).await?);
+    app.meshes.insert(key.clone(), prepared.clone());
+    Ok((commit.to_string(), key, prepared))
+}
+
+/// The name of `path`'s render with `values` at `commit` (`blob` being the file's): a hash of
+/// the blob ids of the file and of every file it uses, and of the values.
+async fn render_key(
+    app: &AppState,
+    id: &crate::store::DesignId,
+    commit: git2::Oid,
+    blob: git2::Oid,
+    path: &str,
+    values: &BTreeMap<String, scad::Value>,
+) -> AppResult<String> {
     let (store, design, file) = (app.store.clone(), id.clone(), path.to_owned());
     let inputs = blocking(move || {
         let at = commit.to_string();
@@ -440,22 +465,10 @@ async fn rendered(
     .await?;
     let mut hasher = sha2::Sha256::new();
     hasher.update(inputs);
-    for (name, value) in &values {
+    for (name, value) in values {
         hasher.update(format!("{name}={};", value.literal()));
     }
-    let key = format!("scad-{}", hex(&hasher.finalize()[..16]));
-    if let Some(prepared) = app.meshes.get(&key) {
-        return Ok((commit.to_string(), key, prepared));
-    }
-    let (store, file) = (app.store.clone(), path.to_owned());
-    let stl = blocking_in(Kind::Extract, move || {
-        renders::render(&store, &id, commit, &file, &values, &scad::Limits::SERVER)
-    })
-    .await?;
-    let prepared =
-        Arc::new(blocking_in(Kind::Extract, move || Prepared::new(Format::Stl, &stl)).await?);
-    app.meshes.insert(key.clone(), prepared.clone());
-    Ok((commit.to_string(), key, prepared))
+    Ok(format!("scad-{}", hex(&hasher.finalize()[..16])))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -690,12 +703,19 @@ const MAX_DRAWING: u64 = 64 << 20;
 async fn drawing(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Params,
+    Query(query): Query<RenderQuery>,
 ) -> AppResult<Response> {
+    if is_scad(&path) {
+        let svg = scad_drawing(&app, &owner, &slug, &rev, &path, values_of(&query)?).await?;
+        return Ok(svg_answer(svg, &rev));
+    }
     let is_dxf = path
         .rsplit_once('.')
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("dxf"));
     if !is_dxf {
-        return Err(AppError::BadRequest(format!("{path:?} is not a DXF file")));
+        return Err(AppError::BadRequest(format!(
+            "{path:?} is not a DXF or OpenSCAD file"
+        )));
     }
     let (id, _, blob, size) = locate(&app, &owner, &slug, &rev, &path).await?;
     let key = format!("dxf-{blob}");
@@ -718,14 +738,56 @@ async fn drawing(
             svg
         }
     };
-    Ok((
+    Ok(svg_answer(svg, &rev))
+}
+
+/// A 2D OpenSCAD file rendered with `values` as OpenSCAD's own SVG, cached (with the
+/// pictures) by [`render_key`].
+async fn scad_drawing(
+    app: &AppState,
+    owner: &str,
+    slug: &str,
+    rev: &str,
+    path: &str,
+    values: BTreeMap<String, scad::Value>,
+) -> AppResult<Arc<bytes::Bytes>> {
+    let (id, commit, blob, _) = locate(app, owner, slug, rev, path).await?;
+    let key = format!(
+        "svg-{}",
+        render_key(app, &id, commit, blob, path, &values).await?
+    );
+    if let Some(svg) = app.pictures.get(&key) {
+        return Ok(svg);
+    }
+    let (store, file) = (app.store.clone(), path.to_owned());
+    let svg = blocking_in(Kind::Extract, move || {
+        let limits = scad::Limits::SERVER;
+        renders::render_as(
+            &store,
+            &id,
+            commit,
+            &file,
+            &values,
+            &limits,
+            scad::Export::Svg,
+        )
+    })
+    .await?;
+    let svg = Arc::new(bytes::Bytes::from(svg));
+    app.pictures.insert(key, svg.clone());
+    Ok(svg)
+}
+
+/// An SVG we drew (or OpenSCAD did), served so that nothing in it can run or load.
+fn svg_answer(svg: Arc<bytes::Bytes>, rev: &str) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CACHE_CONTROL, super::caching_for(&rev)),
+            (header::CACHE_CONTROL, super::caching_for(rev)),
         ],
         Body::from(svg.as_ref().clone()),
     )
-        .into_response())
+        .into_response()
 }

@@ -45,15 +45,27 @@ pub fn ModelView(
 ) -> impl IntoView {
     let query = params.map_or(String::new(), |p| format!("?params={}", api::encode(&p)));
     let url = format!("{design_api}/model/{}/{path}{query}", api::encode(&rev));
+    // A 2D OpenSCAD design has no mesh: the server draws it as SVG instead.
+    let drawing = format!("{design_api}/drawing/{}/{path}{query}", api::encode(&rev));
+    let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
     let info = LocalResource::new(move || api::get::<Model>(url.clone()));
     view! {
         <Suspense fallback=|| view! { <Loading what="the model"/> }>
-            {move || Suspend::new(async move {
-                match info.await {
-                    Ok(model) => view! { <ModelDrawing model tone/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
+            {move || {
+                let (drawing, name) = (drawing.clone(), name.clone());
+                Suspend::new(async move {
+                    match info.await {
+                        Ok(model) => view! { <ModelDrawing model tone/> }.into_any(),
+                        Err(error) if error.error.code == "scad_2d" => view! {
+                            <figure class="drawing-view scad-drawing">
+                                <img src=drawing alt=format!("2D drawing of {name}")/>
+                                <figcaption class="muted">"A 2D design, drawn by OpenSCAD (sizes in mm)."</figcaption>
+                            </figure>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
