@@ -28,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask <setup|build|run|test|bench|soak> [-- AR
   run     build everything and serve on http://127.0.0.1:8080 (ARGS go to `atelier serve`)
   test    fmt, clippy, the SPA build, then all tests including browser tests (ARGS go to `cargo test`)
   bench   NAME [ARGS]: run a benchmark that prints figures (fork, search, labor, bundle, list, db,
-          proposals, soak, git, paint)
+          proposals, soak, git, paint, viewer)
   soak    [quick]: load and abuse a release `atelier serve` on loopback for at most ten minutes
           (mixed reads, writers, slow uploads, wrong passwords, a 1 GiB file); prints a table";
 
@@ -197,12 +197,13 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         "soak",
         "git",
         "paint",
+        "viewer",
     ];
     if !known.contains(&name.as_str()) {
         bail!("unknown benchmark {name:?} (known: {})", known.join(", "));
     }
-    if name.as_str() == "paint" {
-        // The browser benchmark: the built SPA in headless Chromium.
+    if matches!(name.as_str(), "paint" | "viewer") {
+        // The browser benchmarks: the built SPA in headless Chromium.
         let tools = setup::ensure(ws, setup::Needs::everything())?;
         spa::build(ws, &tools)?;
         let chromedriver = tools
@@ -210,7 +211,7 @@ fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
             .context("setup did not provide chromedriver")?;
         return run_cmd(
             ws.cargo()
-                .args(["bench", "-p", "atelier-tests", "--bench", "paint", "--"])
+                .args(["bench", "-p", "atelier-tests", "--bench", name, "--"])
                 .args(rest)
                 .env("ATELIER_TEST_DIST", ws.dist())
                 .env("ATELIER_CHROMEDRIVER", chromedriver),
