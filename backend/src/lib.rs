@@ -7,6 +7,7 @@ pub mod bom;
 pub mod bundle;
 pub mod catalog;
 pub mod config;
+pub mod convert;
 pub mod db;
 pub mod drawing;
 pub mod events;

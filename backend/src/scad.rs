@@ -197,22 +197,66 @@ pub fn render_as(
     if version().is_none() {
         return Err(Error::Missing);
     }
-    let _turn = Turn::take();
     let (output, format) = match export {
         Export::Stl => ("atelier-render.stl", "binstl"),
         Export::Svg => ("atelier-render.svg", "svg"),
     };
+    let mut args = ["openscad", "--export-format", format, "-o", output]
+        .map(str::to_owned)
+        .to_vec();
+    for (name, value) in values {
+        args.push("-D".to_owned());
+        args.push(format!("{name}={}", value.literal()));
+    }
+    args.push(file.to_owned());
+    let (status, messages) = run_limited(work, &args, limits)?;
+    let problems: Vec<&str> = messages
+        .lines()
+        .filter(|l| l.starts_with("ERROR") || l.starts_with("WARNING") || l.contains("empty"))
+        .collect();
+    let stl = work.path().join(output);
+    if !status.success() || !stl.is_file() {
+        // OpenSCAD says so without an ERROR prefix.
+        if messages.contains("not a 3D object") {
+            return Err(Error::Flat(file.to_owned()));
+        }
+        let why = if problems.is_empty() {
+            // bubblewrap passes a signal on as 128 + its number.
+            match status.code().filter(|code| *code < 128) {
+                Some(code) => format!("OpenSCAD stopped with exit code {code}"),
+                // SIGXCPU (CPU limit), SIGKILL or SIGSEGV (memory limit) and the like.
+                None => format!(
+                    "OpenSCAD was stopped by the instance's limits ({} s of CPU, {} MiB of memory)",
+                    limits.cpu,
+                    limits.memory >> 20
+                ),
+            }
+        } else {
+            problems.join("\n")
+        };
+        return Err(Error::Failed(why));
+    }
+    Ok(std::fs::read(stl)?)
+}
+
+/// Runs `args` (a program on `/usr/bin` and its arguments) in `work`, sandboxed, under the
+/// CPU, memory and output limits and the timeout of `limits`, one such run per core at a time:
+/// its exit status and what it wrote to stderr (at most 1 MiB), with `work`'s path taken out.
+/// Other converters of CAD files ([`crate::convert`]) run their tools through this too.
+pub fn run_limited(
+    work: &Workdir,
+    args: &[String],
+    limits: &Limits,
+) -> Result<(std::process::ExitStatus, String), Error> {
+    let _turn = Turn::take();
     let mut command = sandboxed(work.path());
     command
         .arg("prlimit")
         .arg(format!("--cpu={}", limits.cpu))
         .arg(format!("--as={}", limits.memory))
         .arg(format!("--fsize={}", limits.output))
-        .args(["--", "openscad", "--export-format", format, "-o", output]);
-    for (name, value) in values {
-        command.arg("-D").arg(format!("{name}={}", value.literal()));
-    }
-    command.arg(file);
+        .arg("--")
+        .args(args);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -242,33 +286,7 @@ pub fn render_as(
     let messages = messages
         .replace(&format!("{root}/"), "")
         .replace(&root, ".");
-    let problems: Vec<&str> = messages
-        .lines()
-        .filter(|l| l.starts_with("ERROR") || l.starts_with("WARNING") || l.contains("empty"))
-        .collect();
-    let stl = work.path().join(output);
-    if !status.success() || !stl.is_file() {
-        // OpenSCAD says so without an ERROR prefix.
-        if messages.contains("not a 3D object") {
-            return Err(Error::Flat(file.to_owned()));
-        }
-        let why = if problems.is_empty() {
-            // bubblewrap passes a signal on as 128 + its number.
-            match status.code().filter(|code| *code < 128) {
-                Some(code) => format!("OpenSCAD stopped with exit code {code}"),
-                // SIGXCPU (CPU limit), SIGKILL or SIGSEGV (memory limit) and the like.
-                None => format!(
-                    "OpenSCAD was stopped by the instance's limits ({} s of CPU, {} MiB of memory)",
-                    limits.cpu,
-                    limits.memory >> 20
-                ),
-            }
-        } else {
-            problems.join("\n")
-        };
-        return Err(Error::Failed(why));
-    }
-    Ok(std::fs::read(stl)?)
+    Ok((status, messages))
 }
 
 /// What a sandboxed process sees of the machine: `/usr`, read-only, and the usual links into it.

@@ -335,6 +335,65 @@ async fn a_changed_model_is_sorted_into_same_added_and_removed_triangles() {
 }
 
 #[tokio::test]
+async fn a_step_file_is_meshed_by_gmsh_and_a_broken_one_is_named() {
+    // A STEP file as CAD programs write it: OpenCASCADE's (through gmsh, installed by set-up).
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("b.geo"),
+        "SetFactory(\"OpenCASCADE\");\nBox(1) = {0, 0, 0, 40, 25, 8};\n",
+    )
+    .unwrap();
+    let made = std::process::Command::new("gmsh")
+        .args(["b.geo", "-0", "-o", "bracket.step", "-nopopup"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let step = std::fs::read_to_string(work.path().join("bracket.step")).unwrap();
+    assert!(step.starts_with("ISO-10303-21;"));
+
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "cad/Bracket.STEP", "content": step},
+            {"op": "put", "path": "cad/broken.stp", "content": "ISO-10303-21;\nHEADER;\nnonsense\n"},
+        ]),
+    )
+    .await;
+    let (status, model) = app
+        .json("/api/designs/ada/lamp/model/main/cad/Bracket.STEP")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{model}");
+    assert_eq!(model["format"], "step");
+    assert_eq!(model["bounds"]["size"], json!([40.0, 25.0, 8.0]));
+    assert!(
+        (model["volume_mm3"].as_f64().unwrap() - 8000.0).abs() < 1.0,
+        "{model}"
+    );
+    let mesh = app.get(model["mesh_url"].as_str().unwrap()).await;
+    assert_eq!(
+        mesh.body.len() as u64,
+        model["shown_triangles"].as_u64().unwrap() * 36
+    );
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/model/main/cad/broken.stp")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "bad_model");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cad/broken.stp: "),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn bad_models_and_other_files_get_clear_errors() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;

@@ -299,12 +299,14 @@ fn ensure_archive_tools() -> Result<()> {
 }
 
 /// Debian's OpenSCAD (the server renders `.scad` files with it) and bubblewrap (its sandbox)
-/// and util-linux's `prlimit` (its limits).
+/// and util-linux's `prlimit` (its limits); gmsh, the optional converter of STEP and IGES
+/// files, which the server uses when present and the tests exercise.
 fn ensure_openscad() -> Result<()> {
     let missing: Vec<&str> = [
         ("openscad", "openscad"),
         ("bwrap", "bubblewrap"),
         ("prlimit", "util-linux"),
+        ("gmsh", "gmsh"),
     ]
     .into_iter()
     .filter(|(tool, _)| which(tool).is_none())
@@ -315,7 +317,7 @@ fn ensure_openscad() -> Result<()> {
     }
     apt_install(
         &missing,
-        "the server renders OpenSCAD files to 3D models, in a bubblewrap sandbox with limits",
+        "the server renders OpenSCAD files (and meshes STEP files with gmsh) in a bubblewrap sandbox with limits",
     )
 }
 

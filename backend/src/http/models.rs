@@ -125,6 +125,11 @@ async fn model(
         mesh_url: format!("/api/designs/{owner}/{slug}/mesh/{commit}/{path}{params}"),
         format: if is_scad(&path) {
             "scad".to_owned()
+        } else if crate::convert::is_cad_exchange(&path) {
+            path.rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
         } else {
             prepared.format.name().to_owned()
         },
@@ -348,9 +353,12 @@ async fn prepare(
     if is_scad(path) {
         return rendered(app, owner, slug, rev, path, values_of(query)?).await;
     }
+    if crate::convert::is_cad_exchange(path) {
+        return converted(app, owner, slug, rev, path).await;
+    }
     let format = Format::of_path(path).ok_or_else(|| {
         AppError::BadRequest(format!(
-            "{path:?} is not a 3D model shown here (STL, OBJ, 3MF and OpenSCAD files are)"
+            "{path:?} is not a 3D model shown here (STL, OBJ, 3MF, OpenSCAD, STEP and IGES files are)"
         ))
     })?;
     let (id, commit, blob, size) = locate(app, owner, slug, rev, path).await?;
@@ -375,6 +383,53 @@ async fn prepare(
                 other => other,
             })?,
     );
+    app.meshes.insert(key.clone(), prepared.clone());
+    Ok((commit.to_string(), key, prepared))
+}
+
+/// A STEP or IGES file at `rev` meshed by gmsh ([`crate::convert`]), cached by blob id: the
+/// commit, the key and the prepared mesh. 422 `no_converter` when gmsh is not installed.
+async fn converted(
+    app: &AppState,
+    owner: &str,
+    slug: &str,
+    rev: &str,
+    path: &str,
+) -> AppResult<(String, String, Arc<Prepared>)> {
+    let (id, commit, blob, size) = locate(app, owner, slug, rev, path).await?;
+    let key = format!("gmsh-{blob}");
+    if let Some(prepared) = app.meshes.get(&key) {
+        return Ok((commit.to_string(), key, prepared));
+    }
+    if size > mesh::MAX_FILE {
+        return Err(AppError::PayloadTooLarge(format!(
+            "{path:?} is {size} bytes; models over {} bytes are not shown (download it instead)",
+            mesh::MAX_FILE
+        )));
+    }
+    let bytes = read_whole(app, &id, blob, size).await?;
+    let file = path.to_owned();
+    let prepared = blocking_in(Kind::Extract, move || {
+        if crate::convert::gmsh().is_none() {
+            return Err(AppError::Unprocessable(
+                "no_converter",
+                format!(
+                    "{file}: STEP and IGES files are shown when the instance has gmsh installed, \
+                     and this one has not; download the file to open it in a CAD program"
+                ),
+            ));
+        }
+        let stl =
+            crate::convert::to_stl(&file, &bytes, &scad::Limits::SERVER).map_err(
+                |err| match err {
+                    scad::Error::Failed(message) => AppError::Unprocessable("bad_model", message),
+                    other => other.into(),
+                },
+            )?;
+        Ok(Prepared::new(Format::Stl, &stl)?)
+    })
+    .await?;
+    let prepared = Arc::new(prepared);
     app.meshes.insert(key.clone(), prepared.clone());
     Ok((commit.to_string(), key, prepared))
 }

@@ -27,7 +27,11 @@ pub fn is_model(path: &str) -> bool {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    matches!(ext.as_str(), "stl" | "obj" | "3mf" | "scad")
+    // STEP and IGES are meshed by the server when it has gmsh (else it says so).
+    matches!(
+        ext.as_str(),
+        "stl" | "obj" | "3mf" | "scad" | "step" | "stp" | "iges" | "igs"
+    )
 }
 
 /// A model at a revision, measured and drawn. `design_api` is `/api/designs/{owner}/{slug}`.

@@ -38,12 +38,10 @@ fn kind_of(path: &str) -> Kind {
         "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp" | "avif" => Kind::Image,
         "csv" => Kind::Table(','),
         "tsv" => Kind::Table('\t'),
-        "stl" | "obj" | "3mf" => Kind::Model,
+        "stl" | "obj" | "3mf" | "step" | "stp" | "iges" | "igs" => Kind::Model,
         "scad" => Kind::Scad,
         "dxf" => Kind::Drawing,
-        "step" | "stp" | "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => {
-            Kind::Binary
-        }
+        "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => Kind::Binary,
         _ => Kind::Text,
     }
 }
