@@ -2132,18 +2132,26 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
         .execute_async(
             "const done = arguments[arguments.length - 1];
              (async () => {
-               const design = await (await fetch('/api/designs/ada/bracket')).json();
-               const r = await fetch('/api/designs/ada/bracket/commits', {method: 'POST',
-                 headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
-                 body: JSON.stringify({branch: design.default_branch, expected_head: design.head,
-                   message: 'The outline', changes: [{op: 'put', path: 'cad/outline.scad',
-                   content: 'w = 30; // [10:5:60]\\nsquare([w, 12]);\\n'}]})});
-               done(r.status);
+               const ids = [];
+               for (const w of [30, 45]) {
+                 const design = await (await fetch('/api/designs/ada/bracket')).json();
+                 const r = await fetch('/api/designs/ada/bracket/commits', {method: 'POST',
+                   headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
+                   body: JSON.stringify({branch: design.default_branch, expected_head: design.head,
+                     message: 'The outline', changes: [{op: 'put', path: 'cad/outline.scad',
+                     content: `w = ${w}; // [10:5:60]\\nsquare([w, 12]);\\n`}]})});
+                 if (r.status !== 201) return done(r.status);
+                 ids.push((await r.json()).id);
+               }
+               done(ids);
              })().catch(e => done(String(e)));",
             vec![],
         )
         .await?;
-    assert_eq!(made, 201);
+    let widened = made[1]
+        .as_str()
+        .with_context(|| format!("{made}"))?
+        .to_owned();
     browser
         .goto(&server.url("/ada/bracket/blob/main/cad/outline.scad"))
         .await?;
@@ -2163,6 +2171,31 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
         "the drawing loaded: {width}"
     );
     browser.checkpoint("scad-2d-drawing").await?;
+    // Its change shows as two drawings on the commit page, 30 and 45 mm wide.
+    browser
+        .goto(&server.url(&format!("/ada/bracket/commit/{widened}")))
+        .await?;
+    browser.wait_for(".drawing-pair img").await?;
+    let widths = "return Array.from(document.querySelectorAll('.drawing-pair img'))
+                    .map(i => i.complete ? i.naturalWidth : 0);";
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let found = browser.client.execute(widths, vec![]).await?;
+        seen = found
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+            .unwrap_or_default();
+        if seen.len() == 2 && seen.iter().all(|w| *w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // 30 mm before, 45 mm after, at the same scale.
+    assert_eq!(seen.len(), 2, "two drawings: {seen:?}");
+    assert!(
+        (seen[1] as f64 / seen[0] as f64 - 1.5).abs() < 0.05,
+        "{seen:?}"
+    );
 
     // The network tree shows each design's picture (here, its model drawn) and its name.
     browser.goto(&server.url("/ada/bracket/network")).await?;
@@ -2182,6 +2215,61 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
     assert_eq!(names.len(), 2, "the design and its fork: {names:?}");
     assert!(names.iter().all(|n| n.contains("Bracket")), "{names:?}");
     browser.checkpoint("network-pictures").await?;
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_file_shows_in_3d_through_gmsh() -> anyhow::Result<()> {
+    // A STEP solid as OpenCASCADE writes it (gmsh is installed by set-up).
+    let work = tempfile::tempdir()?;
+    std::fs::write(
+        work.path().join("b.geo"),
+        "SetFactory(\"OpenCASCADE\");\nBox(1) = {0, 0, 0, 40, 25, 8};\n",
+    )?;
+    let made = std::process::Command::new("gmsh")
+        .args(["b.geo", "-0", "-o", "bracket.step", "-nopopup"])
+        .current_dir(work.path())
+        .output()?;
+    anyhow::ensure!(made.status.success(), "gmsh: {made:?}");
+    let step = std::fs::read_to_string(work.path().join("bracket.step"))?;
+    let (server, browser) = start().await?;
+    sign_up(&browser, &server, "ada").await?;
+    let made = browser
+        .client
+        .execute_async(
+            "const [step, done] = [arguments[0], arguments[arguments.length - 1]];
+             const post = (url, body) => fetch(url, {method: 'POST',
+               headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
+               body: JSON.stringify(body)});
+             (async () => {
+               let r = await post('/api/designs', {slug: 'bracket', name: 'Bracket',
+                 function: 'Holds a shelf', license: 'CERN-OHL-S-2.0'});
+               if (r.status !== 201) return done(['create', r.status]);
+               const design = await (await fetch('/api/designs/ada/bracket')).json();
+               r = await post('/api/designs/ada/bracket/commits', {branch: design.default_branch,
+                 expected_head: design.head, message: 'The bracket as STEP',
+                 changes: [{op: 'put', path: 'cad/bracket.step', content: step}]});
+               done(r.status);
+             })().catch(e => done(String(e)));",
+            vec![step.into()],
+        )
+        .await?;
+    assert_eq!(made, 201);
+    browser
+        .goto(&server.url("/ada/bracket/blob/main/cad/bracket.step"))
+        .await?;
+    let scope = "figure.model-view[data-state=\"shown\"]";
+    browser.wait_for(scope).await?;
+    next_frame(&browser, scope, 0).await?;
+    let (drawn, all, _) = canvas_pixels(&browser, scope).await?;
+    assert!(drawn * 50 > all, "only {drawn} of {all} pixels are drawn");
+    let caption = browser
+        .wait_for(&format!("{scope} figcaption"))
+        .await?
+        .text()
+        .await?;
+    assert!(caption.starts_with("40.0 × 25.0 × 8.0 mm"), "{caption:?}");
+    browser.checkpoint("step-model").await?;
     browser.close().await
 }
 

@@ -465,20 +465,52 @@ pub fn ModelChange(
             }>
                 {
                     let (before_path, after_path) = (before.clone(), after.clone());
+                    // A 2D OpenSCAD design is compared as two drawings.
+                    let drawing = move |rev: &str, path: &Option<String>| {
+                        path.as_ref().map(|p| design.api(&format!("/drawing/{}/{p}", api::encode(rev))))
+                    };
+                    let drawings = (drawing(&old, &before_path), drawing(&new, &after_path));
                     let before = fetch(old.clone(), before_path);
                     let after = fetch(new.clone(), after_path);
                     view! {
                         <Suspense fallback=|| view! { <Loading what="the models"/> }>
-                            {move || Suspend::new(async move {
-                                match (before.await, after.await) {
-                                    (Ok(before), Ok(after)) => view! { <Pair before after/> }.into_any(),
-                                    (Err(error), _) | (_, Err(error)) => view! { <ErrorView error/> }.into_any(),
-                                }
-                            })}
+                            {move || {
+                                let drawings = drawings.clone();
+                                Suspend::new(async move {
+                                    match (before.await, after.await) {
+                                        (Ok(before), Ok(after)) => view! { <Pair before after/> }.into_any(),
+                                        (Err(error), _) | (_, Err(error)) if error.error.code == "scad_2d" => {
+                                            view! { <DrawingPair before=drawings.0 after=drawings.1/> }.into_any()
+                                        }
+                                        (Err(error), _) | (_, Err(error)) => view! { <ErrorView error/> }.into_any(),
+                                    }
+                                })
+                            }}
                         </Suspense>
                     }
                 }
             </Show>
+        </div>
+    }
+}
+
+/// A 2D design's drawings before and after a change (the server's SVGs).
+#[component]
+fn DrawingPair(before: Option<String>, after: Option<String>) -> impl IntoView {
+    let side = |url: Option<String>, heading: &'static str, none: &'static str| {
+        view! {
+            <div class="model-side drawing-view scad-drawing"><h4>{heading}</h4>
+                {match url {
+                    Some(src) => view! { <img src=src alt=format!("2D drawing {}", heading.to_lowercase())/> }.into_any(),
+                    None => view! { <p class="empty">{none}</p> }.into_any(),
+                }}
+            </div>
+        }
+    };
+    view! {
+        <div class="model-pair drawing-pair">
+            {side(before, "Before", "Not there before this change.")}
+            {side(after, "After", "Deleted by this change.")}
         </div>
     }
 }
