@@ -394,6 +394,57 @@ async fn a_step_file_is_meshed_by_gmsh_and_a_broken_one_is_named() {
 }
 
 #[tokio::test]
+async fn a_kicad_board_is_drawn_by_kicad_cli_and_a_broken_one_is_named() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.create_design(&ada, "lamp").await;
+    let board = r#"(kicad_pcb (version 20221018) (generator pcbnew)
+  (general (thickness 1.6))
+  (paper "A4")
+  (layers (0 "F.Cu" signal) (31 "B.Cu" signal) (44 "Edge.Cuts" user))
+  (gr_rect (start 100 100) (end 180 120) (layer "Edge.Cuts") (stroke (width 0.1) (type default)))
+  (gr_line (start 105 105) (end 175 115) (layer "F.Cu") (stroke (width 1) (type default)))
+)
+"#;
+    commit_ok(
+        &app,
+        &ada,
+        json!([
+            {"op": "put", "path": "pcb/driver.kicad_pcb", "content": board},
+            {"op": "put", "path": "pcb/broken.kicad_pcb", "content": "(kicad_pcb (version 2022"},
+        ]),
+    )
+    .await;
+    let svg = app
+        .get("/api/designs/ada/lamp/drawing/main/pcb/driver.kicad_pcb")
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(
+        svg.headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'"
+    );
+    let text = String::from_utf8(svg.body.to_vec()).unwrap();
+    // Fitted to the 80 × 20 mm board.
+    assert!(
+        text.contains("width=\"80.") && text.contains("height=\"20."),
+        "{text}"
+    );
+    let (status, body) = app
+        .json("/api/designs/ada/lamp/drawing/main/pcb/broken.kicad_pcb")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "bad_drawing");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("pcb/broken.kicad_pcb: "),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn bad_models_and_other_files_get_clear_errors() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;

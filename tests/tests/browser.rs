@@ -2219,7 +2219,7 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_step_file_shows_in_3d_through_gmsh() -> anyhow::Result<()> {
+async fn step_and_kicad_files_show_through_their_converters() -> anyhow::Result<()> {
     // A STEP solid as OpenCASCADE writes it (gmsh is installed by set-up).
     let work = tempfile::tempdir()?;
     std::fs::write(
@@ -2237,7 +2237,7 @@ async fn a_step_file_shows_in_3d_through_gmsh() -> anyhow::Result<()> {
     let made = browser
         .client
         .execute_async(
-            "const [step, done] = [arguments[0], arguments[arguments.length - 1]];
+            "const [step, board, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
              const post = (url, body) => fetch(url, {method: 'POST',
                headers: {'content-type': 'application/json', 'x-atelier-csrf': '1'},
                body: JSON.stringify(body)});
@@ -2248,10 +2248,11 @@ async fn a_step_file_shows_in_3d_through_gmsh() -> anyhow::Result<()> {
                const design = await (await fetch('/api/designs/ada/bracket')).json();
                r = await post('/api/designs/ada/bracket/commits', {branch: design.default_branch,
                  expected_head: design.head, message: 'The bracket as STEP',
-                 changes: [{op: 'put', path: 'cad/bracket.step', content: step}]});
+                 changes: [{op: 'put', path: 'cad/bracket.step', content: step},
+                   {op: 'put', path: 'pcb/driver.kicad_pcb', content: board}]});
                done(r.status);
              })().catch(e => done(String(e)));",
-            vec![step.into()],
+            vec![step.into(), KICAD_BOARD.into()],
         )
         .await?;
     assert_eq!(made, 201);
@@ -2270,8 +2271,45 @@ async fn a_step_file_shows_in_3d_through_gmsh() -> anyhow::Result<()> {
         .await?;
     assert!(caption.starts_with("40.0 × 25.0 × 8.0 mm"), "{caption:?}");
     browser.checkpoint("step-model").await?;
+
+    // A KiCad board is drawn by kicad-cli, with its text one click away.
+    browser
+        .goto(&server.url("/ada/bracket/blob/main/pcb/driver.kicad_pcb"))
+        .await?;
+    browser.wait_for(".drawing-view img").await?;
+    let loaded = "const i = document.querySelector('.drawing-view img'); \
+                  return i.complete ? i.naturalWidth : 0;";
+    let mut width = serde_json::Value::Null;
+    for _ in 0..100 {
+        width = browser.client.execute(loaded, vec![]).await?;
+        if width.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        width.as_u64().is_some_and(|w| w > 0),
+        "the board drawing loaded: {width}"
+    );
+    let summary = browser
+        .wait_for(".drawing-text summary")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(summary, "The board file");
+    browser.checkpoint("kicad-board").await?;
     browser.close().await
 }
+
+/// A 80 × 20 mm board with one track, as KiCad writes boards (S-expressions).
+const KICAD_BOARD: &str = r#"(kicad_pcb (version 20221018) (generator pcbnew)
+  (general (thickness 1.6))
+  (paper "A4")
+  (layers (0 "F.Cu" signal) (31 "B.Cu" signal) (44 "Edge.Cuts" user))
+  (gr_rect (start 100 100) (end 180 120) (layer "Edge.Cuts") (stroke (width 0.1) (type default)))
+  (gr_line (start 105 105) (end 175 115) (layer "F.Cu") (stroke (width 1) (type default)))
+)
+"#;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn saving_a_parameter_set_commits_it_to_the_readers_fork_and_it_loads_back()

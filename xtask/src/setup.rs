@@ -85,6 +85,7 @@ pub fn ensure(ws: &Workspace, needs: Needs) -> Result<Tools> {
     let esbuild = ensure_npm(ws, ESBUILD_NPM, ".bin/esbuild", "it bundles the 3D viewer")?;
     let (chromedriver, axe) = if needs.browser {
         ensure_archive_tools()?;
+        ensure_kicad()?;
         (
             Some(ensure_browser()?),
             Some(ensure_npm(
@@ -318,6 +319,52 @@ fn ensure_openscad() -> Result<()> {
     apt_install(
         &missing,
         "the server renders OpenSCAD files (and meshes STEP files with gmsh) in a bubblewrap sandbox with limits",
+    )
+}
+
+/// KiCad's `kicad-cli` (KiCad 7 or later): the server draws boards and schematics with it
+/// when it is installed, and the tests exercise that. Debian 12 ships KiCad 6, which has no
+/// `kicad-cli`, so there it comes from bookworm-backports (added as an apt source signed by
+/// Debian's own archive key, used for this package only); later releases have it in main.
+fn ensure_kicad() -> Result<()> {
+    if which("kicad-cli").is_some() {
+        return Ok(());
+    }
+    let why =
+        "the server draws KiCad boards and schematics with kicad-cli, and the tests exercise it";
+    let codename = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                line.strip_prefix("VERSION_CODENAME=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        })
+        .unwrap_or_default();
+    if codename != "bookworm" {
+        return apt_install(&["kicad"], why);
+    }
+    eprintln!("setup: installing kicad from bookworm-backports: {why}");
+    if !is_root() {
+        bail!(
+            "installing kicad needs root. Add bookworm-backports to apt's sources, then run:\n\n    sudo apt-get install -y --no-install-recommends -t bookworm-backports kicad\n\nthen run this command again"
+        );
+    }
+    let source = Path::new("/etc/apt/sources.list.d/atelier-bookworm-backports.sources");
+    if !source.exists() {
+        std::fs::write(
+            source,
+            "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\n\
+             Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+        )
+        .with_context(|| format!("writing {}", source.display()))?;
+    }
+    run_cmd(Command::new("apt-get").args(["update", "-q"]))?;
+    run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(["-t", "bookworm-backports", "kicad"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
 

@@ -764,12 +764,16 @@ async fn drawing(
         let svg = scad_drawing(&app, &owner, &slug, &rev, &path, values_of(&query)?).await?;
         return Ok(svg_answer(svg, &rev));
     }
+    if crate::convert::is_kicad(&path) {
+        let svg = kicad_drawing(&app, &owner, &slug, &rev, &path).await?;
+        return Ok(svg_answer(svg, &rev));
+    }
     let is_dxf = path
         .rsplit_once('.')
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("dxf"));
     if !is_dxf {
         return Err(AppError::BadRequest(format!(
-            "{path:?} is not a DXF or OpenSCAD file"
+            "{path:?} is not a DXF, OpenSCAD or KiCad file"
         )));
     }
     let (id, _, blob, size) = locate(&app, &owner, &slug, &rev, &path).await?;
@@ -826,6 +830,48 @@ async fn scad_drawing(
             &limits,
             scad::Export::Svg,
         )
+    })
+    .await?;
+    let svg = Arc::new(bytes::Bytes::from(svg));
+    app.pictures.insert(key, svg.clone());
+    Ok(svg)
+}
+
+/// A KiCad board or schematic drawn by `kicad-cli` ([`crate::convert`]), cached (with the
+/// pictures) by blob id. 422 `no_converter` when kicad-cli is not installed.
+async fn kicad_drawing(
+    app: &AppState,
+    owner: &str,
+    slug: &str,
+    rev: &str,
+    path: &str,
+) -> AppResult<Arc<bytes::Bytes>> {
+    let (id, _, blob, size) = locate(app, owner, slug, rev, path).await?;
+    let key = format!("kicad-{blob}");
+    if let Some(svg) = app.pictures.get(&key) {
+        return Ok(svg);
+    }
+    if size > MAX_DRAWING {
+        return Err(AppError::PayloadTooLarge(format!(
+            "{path:?} is {size} bytes; drawings over {MAX_DRAWING} bytes are not drawn (download it instead)"
+        )));
+    }
+    let bytes = read_whole(app, &id, blob, size).await?;
+    let file = path.to_owned();
+    let svg = blocking_in(Kind::Extract, move || {
+        if crate::convert::kicad_cli().is_none() {
+            return Err(AppError::Unprocessable(
+                "no_converter",
+                format!(
+                    "{file}: KiCad files are drawn when the instance has kicad-cli (KiCad 7 or \
+                     later) installed, and this one has not"
+                ),
+            ));
+        }
+        crate::convert::kicad_svg(&file, &bytes, &scad::Limits::SERVER).map_err(|err| match err {
+            scad::Error::Failed(message) => AppError::Unprocessable("bad_drawing", message),
+            other => other.into(),
+        })
     })
     .await?;
     let svg = Arc::new(bytes::Bytes::from(svg));

@@ -40,7 +40,7 @@ fn kind_of(path: &str) -> Kind {
         "tsv" => Kind::Table('\t'),
         "stl" | "obj" | "3mf" | "step" | "stp" | "iges" | "igs" => Kind::Model,
         "scad" => Kind::Scad,
-        "dxf" => Kind::Drawing,
+        "dxf" | "kicad_pcb" | "kicad_sch" => Kind::Drawing,
         "zip" | "pdf" | "fcstd" | "f3d" | "dwg" | "gz" | "ods" | "xlsx" => Kind::Binary,
         _ => Kind::Text,
     }
@@ -144,10 +144,27 @@ pub fn Blob() -> impl IntoView {
     }
 }
 
-/// A DXF file drawn (the server's SVG), and its text behind a disclosure.
+/// A DXF or KiCad file drawn (the server's SVG), and its text behind a disclosure.
 #[component]
 fn DrawingView(url: String, path: String, text: Option<String>) -> impl IntoView {
     let failed = RwSignal::new(false);
+    let lower = path.to_lowercase();
+    let (what, caption) = if lower.ends_with(".kicad_pcb") {
+        (
+            "The board file",
+            "Copper, silkscreen and the board outline, drawn by KiCad.",
+        )
+    } else if lower.ends_with(".kicad_sch") {
+        (
+            "The schematic file",
+            "The schematic's root sheet, drawn by KiCad.",
+        )
+    } else {
+        (
+            "The DXF text",
+            "Lines, arcs, circles, polylines, splines and blocks are drawn; text and hatches are not.",
+        )
+    };
     view! {
         <figure class="drawing-view">
             <Show when=move || !failed.get() fallback=|| view! {
@@ -155,11 +172,11 @@ fn DrawingView(url: String, path: String, text: Option<String>) -> impl IntoView
             }>
                 <img src=url.clone() alt=format!("Drawing {path}") on:error=move |_| failed.set(true)/>
             </Show>
-            <figcaption class="muted">"Lines, arcs, circles, polylines, splines and blocks are drawn; text and hatches are not."</figcaption>
+            <figcaption class="muted">{caption}</figcaption>
         </figure>
         {text.map(|text| view! {
             <details class="drawing-text" open=move || failed.get()>
-                <summary>"The DXF text"</summary>
+                <summary>{what}</summary>
                 <CodeView text/>
             </details>
         })}
