@@ -7,9 +7,6 @@
 //!
 //! Needs the built SPA and chromedriver, as the browser tests do (`cargo xtask bench paint`
 //! provides both). `cargo xtask bench paint quick` runs 2 rounds instead of 5.
-
-use std::path::Path;
-
 use anyhow::{Context as _, Result};
 use atelier_tests::{Browser, TestServer, dist_dir};
 use serde_json::json;
@@ -38,13 +35,7 @@ struct Profile {
 }
 
 fn summary(values: &mut [f64]) -> String {
-    values.sort_by(f64::total_cmp);
-    format!(
-        "{:7.0} {:7.0} {:7.0}",
-        values[0],
-        values[values.len() / 2],
-        values[values.len() - 1]
-    )
+    atelier_tests::min_med_max(values, 7)
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -56,10 +47,7 @@ async fn main() -> Result<()> {
     }
     let quick = std::env::args().any(|a| a == "quick");
     let rounds = if quick { 3 } else { 5 };
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp");
-    let tmp = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| Path::new(&t).join("tmp"))
-        .unwrap_or(target);
+    let tmp = atelier_tests::bench_tmp();
     let server = TestServer::start(dist_dir(&tmp)?).await?;
     server.state.indexer.flush().await;
     let profiles = [

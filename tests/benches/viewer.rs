@@ -74,13 +74,7 @@ const post = (url, body, json = true) => fetch(url, {method: 'POST',
 "#;
 
 fn summary(values: &mut [f64]) -> String {
-    values.sort_by(f64::total_cmp);
-    format!(
-        "{:6.0} {:6.0} {:6.0}",
-        values[0],
-        values[values.len() / 2],
-        values[values.len() - 1]
-    )
+    atelier_tests::min_med_max(values, 6)
 }
 
 /// Opens `path` in a new browser and waits for the viewer's first frame: milliseconds to the
@@ -141,10 +135,7 @@ async fn main() -> Result<()> {
     }
     let quick = std::env::args().any(|a| a == "quick");
     let rounds = if quick { 2 } else { 5 };
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp");
-    let tmp = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| Path::new(&t).join("tmp"))
-        .unwrap_or(target);
+    let tmp = atelier_tests::bench_tmp();
     let server = TestServer::start(dist_dir(&tmp)?).await?;
     let maker = Browser::start(&tmp).await?;
     maker.goto(&server.url("/")).await?;

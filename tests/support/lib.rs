@@ -351,3 +351,19 @@ async fn connect(port: u16, profile: &Path, extra: &[&str]) -> Result<Client> {
         }
     }
 }
+
+/// For the browser benchmarks: the scratch directory they share with the browser tests,
+/// `$CARGO_TARGET_DIR/tmp`, else the workspace's `target/tmp`.
+pub fn bench_tmp() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| Path::new(&t).join("tmp"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp"))
+}
+
+/// For the benchmarks: "min median max" of `values` (sorted in place), each right-aligned in
+/// `width` columns, in whole units.
+pub fn min_med_max(values: &mut [f64], width: usize) -> String {
+    values.sort_by(f64::total_cmp);
+    let [min, med, max] = [0, values.len() / 2, values.len() - 1].map(|i| values[i]);
+    format!("{min:width$.0} {med:width$.0} {max:width$.0}")
+}

@@ -1959,6 +1959,27 @@ async fn a_model_is_shown_in_3d_turned_by_keys_and_measured() -> anyhow::Result<
     plain.close().await
 }
 
+/// The natural widths of the images matching `css`, once `count` of them have loaded (waits
+/// up to 10 s; an image not loaded by then counts 0).
+async fn image_widths(browser: &Browser, css: &str, count: usize) -> anyhow::Result<Vec<u64>> {
+    browser.wait_for(css).await?;
+    let widths = "return Array.from(document.querySelectorAll(arguments[0]))
+                    .map(i => i.complete ? i.naturalWidth : 0);";
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let found = browser.client.execute(widths, vec![css.into()]).await?;
+        seen = found
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+            .unwrap_or_default();
+        if seen.len() >= count && seen.iter().all(|w| *w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(seen)
+}
+
 /// The viewer's canvas under `scope`: how many pixels are clearly green and clearly red (the
 /// overlay's added and removed colours).
 async fn green_and_red(browser: &Browser, scope: &str) -> anyhow::Result<(u64, u64)> {
@@ -2155,41 +2176,17 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
     browser
         .goto(&server.url("/ada/bracket/blob/main/cad/outline.scad"))
         .await?;
-    browser.wait_for(".scad-drawing img").await?;
-    let drawn = "const i = document.querySelector('.scad-drawing img'); \
-                 return i.complete ? i.naturalWidth : 0;";
-    let mut width = serde_json::Value::Null;
-    for _ in 0..100 {
-        width = browser.client.execute(drawn, vec![]).await?;
-        if width.as_u64().is_some_and(|w| w > 0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let width = image_widths(&browser, ".scad-drawing img", 1).await?;
     assert!(
-        width.as_u64().is_some_and(|w| w > 0),
-        "the drawing loaded: {width}"
+        width.first().is_some_and(|w| *w > 0),
+        "the drawing loaded: {width:?}"
     );
     browser.checkpoint("scad-2d-drawing").await?;
     // Its change shows as two drawings on the commit page, 30 and 45 mm wide.
     browser
         .goto(&server.url(&format!("/ada/bracket/commit/{widened}")))
         .await?;
-    browser.wait_for(".drawing-pair img").await?;
-    let widths = "return Array.from(document.querySelectorAll('.drawing-pair img'))
-                    .map(i => i.complete ? i.naturalWidth : 0);";
-    let mut seen = Vec::new();
-    for _ in 0..100 {
-        let found = browser.client.execute(widths, vec![]).await?;
-        seen = found
-            .as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
-            .unwrap_or_default();
-        if seen.len() == 2 && seen.iter().all(|w| *w > 0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let seen = image_widths(&browser, ".drawing-pair img", 2).await?;
     // 30 mm before, 45 mm after, at the same scale.
     assert_eq!(seen.len(), 2, "two drawings: {seen:?}");
     assert!(
@@ -2199,18 +2196,8 @@ async fn a_changed_model_shows_side_by_side_and_overlaid_on_its_commit_page() ->
 
     // The network tree shows each design's picture (here, its model drawn) and its name.
     browser.goto(&server.url("/ada/bracket/network")).await?;
-    browser.wait_for(".network-tree img.network-thumb").await?;
-    let loaded = "const i = document.querySelector('.network-tree img.network-thumb'); \
-                  return i.complete ? i.naturalWidth : 0;";
-    let mut width = serde_json::Value::Null;
-    for _ in 0..100 {
-        width = browser.client.execute(loaded, vec![]).await?;
-        if width.as_u64().is_some_and(|w| w > 0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(width, 640, "the picture loaded");
+    let widths = image_widths(&browser, ".network-tree img.network-thumb", 2).await?;
+    assert_eq!(widths, [640, 640], "both pictures loaded");
     let names = browser.texts(".network-tree .network-name").await?;
     assert_eq!(names.len(), 2, "the design and its fork: {names:?}");
     assert!(names.iter().all(|n| n.contains("Bracket")), "{names:?}");
@@ -2276,20 +2263,10 @@ async fn step_and_kicad_files_show_through_their_converters() -> anyhow::Result<
     browser
         .goto(&server.url("/ada/bracket/blob/main/pcb/driver.kicad_pcb"))
         .await?;
-    browser.wait_for(".drawing-view img").await?;
-    let loaded = "const i = document.querySelector('.drawing-view img'); \
-                  return i.complete ? i.naturalWidth : 0;";
-    let mut width = serde_json::Value::Null;
-    for _ in 0..100 {
-        width = browser.client.execute(loaded, vec![]).await?;
-        if width.as_u64().is_some_and(|w| w > 0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let width = image_widths(&browser, ".drawing-view img", 1).await?;
     assert!(
-        width.as_u64().is_some_and(|w| w > 0),
-        "the board drawing loaded: {width}"
+        width.first().is_some_and(|w| *w > 0),
+        "the board drawing loaded: {width:?}"
     );
     let summary = browser
         .wait_for(".drawing-text summary")
@@ -2407,20 +2384,10 @@ async fn a_dxf_file_shows_as_a_drawing_with_its_text_one_click_away() -> anyhow:
     browser
         .goto(&server.url("/atelier/gravity-water-filter/blob/main/cad/stand-side.dxf"))
         .await?;
-    browser.wait_for(".drawing-view img").await?;
-    let loaded = "const i = document.querySelector('.drawing-view img'); \
-                  return i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0;";
-    let mut width = serde_json::Value::Null;
-    for _ in 0..100 {
-        width = browser.client.execute(loaded, vec![]).await?;
-        if width.as_f64().is_some_and(|w| w > 0.0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let width = image_widths(&browser, ".drawing-view img", 1).await?;
     assert!(
-        width.as_f64().is_some_and(|w| w > 0.0),
-        "the drawing loaded: {width}"
+        width.first().is_some_and(|w| *w > 0),
+        "the drawing loaded: {width:?}"
     );
     // The text is folded away; opening it shows the group codes.
     browser

@@ -353,51 +353,21 @@ async fn prepare(
     if is_scad(path) {
         return rendered(app, owner, slug, rev, path, values_of(query)?).await;
     }
-    if crate::convert::is_cad_exchange(path) {
-        return converted(app, owner, slug, rev, path).await;
-    }
-    let format = Format::of_path(path).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "{path:?} is not a 3D model shown here (STL, OBJ, 3MF, OpenSCAD, STEP and IGES files are)"
-        ))
-    })?;
+    // STEP and IGES are meshed by gmsh (`None`); the formats we parse ourselves name theirs.
+    let format = if crate::convert::is_cad_exchange(path) {
+        None
+    } else {
+        Some(Format::of_path(path).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{path:?} is not a 3D model shown here (STL, OBJ, 3MF, OpenSCAD, STEP and IGES files are)"
+            ))
+        })?)
+    };
     let (id, commit, blob, size) = locate(app, owner, slug, rev, path).await?;
-    let key = blob.to_string();
-    if let Some(prepared) = app.meshes.get(&key) {
-        return Ok((commit.to_string(), key, prepared));
-    }
-    if size > mesh::MAX_FILE {
-        return Err(AppError::PayloadTooLarge(format!(
-            "{path:?} is {size} bytes; models over {} bytes are not shown (download it instead)",
-            mesh::MAX_FILE
-        )));
-    }
-    let bytes = read_whole(app, &id, blob, size).await?;
-    let prepared = Arc::new(
-        blocking_in(Kind::Extract, move || Prepared::new(format, &bytes))
-            .await
-            .map_err(|err| match err {
-                AppError::Unprocessable(code, message) => {
-                    AppError::Unprocessable(code, format!("{path}: {message}"))
-                }
-                other => other,
-            })?,
-    );
-    app.meshes.insert(key.clone(), prepared.clone());
-    Ok((commit.to_string(), key, prepared))
-}
-
-/// A STEP or IGES file at `rev` meshed by gmsh ([`crate::convert`]), cached by blob id: the
-/// commit, the key and the prepared mesh. 422 `no_converter` when gmsh is not installed.
-async fn converted(
-    app: &AppState,
-    owner: &str,
-    slug: &str,
-    rev: &str,
-    path: &str,
-) -> AppResult<(String, String, Arc<Prepared>)> {
-    let (id, commit, blob, size) = locate(app, owner, slug, rev, path).await?;
-    let key = format!("gmsh-{blob}");
+    let key = match format {
+        Some(_) => blob.to_string(),
+        None => format!("gmsh-{blob}"),
+    };
     if let Some(prepared) = app.meshes.get(&key) {
         return Ok((commit.to_string(), key, prepared));
     }
@@ -409,29 +379,36 @@ async fn converted(
     }
     let bytes = read_whole(app, &id, blob, size).await?;
     let file = path.to_owned();
-    let prepared = blocking_in(Kind::Extract, move || {
-        if crate::convert::gmsh().is_none() {
-            return Err(AppError::Unprocessable(
-                "no_converter",
-                format!(
-                    "{file}: STEP and IGES files are shown when the instance has gmsh installed, \
-                     and this one has not; download the file to open it in a CAD program"
-                ),
-            ));
-        }
-        let stl =
-            crate::convert::to_stl(&file, &bytes, &scad::Limits::SERVER).map_err(
-                |err| match err {
-                    scad::Error::Failed(message) => AppError::Unprocessable("bad_model", message),
-                    other => other.into(),
-                },
-            )?;
-        Ok(Prepared::new(Format::Stl, &stl)?)
-    })
-    .await?;
-    let prepared = Arc::new(prepared);
+    let prepared = Arc::new(
+        blocking_in(Kind::Extract, move || match format {
+            Some(format) => Prepared::new(format, &bytes)
+                .map_err(|err| AppError::Unprocessable("bad_model", format!("{file}: {err}"))),
+            None => meshed_by_gmsh(&file, &bytes),
+        })
+        .await?,
+    );
     app.meshes.insert(key.clone(), prepared.clone());
     Ok((commit.to_string(), key, prepared))
+}
+
+/// A STEP or IGES file meshed by gmsh ([`crate::convert`]); 422 `no_converter` when gmsh is
+/// not installed, `bad_model` naming the file when it cannot be read. Blocking.
+fn meshed_by_gmsh(file: &str, bytes: &[u8]) -> AppResult<Prepared> {
+    if crate::convert::gmsh().is_none() {
+        return Err(AppError::Unprocessable(
+            "no_converter",
+            format!(
+                "{file}: STEP and IGES files are shown when the instance has gmsh installed, \
+                 and this one has not; download the file to open it in a CAD program"
+            ),
+        ));
+    }
+    let stl =
+        crate::convert::to_stl(file, bytes, &scad::Limits::SERVER).map_err(|err| match err {
+            scad::Error::Failed(message) => AppError::Unprocessable("bad_model", message),
+            other => other.into(),
+        })?;
+    Ok(Prepared::new(Format::Stl, &stl)?)
 }
 
 /// A file's bytes, small ones from the store, large ones through the blob cache.
@@ -753,8 +730,9 @@ async fn picture(
 /// The largest DXF file drawn (bytes).
 const MAX_DRAWING: u64 = 64 << 20;
 
-/// `GET …/drawing/{rev}/{path}`: a DXF file drawn as SVG (`image/svg+xml`, nothing but paths;
-/// served with a CSP that allows nothing else). Cached by blob.
+/// `GET …/drawing/{rev}/{path}`: a DXF file (drawn here), a KiCad file (by kicad-cli) or a 2D
+/// OpenSCAD file (by OpenSCAD) as SVG, served with a CSP that allows nothing else. Cached by
+/// blob, or by render key for OpenSCAD.
 async fn drawing(
     State(app): State<AppState>,
     Path((owner, slug, rev, path)): Params,
@@ -764,20 +742,24 @@ async fn drawing(
         let svg = scad_drawing(&app, &owner, &slug, &rev, &path, values_of(&query)?).await?;
         return Ok(svg_answer(svg, &rev));
     }
-    if crate::convert::is_kicad(&path) {
-        let svg = kicad_drawing(&app, &owner, &slug, &rev, &path).await?;
-        return Ok(svg_answer(svg, &rev));
-    }
-    let is_dxf = path
+    let (kind, draw): (&str, Draw) = if crate::convert::is_kicad(&path) {
+        ("kicad", drawn_by_kicad)
+    } else if path
         .rsplit_once('.')
-        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("dxf"));
-    if !is_dxf {
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("dxf"))
+    {
+        ("dxf", |file, bytes| {
+            crate::drawing::to_svg(bytes)
+                .map(|drawn| drawn.svg.into())
+                .map_err(|err| AppError::Unprocessable("bad_drawing", format!("{file}: {err}")))
+        })
+    } else {
         return Err(AppError::BadRequest(format!(
             "{path:?} is not a DXF, OpenSCAD or KiCad file"
         )));
-    }
+    };
     let (id, _, blob, size) = locate(&app, &owner, &slug, &rev, &path).await?;
-    let key = format!("dxf-{blob}");
+    let key = format!("{kind}-{blob}");
     let svg = match app.pictures.get(&key) {
         Some(svg) => svg,
         None => {
@@ -787,12 +769,9 @@ async fn drawing(
                 )));
             }
             let bytes = read_whole(&app, &id, blob, size).await?;
-            let drawn = blocking_in(Kind::Extract, move || {
-                crate::drawing::to_svg(&bytes)
-                    .map_err(|err| AppError::Unprocessable("bad_drawing", format!("{path}: {err}")))
-            })
-            .await?;
-            let svg = Arc::new(bytes::Bytes::from(drawn.svg));
+            let file = path.clone();
+            let svg = blocking_in(Kind::Extract, move || draw(&file, &bytes)).await?;
+            let svg = Arc::new(bytes::Bytes::from(svg));
             app.pictures.insert(key, svg.clone());
             svg
         }
@@ -837,46 +816,26 @@ async fn scad_drawing(
     Ok(svg)
 }
 
-/// A KiCad board or schematic drawn by `kicad-cli` ([`crate::convert`]), cached (with the
-/// pictures) by blob id. 422 `no_converter` when kicad-cli is not installed.
-async fn kicad_drawing(
-    app: &AppState,
-    owner: &str,
-    slug: &str,
-    rev: &str,
-    path: &str,
-) -> AppResult<Arc<bytes::Bytes>> {
-    let (id, _, blob, size) = locate(app, owner, slug, rev, path).await?;
-    let key = format!("kicad-{blob}");
-    if let Some(svg) = app.pictures.get(&key) {
-        return Ok(svg);
+/// How a file (named, for messages) becomes an SVG. Blocking.
+type Draw = fn(&str, &[u8]) -> AppResult<Vec<u8>>;
+
+/// A KiCad board or schematic drawn by `kicad-cli` ([`crate::convert`]); 422 `no_converter`
+/// when kicad-cli is not installed, `bad_drawing` naming the file when KiCad cannot read it.
+/// Blocking.
+fn drawn_by_kicad(file: &str, bytes: &[u8]) -> AppResult<Vec<u8>> {
+    if crate::convert::kicad_cli().is_none() {
+        return Err(AppError::Unprocessable(
+            "no_converter",
+            format!(
+                "{file}: KiCad files are drawn when the instance has kicad-cli (KiCad 7 or later) \
+                 installed, and this one has not"
+            ),
+        ));
     }
-    if size > MAX_DRAWING {
-        return Err(AppError::PayloadTooLarge(format!(
-            "{path:?} is {size} bytes; drawings over {MAX_DRAWING} bytes are not drawn (download it instead)"
-        )));
-    }
-    let bytes = read_whole(app, &id, blob, size).await?;
-    let file = path.to_owned();
-    let svg = blocking_in(Kind::Extract, move || {
-        if crate::convert::kicad_cli().is_none() {
-            return Err(AppError::Unprocessable(
-                "no_converter",
-                format!(
-                    "{file}: KiCad files are drawn when the instance has kicad-cli (KiCad 7 or \
-                     later) installed, and this one has not"
-                ),
-            ));
-        }
-        crate::convert::kicad_svg(&file, &bytes, &scad::Limits::SERVER).map_err(|err| match err {
-            scad::Error::Failed(message) => AppError::Unprocessable("bad_drawing", message),
-            other => other.into(),
-        })
+    crate::convert::kicad_svg(file, bytes, &scad::Limits::SERVER).map_err(|err| match err {
+        scad::Error::Failed(message) => AppError::Unprocessable("bad_drawing", message),
+        other => other.into(),
     })
-    .await?;
-    let svg = Arc::new(bytes::Bytes::from(svg));
-    app.pictures.insert(key, svg.clone());
-    Ok(svg)
 }
 
 /// An SVG we drew (or OpenSCAD did), served so that nothing in it can run or load.
